@@ -1,0 +1,60 @@
+//! User applications: one Argo CD Application per `apps` entry, holding the app's Namespace,
+//! ServiceAccount, Deployment, Service and ExternalSecrets. Every object is built to pass the
+//! platform's own policies: non-root, no privilege escalation, read-only root filesystem,
+//! requests and limits, a pinned image, and the cost-allocation labels.
+
+mod workload;
+
+use std::collections::BTreeMap;
+
+use platform_core::component::{Component, Layer, Source, tier};
+use platform_core::labels;
+use platform_core::manifest::Manifest;
+use platform_core::model::{App, Environment, Team};
+use platform_core::names;
+
+pub use workload::objects;
+
+pub fn components(env: &Environment) -> Vec<Component> {
+    env.apps
+        .iter()
+        .filter_map(|app| {
+            // An app of an undeclared team is reported by the model's checks.
+            let team = env.team(&app.team)?;
+            Some(component(env, app, team))
+        })
+        .collect()
+}
+
+fn component(env: &Environment, app: &App, team: &Team) -> Component {
+    let manifests: Vec<Manifest> = objects(env, app, team);
+    let mut depends_on = Vec::new();
+    if !app.secrets.is_empty() {
+        depends_on.push(names::app::VAULT_CONFIG);
+    }
+    if env.policies.enabled {
+        // Admit the app only once the policies that govern it are in place.
+        depends_on.push(names::app::SECURITY_POLICIES);
+    }
+    Component::new(
+        app.name.as_str(),
+        app.namespace().as_str(),
+        Layer::Applications,
+        Source::Manifests(manifests),
+    )
+    .labels(labels::cost_allocation(
+        team.name.as_str(),
+        team.cost_center.as_str(),
+    ))
+    .earliest_wave(tier::APPLICATIONS)
+    .depends_on(&depends_on)
+}
+
+/// Labels every object of an app carries: its identity and its cost allocation.
+pub fn app_labels(app: &App, team: &Team) -> BTreeMap<String, String> {
+    let mut labels = labels::cost_allocation(team.name.as_str(), team.cost_center.as_str());
+    labels.insert(labels::NAME.to_owned(), app.name.to_string());
+    labels.insert(labels::PART_OF.to_owned(), labels::PLATFORM.to_owned());
+    labels.insert(labels::MANAGED_BY.to_owned(), labels::MANAGER.to_owned());
+    labels
+}

@@ -1,0 +1,235 @@
+//! The Kubernetes objects of one user app.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::core::v1::{
+    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvFromSource, Namespace,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
+    SecretEnvSource, SecurityContext, Service, ServiceAccount, ServicePort, ServiceSpec,
+    TCPSocketAction, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use platform_core::application::{metadata, skip_dry_run_until_crd_exists};
+use platform_core::eso::{
+    CreationPolicy, ExternalSecret, ExternalSecretData, ExternalSecretSpec, ExternalSecretTarget,
+    RemoteRef, SecretStoreKind, SecretStoreRef,
+};
+use platform_core::labels;
+use platform_core::manifest::Manifest;
+use platform_core::model::{App, AppSecret, Environment, ResourceAmounts, Team};
+use platform_core::names;
+
+use crate::app_labels;
+
+/// A UID outside the range images use for system accounts, so `runAsNonRoot` holds even for
+/// an image whose Dockerfile forgot a `USER`.
+const RUN_AS_USER: i64 = 10_001;
+const PORT_NAME: &str = "http";
+const TMP_VOLUME: &str = "tmp";
+
+/// Every object of the app, in the order they are applied.
+pub fn objects(env: &Environment, app: &App, team: &Team) -> Vec<Manifest> {
+    let labels = app_labels(app, team);
+    let namespace = app.namespace().as_str();
+    let named = |name: &str| ObjectMeta {
+        labels: Some(labels.clone()),
+        ..metadata(name, Some(namespace))
+    };
+
+    let mut manifests = vec![
+        Manifest::new(&Namespace {
+            metadata: ObjectMeta {
+                labels: Some(labels.clone()),
+                ..metadata(namespace, None)
+            },
+            ..Namespace::default()
+        }),
+        Manifest::new(&ServiceAccount {
+            metadata: named(app.name.as_str()),
+            // The app does not call the Kubernetes API, so it gets no token to leak.
+            automount_service_account_token: Some(false),
+            ..ServiceAccount::default()
+        }),
+        Manifest::new(&deployment(app, named(app.name.as_str()), &labels)),
+        Manifest::new(&service(app, named(app.name.as_str()))),
+    ];
+    manifests.extend(
+        app.secrets.iter().map(|secret| {
+            Manifest::new(&external_secret(env, secret, named(secret.name.as_str())))
+        }),
+    );
+    manifests
+}
+
+fn selector(app: &App) -> BTreeMap<String, String> {
+    BTreeMap::from([(labels::NAME.to_owned(), app.name.to_string())])
+}
+
+fn deployment(app: &App, metadata: ObjectMeta, labels: &BTreeMap<String, String>) -> Deployment {
+    let container = Container {
+        name: app.name.to_string(),
+        image: Some(app.image.to_string()),
+        ports: Some(vec![ContainerPort {
+            name: Some(PORT_NAME.to_owned()),
+            container_port: i32::from(app.port),
+            protocol: Some("TCP".to_owned()),
+            ..ContainerPort::default()
+        }]),
+        env_from: (!app.secrets.is_empty()).then(|| {
+            app.secrets
+                .iter()
+                .map(|secret| EnvFromSource {
+                    secret_ref: Some(SecretEnvSource {
+                        name: secret.name.to_string(),
+                        optional: Some(false),
+                    }),
+                    ..EnvFromSource::default()
+                })
+                .collect()
+        }),
+        resources: Some(ResourceRequirements {
+            requests: Some(quantities(&app.resources.requests)),
+            limits: Some(quantities(&app.resources.limits)),
+            ..ResourceRequirements::default()
+        }),
+        security_context: Some(SecurityContext {
+            run_as_non_root: Some(true),
+            allow_privilege_escalation: Some(false),
+            privileged: Some(false),
+            read_only_root_filesystem: Some(true),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".to_owned()]),
+                ..Capabilities::default()
+            }),
+            ..SecurityContext::default()
+        }),
+        readiness_probe: Some(tcp_probe(5)),
+        liveness_probe: Some(tcp_probe(15)),
+        // A read-only root filesystem still leaves the app somewhere to write temporary files.
+        volume_mounts: Some(vec![VolumeMount {
+            name: TMP_VOLUME.to_owned(),
+            mount_path: "/tmp".to_owned(),
+            ..VolumeMount::default()
+        }]),
+        ..Container::default()
+    };
+
+    Deployment {
+        metadata,
+        spec: DeploymentSpec {
+            replicas: Some(i32::try_from(app.replicas).unwrap_or(i32::MAX)),
+            selector: LabelSelector {
+                match_labels: Some(selector(app)),
+                ..LabelSelector::default()
+            },
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels.clone()),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    service_account_name: Some(app.name.to_string()),
+                    automount_service_account_token: Some(false),
+                    security_context: Some(PodSecurityContext {
+                        run_as_non_root: Some(true),
+                        run_as_user: Some(RUN_AS_USER),
+                        run_as_group: Some(RUN_AS_USER),
+                        fs_group: Some(RUN_AS_USER),
+                        seccomp_profile: Some(SeccompProfile {
+                            type_: "RuntimeDefault".to_owned(),
+                            ..SeccompProfile::default()
+                        }),
+                        ..PodSecurityContext::default()
+                    }),
+                    containers: vec![container],
+                    volumes: Some(vec![Volume {
+                        name: TMP_VOLUME.to_owned(),
+                        empty_dir: Some(EmptyDirVolumeSource::default()),
+                        ..Volume::default()
+                    }]),
+                    ..PodSpec::default()
+                }),
+            },
+            ..DeploymentSpec::default()
+        },
+        ..Deployment::default()
+    }
+}
+
+fn tcp_probe(initial_delay_seconds: i32) -> Probe {
+    Probe {
+        tcp_socket: Some(TCPSocketAction {
+            port: IntOrString::String(PORT_NAME.to_owned()),
+            ..TCPSocketAction::default()
+        }),
+        initial_delay_seconds: Some(initial_delay_seconds),
+        period_seconds: Some(10),
+        ..Probe::default()
+    }
+}
+
+fn quantities(amounts: &ResourceAmounts) -> BTreeMap<String, K8sQuantity> {
+    BTreeMap::from([
+        ("cpu".to_owned(), K8sQuantity(amounts.cpu.to_string())),
+        ("memory".to_owned(), K8sQuantity(amounts.memory.to_string())),
+    ])
+}
+
+fn service(app: &App, metadata: ObjectMeta) -> Service {
+    Service {
+        metadata,
+        spec: Some(ServiceSpec {
+            type_: Some("ClusterIP".to_owned()),
+            selector: Some(selector(app)),
+            ports: Some(vec![ServicePort {
+                name: Some(PORT_NAME.to_owned()),
+                port: i32::from(app.port),
+                target_port: Some(IntOrString::String(PORT_NAME.to_owned())),
+                protocol: Some("TCP".to_owned()),
+                ..ServicePort::default()
+            }]),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    }
+}
+
+/// Reads each listed key of the Vault secret into a Secret of the same name, hourly (or as
+/// the environment says). The Secret's values never pass through Git.
+fn external_secret(env: &Environment, secret: &AppSecret, metadata: ObjectMeta) -> ExternalSecret {
+    let key = secret
+        .kv_key(&env.secrets.kv_mount)
+        .unwrap_or(secret.vault_path.as_str())
+        .to_owned();
+    let mut external_secret = ExternalSecret {
+        metadata,
+        spec: ExternalSecretSpec {
+            refresh_interval: env.secrets.refresh_interval.to_string(),
+            secret_store_ref: SecretStoreRef {
+                kind: SecretStoreKind::ClusterSecretStore,
+                name: names::CLUSTER_SECRET_STORE.to_owned(),
+            },
+            target: ExternalSecretTarget {
+                name: secret.name.to_string(),
+                creation_policy: CreationPolicy::Owner,
+            },
+            data: secret
+                .keys
+                .iter()
+                .map(|property| ExternalSecretData {
+                    secret_key: property.clone(),
+                    remote_ref: RemoteRef {
+                        key: key.clone(),
+                        property: property.clone(),
+                    },
+                })
+                .collect(),
+        },
+    };
+    skip_dry_run_until_crd_exists(&mut external_secret.metadata);
+    external_secret
+}

@@ -1,0 +1,78 @@
+//! Argo CD managing itself.
+//!
+//! The `argocd` Application installs the same chart, with the same values, that the bootstrap
+//! step installs by hand, so the first self-sync changes nothing.
+
+use platform_core::argocd::SyncOption;
+use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, tier};
+use platform_core::model::Environment;
+use platform_core::names;
+use serde::Serialize;
+
+pub const CHART: HelmChart = HelmChart {
+    repo_url: "https://argoproj.github.io/argo-helm",
+    name: "argo-cd",
+    version: "10.1.1",
+};
+
+/// The health check that makes a parent Application wait for its children.
+const APPLICATION_HEALTH_LUA: &str = include_str!("application_health.lua");
+
+/// Values of the argo-cd chart this platform sets.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Values {
+    pub configs: Configs,
+    pub dex: Toggle,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Configs {
+    pub cm: ConfigMap,
+}
+
+/// Keys of `argocd-cm`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConfigMap {
+    /// How often Argo CD polls Git.
+    #[serde(rename = "timeout.reconciliation")]
+    pub reconciliation_timeout: String,
+    #[serde(rename = "resource.customizations.health.argoproj.io_Application")]
+    pub application_health: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Toggle {
+    pub enabled: bool,
+}
+
+/// The chart values, shared by the self-managed Application and the bootstrap install.
+pub fn values(env: &Environment) -> Values {
+    Values {
+        configs: Configs {
+            cm: ConfigMap {
+                reconciliation_timeout: env.argocd.reconciliation_timeout.to_string(),
+                application_health: APPLICATION_HEALTH_LUA.to_owned(),
+            },
+        },
+        // Logins use the built-in admin account; Dex is one more pod with nothing to do.
+        dex: Toggle { enabled: false },
+    }
+}
+
+pub fn components(env: &Environment) -> Vec<Component> {
+    if !env.argocd.enabled {
+        return Vec::new();
+    }
+    let release = HelmRelease::new(CHART, names::app::ARGOCD, &values(env));
+    vec![
+        Component::new(
+            names::app::ARGOCD,
+            names::namespace::ARGOCD,
+            Layer::GitOps,
+            Source::Helm(release),
+        )
+        .earliest_wave(tier::BOOTSTRAP)
+        // The ApplicationSet CRD is larger than the annotation client-side apply writes.
+        .sync_options(&[SyncOption::ServerSideApply]),
+    ]
+}

@@ -1,0 +1,211 @@
+//! Turns components into Argo CD Applications: the child Application of each component, and
+//! the root Application over all of them (app-of-apps).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::argocd::{
+    Application, ApplicationDestination, ApplicationSource, ApplicationSpec, AutomatedSync,
+    Backoff, DirectorySource, HelmSource, RetryStrategy, SYNC_OPTIONS_ANNOTATION,
+    SYNC_WAVE_ANNOTATION, SyncOption, SyncPolicy,
+};
+use crate::component::{Component, Source, SyncMode};
+use crate::labels;
+use crate::model::{Environment, SyncRetry};
+use crate::names;
+
+/// The AppProject every Application of this generator belongs to.
+pub const PROJECT: &str = "default";
+
+/// Name of the app-of-apps Application.
+pub const ROOT_APPLICATION: &str = "platform-root";
+
+/// Where an environment's files live inside the Git repository Argo CD reads.
+#[derive(Clone, Copy, Debug)]
+pub struct RenderedPaths<'a> {
+    pub env_name: &'a str,
+}
+
+impl RenderedPaths<'_> {
+    pub fn root(&self) -> String {
+        format!("rendered/{}", self.env_name)
+    }
+
+    /// The folder of child Applications the root Application syncs.
+    pub fn apps(&self) -> String {
+        format!("{}/apps", self.root())
+    }
+
+    /// The folder of a path-based Application's plain manifests.
+    pub fn manifests(&self, application: &str) -> String {
+        format!("{}/manifests/{application}", self.root())
+    }
+}
+
+/// Object metadata with a name, and a namespace for namespaced objects.
+pub fn metadata(name: &str, namespace: Option<&str>) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: namespace.map(str::to_owned),
+        ..ObjectMeta::default()
+    }
+}
+
+/// Marks a custom resource whose CRD another Application installs, so Argo CD's dry run does
+/// not fail before that CRD exists.
+pub fn skip_dry_run_until_crd_exists(metadata: &mut ObjectMeta) {
+    metadata
+        .annotations
+        .get_or_insert_with(BTreeMap::new)
+        .insert(
+            SYNC_OPTIONS_ANNOTATION.to_owned(),
+            SyncOption::SkipDryRunOnMissingResource.to_string(),
+        );
+}
+
+/// The child Application of a component, in the wave the dependency graph gave it.
+pub fn child_application(
+    component: &Component,
+    wave: i32,
+    env: &Environment,
+    paths: RenderedPaths<'_>,
+) -> Application {
+    let mut metadata = metadata(&component.name, Some(names::namespace::ARGOCD));
+    let mut labels = BTreeMap::from([(labels::PART_OF.to_owned(), labels::PLATFORM.to_owned())]);
+    labels.extend(component.labels.clone());
+    metadata.labels = Some(labels);
+    metadata.annotations = Some(BTreeMap::from([(
+        SYNC_WAVE_ANNOTATION.to_owned(),
+        wave.to_string(),
+    )]));
+    // Deleting a child Application from Git must delete what it deployed, not orphan it.
+    metadata.finalizers = Some(vec![names::RESOURCES_FINALIZER.to_owned()]);
+
+    let source = match &component.source {
+        Source::Helm(release) => ApplicationSource {
+            repo_url: release.chart.repo_url.to_owned(),
+            path: None,
+            chart: Some(release.chart.name.to_owned()),
+            target_revision: release.chart.version.to_owned(),
+            helm: Some(HelmSource {
+                release_name: Some(release.release_name.clone()),
+                values_object: Some(release.values.clone()),
+            }),
+            directory: None,
+        },
+        Source::Manifests(_) => git_source(env, paths.manifests(&component.name)),
+    };
+
+    let mut sync_options = component.sync_options.clone();
+    if !creates_own_namespace(component) {
+        sync_options.push(SyncOption::CreateNamespace);
+    }
+    sync_options.sort();
+    sync_options.dedup();
+
+    Application {
+        metadata,
+        spec: ApplicationSpec {
+            project: PROJECT.to_owned(),
+            source: Some(source),
+            sources: Vec::new(),
+            destination: ApplicationDestination {
+                server: Some(env.cluster.server.clone()),
+                name: None,
+                namespace: Some(component.namespace.clone()),
+            },
+            sync_policy: Some(SyncPolicy {
+                automated: automated(component.sync),
+                sync_options,
+                retry: env.argocd.sync_retry.as_ref().map(retry),
+            }),
+            ignore_differences: component.ignore_differences.clone(),
+        },
+    }
+}
+
+/// The app-of-apps: syncs every child Application in `rendered/<env>/apps/`, wave by wave.
+pub fn root_application(env: &Environment, paths: RenderedPaths<'_>) -> Application {
+    let mut metadata = metadata(ROOT_APPLICATION, Some(names::namespace::ARGOCD));
+    metadata.labels = Some(BTreeMap::from([(
+        labels::PART_OF.to_owned(),
+        labels::PLATFORM.to_owned(),
+    )]));
+    metadata.finalizers = Some(vec![names::RESOURCES_FINALIZER.to_owned()]);
+    let mut source = git_source(env, paths.apps());
+    source.directory = Some(DirectorySource { recurse: false });
+    Application {
+        metadata,
+        spec: ApplicationSpec {
+            project: PROJECT.to_owned(),
+            source: Some(source),
+            sources: Vec::new(),
+            // Applications are objects of the cluster Argo CD runs in, whatever cluster
+            // they deploy to.
+            destination: ApplicationDestination {
+                server: Some(names::IN_CLUSTER_SERVER.to_owned()),
+                name: None,
+                namespace: Some(names::namespace::ARGOCD.to_owned()),
+            },
+            sync_policy: Some(SyncPolicy {
+                automated: automated(SyncMode::Automated),
+                sync_options: Vec::new(),
+                retry: env.argocd.sync_retry.as_ref().map(retry),
+            }),
+            ignore_differences: Vec::new(),
+        },
+    }
+}
+
+fn git_source(env: &Environment, path: String) -> ApplicationSource {
+    ApplicationSource {
+        repo_url: env.git.repo_url.clone(),
+        path: Some(path),
+        chart: None,
+        target_revision: env.git.target_revision.clone(),
+        helm: None,
+        directory: None,
+    }
+}
+
+fn automated(mode: SyncMode) -> Option<AutomatedSync> {
+    match mode {
+        SyncMode::Automated => Some(AutomatedSync {
+            prune: true,
+            self_heal: true,
+        }),
+        SyncMode::Manual => None,
+    }
+}
+
+fn retry(retry: &SyncRetry) -> RetryStrategy {
+    RetryStrategy {
+        limit: i64::from(retry.limit),
+        backoff: Backoff {
+            duration: go_duration(retry.backoff.millis()),
+            factor: i64::from(retry.factor),
+            max_duration: go_duration(retry.max_backoff.millis()),
+        },
+    }
+}
+
+/// Argo CD parses durations with Go, which knows no days or weeks.
+fn go_duration(millis: u64) -> String {
+    if millis % 1000 == 0 {
+        format!("{}s", millis / 1000)
+    } else {
+        format!("{millis}ms")
+    }
+}
+
+/// A path-based component that renders its destination Namespace needs no
+/// `CreateNamespace=true`; one that does not, does.
+fn creates_own_namespace(component: &Component) -> bool {
+    match &component.source {
+        Source::Helm(_) => false,
+        Source::Manifests(manifests) => manifests
+            .iter()
+            .any(|m| m.id.kind == "Namespace" && m.id.name == component.namespace),
+    }
+}

@@ -1,0 +1,163 @@
+//! What a component is: a pure description of one Argo CD Application, produced from the
+//! environment by the component's crate and turned into manifests by [`crate::application`].
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::argocd::{ResourceIgnoreDifferences, SyncOption};
+use crate::manifest::Manifest;
+
+/// A chart in a Helm repository, pinned to one exact version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HelmChart {
+    pub repo_url: &'static str,
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+/// One Argo CD Application and everything it deploys.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Component {
+    /// The Application's name; unique in an environment.
+    pub name: String,
+    /// The namespace the Application deploys into.
+    pub namespace: String,
+    /// Layer of the platform the component belongs to, for documentation and diagrams.
+    pub layer: Layer,
+    /// Labels of the Application object, beyond the ones every Application carries.
+    pub labels: BTreeMap<String, String>,
+    /// Components that must be synced and healthy before this one starts.
+    pub depends_on: Vec<String>,
+    /// The earliest sync wave the component may run in; dependencies can only push it later.
+    pub earliest_wave: i32,
+    pub source: Source,
+    pub sync: SyncMode,
+    pub sync_options: Vec<SyncOption>,
+    pub ignore_differences: Vec<ResourceIgnoreDifferences>,
+}
+
+impl Component {
+    /// A component with no dependencies, automated sync and no extra options, to refine.
+    pub fn new(name: &str, namespace: &str, layer: Layer, source: Source) -> Self {
+        Self {
+            name: name.to_owned(),
+            namespace: namespace.to_owned(),
+            layer,
+            labels: BTreeMap::new(),
+            depends_on: Vec::new(),
+            earliest_wave: 0,
+            source,
+            sync: SyncMode::Automated,
+            sync_options: Vec::new(),
+            ignore_differences: Vec::new(),
+        }
+    }
+
+    pub fn depends_on(mut self, names: &[&str]) -> Self {
+        self.depends_on
+            .extend(names.iter().map(|n| (*n).to_owned()));
+        self
+    }
+
+    pub fn labels(mut self, labels: BTreeMap<String, String>) -> Self {
+        self.labels.extend(labels);
+        self
+    }
+
+    pub fn earliest_wave(mut self, wave: i32) -> Self {
+        self.earliest_wave = wave;
+        self
+    }
+
+    pub fn sync(mut self, sync: SyncMode) -> Self {
+        self.sync = sync;
+        self
+    }
+
+    pub fn sync_options(mut self, options: &[SyncOption]) -> Self {
+        self.sync_options.extend_from_slice(options);
+        self
+    }
+
+    pub fn ignore_differences(mut self, rules: Vec<ResourceIgnoreDifferences>) -> Self {
+        self.ignore_differences.extend(rules);
+        self
+    }
+}
+
+/// Where an Application's manifests come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// A Helm chart, rendered by Argo CD with the given values.
+    Helm(HelmRelease),
+    /// Plain manifests this generator writes to `rendered/<env>/manifests/<app>/`.
+    Manifests(Vec<Manifest>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HelmRelease {
+    pub chart: HelmChart,
+    pub release_name: String,
+    pub values: serde_json::Value,
+}
+
+impl HelmRelease {
+    /// A release of `chart` with values from the component's typed values struct.
+    pub fn new<V: Serialize>(chart: HelmChart, release_name: &str, values: &V) -> Self {
+        let values = serde_json::to_value(values)
+            .unwrap_or_else(|error| panic!("values of {} do not serialize: {error}", chart.name));
+        Self {
+            chart,
+            release_name: release_name.to_owned(),
+            values,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncMode {
+    /// Argo CD applies every change in Git, prunes what was removed and reverts drift.
+    Automated,
+    /// Argo CD only reports drift; a person syncs.
+    Manual,
+}
+
+/// The platform layers, in the order diagrams show them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Layer {
+    GitOps,
+    Networking,
+    Secrets,
+    SecurityAndPolicy,
+    MonitoringAndCost,
+    Applications,
+}
+
+impl Layer {
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::GitOps => "GitOps",
+            Self::Networking => "Networking",
+            Self::Secrets => "Secrets",
+            Self::SecurityAndPolicy => "Security and policy",
+            Self::MonitoringAndCost => "Monitoring and cost",
+            Self::Applications => "Applications",
+        }
+    }
+}
+
+/// Earliest waves by tier. A component states the tier it belongs to; its dependencies then
+/// push it as late as they must.
+pub mod tier {
+    /// Argo CD itself and cluster plumbing other components need to come up at all.
+    pub const BOOTSTRAP: i32 = -1;
+    /// Foundations: secrets storage and network configuration.
+    pub const FOUNDATION: i32 = 0;
+    /// Operators and platform services.
+    pub const OPERATORS: i32 = 1;
+    /// Configuration of the operators: stores, policies, cost reporting.
+    pub const CONFIGURATION: i32 = 2;
+    /// User applications.
+    pub const APPLICATIONS: i32 = 3;
+}

@@ -1,0 +1,372 @@
+//! The typed environment: what an `environments/<name>.yaml` file says, after parsing.
+//!
+//! Every field is documented; the documentation becomes the editor schema's descriptions.
+//! Unknown fields are rejected everywhere, so a typo is an error rather than a silent default.
+
+mod check;
+mod values;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use check::{ModelError, check};
+pub use values::{DnsLabel, Duration, ImageRef, Quantity};
+
+/// One environment: a cluster, the platform components on it and the teams' apps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// The Git repository Argo CD reads this environment's rendered manifests from.
+    pub git: GitSource,
+    /// The cluster this environment deploys to.
+    pub cluster: Cluster,
+    /// Argo CD, which manages itself once bootstrapped.
+    #[serde(default)]
+    pub argocd: ArgoCdSettings,
+    /// MetalLB, which gives LoadBalancer Services an address on clusters without a cloud load balancer.
+    #[serde(default)]
+    pub metallb: MetallbSettings,
+    /// HashiCorp Vault, the source of every secret.
+    pub vault: VaultSettings,
+    /// How External Secrets Operator reads Vault: one source of truth for the ClusterSecretStore and Vault's auth setup.
+    pub secrets: SecretStoreSettings,
+    /// Kyverno and the platform's security policies.
+    pub policies: PolicySettings,
+    /// Prometheus, which OpenCost reads.
+    #[serde(default)]
+    pub prometheus: PrometheusSettings,
+    /// OpenCost, which allocates cost by the team and cost-center labels.
+    #[serde(default)]
+    pub opencost: OpenCostSettings,
+    /// Teams that own apps; each is billed to a cost center.
+    pub teams: Vec<Team>,
+    /// User applications, deployed after the whole platform.
+    #[serde(default)]
+    pub apps: Vec<App>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GitSource {
+    /// URL of the Git repository that holds `rendered/`, as Argo CD clones it.
+    pub repo_url: String,
+    /// Branch, tag or commit Argo CD tracks, e.g. `main` or `v1.2.0`.
+    pub target_revision: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    /// What kind of cluster this is: `kind` for a local cluster created from the rendered kind config, `remote` for any other.
+    pub provider: ClusterProvider,
+    /// Cluster name; for kind, the name `kind create cluster` gives it.
+    pub name: DnsLabel,
+    /// API server URL Argo CD deploys to; `https://kubernetes.default.svc` is the cluster Argo CD runs in.
+    pub server: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterProvider {
+    /// A local kind cluster.
+    Kind,
+    /// Any other cluster, reached at `cluster.server`.
+    Remote,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArgoCdSettings {
+    /// Render the self-managed `argocd` Application.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// How often Argo CD polls Git (`timeout.reconciliation` in argocd-cm).
+    #[serde(default = "ArgoCdSettings::default_reconciliation")]
+    pub reconciliation_timeout: Duration,
+    /// Retries of a failed sync, with exponential backoff; absent means no retry.
+    #[serde(default)]
+    pub sync_retry: Option<SyncRetry>,
+}
+
+impl ArgoCdSettings {
+    fn default_reconciliation() -> Duration {
+        Duration::try_from("180s").expect("valid literal")
+    }
+}
+
+impl Default for ArgoCdSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            reconciliation_timeout: Self::default_reconciliation(),
+            sync_retry: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRetry {
+    /// How many times a failed sync is retried.
+    pub limit: u32,
+    /// The first delay.
+    pub backoff: Duration,
+    /// Each delay is the previous one times this factor.
+    pub factor: u32,
+    /// The longest delay.
+    pub max_backoff: Duration,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetallbSettings {
+    /// Render MetalLB and its address pool; only kind clusters need it.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Address ranges MetalLB hands to LoadBalancer Services, inside the kind Docker network (`docker network inspect kind`), e.g. `172.18.255.200-172.18.255.250`.
+    #[serde(default)]
+    pub addresses: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VaultSettings {
+    /// Render the `vault` Application.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// `dev`: one in-memory, unsealed server with a root token (local kind clusters only); `ha`: Raft-replicated servers that must be initialised and unsealed.
+    pub mode: VaultMode,
+    /// Vault servers in `ha` mode; ignored in `dev` mode, which always runs one.
+    #[serde(default = "VaultSettings::default_replicas")]
+    pub replicas: u32,
+    /// Serve Vault's web UI.
+    #[serde(default)]
+    pub ui: bool,
+    /// Type of Vault's Service; `LoadBalancer` needs MetalLB or a cloud load balancer.
+    #[serde(default = "VaultSettings::default_service_type")]
+    pub service_type: ServiceType,
+}
+
+impl VaultSettings {
+    fn default_replicas() -> u32 {
+        3
+    }
+
+    fn default_service_type() -> ServiceType {
+        ServiceType::ClusterIP
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VaultMode {
+    /// In-memory, unsealed, root token `root`: never outside a local cluster.
+    Dev,
+    /// Highly available with integrated Raft storage.
+    Ha,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ServiceType {
+    ClusterIP,
+    LoadBalancer,
+}
+
+impl ServiceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClusterIP => "ClusterIP",
+            Self::LoadBalancer => "LoadBalancer",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretStoreSettings {
+    /// Render External Secrets Operator.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Mount path of Vault's KV version 2 engine; every app secret lives under it.
+    pub kv_mount: DnsLabel,
+    /// Mount path of Vault's kubernetes auth method.
+    pub auth_mount: DnsLabel,
+    /// Vault policy that grants read and list on the KV mount.
+    pub policy: DnsLabel,
+    /// Vault kubernetes-auth role bound to ESO's service account.
+    pub role: DnsLabel,
+    /// How often ExternalSecrets re-read Vault.
+    pub refresh_interval: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySettings {
+    /// Render Kyverno and the security policies.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// `Audit` reports violations; `Enforce` blocks non-compliant pods.
+    pub failure_action: FailureAction,
+    /// How often Kyverno re-checks existing resources against the policies.
+    pub background_scan_interval: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum FailureAction {
+    Audit,
+    Enforce,
+}
+
+impl FailureAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Audit => "Audit",
+            Self::Enforce => "Enforce",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusSettings {
+    /// Render Prometheus.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Default interval between two scrapes of a target.
+    #[serde(default = "PrometheusSettings::default_scrape_interval")]
+    pub scrape_interval: Duration,
+    /// How long samples are kept.
+    #[serde(default = "PrometheusSettings::default_retention")]
+    pub retention: Duration,
+}
+
+impl PrometheusSettings {
+    fn default_scrape_interval() -> Duration {
+        Duration::try_from("15s").expect("valid literal")
+    }
+
+    fn default_retention() -> Duration {
+        Duration::try_from("15d").expect("valid literal")
+    }
+}
+
+impl Default for PrometheusSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            scrape_interval: Self::default_scrape_interval(),
+            retention: Self::default_retention(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenCostSettings {
+    /// Render OpenCost.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+impl Default for OpenCostSettings {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Team {
+    /// Team name: the value of every workload's `team` label.
+    pub name: DnsLabel,
+    /// Cost center the team's spend is booked to: the value of the `cost-center` label.
+    pub cost_center: DnsLabel,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct App {
+    /// App name: its Application, Deployment and Service name.
+    pub name: DnsLabel,
+    /// The team that owns the app; must be one of `teams`.
+    pub team: DnsLabel,
+    /// Namespace the app runs in; defaults to the app's name.
+    #[serde(default)]
+    pub namespace: Option<DnsLabel>,
+    /// Container image, pinned to a tag or digest.
+    pub image: ImageRef,
+    /// Port the container listens on; the Service exposes the same port.
+    pub port: u16,
+    /// Pod replicas.
+    pub replicas: u32,
+    /// CPU and memory the container requests and may use at most.
+    pub resources: Resources,
+    /// Secrets read from Vault through ExternalSecrets and exposed as environment variables.
+    #[serde(default)]
+    pub secrets: Vec<AppSecret>,
+}
+
+impl App {
+    pub fn namespace(&self) -> &DnsLabel {
+        self.namespace.as_ref().unwrap_or(&self.name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resources {
+    pub requests: ResourceAmounts,
+    pub limits: ResourceAmounts,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceAmounts {
+    /// CPU, e.g. `250m` or `1`.
+    pub cpu: Quantity,
+    /// Memory, e.g. `128Mi` or `1Gi`.
+    pub memory: Quantity,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppSecret {
+    /// Name of the Kubernetes Secret ESO creates (and of its ExternalSecret).
+    pub name: DnsLabel,
+    /// Vault path of the secret, starting with the KV mount, e.g. `secret/finops-db-creds`.
+    pub vault_path: String,
+    /// Keys read from the Vault secret; each becomes an environment variable of the same name.
+    pub keys: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Environment {
+    pub fn team(&self, name: &DnsLabel) -> Option<&Team> {
+        self.teams.iter().find(|team| &team.name == name)
+    }
+
+    /// Whether MetalLB gives this cluster its LoadBalancer addresses.
+    pub fn uses_metallb(&self) -> bool {
+        self.metallb.enabled
+    }
+
+    /// Teams by name, for lookups that must not depend on file order.
+    pub fn teams_by_name(&self) -> BTreeMap<&DnsLabel, &Team> {
+        self.teams.iter().map(|team| (&team.name, team)).collect()
+    }
+}
+
+impl AppSecret {
+    /// The secret's key inside the KV mount: `vault_path` without the leading `<mount>/`.
+    pub fn kv_key<'a>(&'a self, kv_mount: &DnsLabel) -> Option<&'a str> {
+        self.vault_path
+            .strip_prefix(kv_mount.as_str())
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|key| !key.is_empty())
+    }
+}

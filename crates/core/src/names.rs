@@ -1,0 +1,122 @@
+//! Names and endpoints that more than one component relies on.
+//!
+//! When OpenCost reads Prometheus, or the ClusterSecretStore reaches Vault, both sides must
+//! agree on a namespace, a Service name and a port. Those agreements live here and nowhere
+//! else, so a rename is one edit and every consumer follows.
+
+/// The Kubernetes API server as seen from inside the cluster Argo CD runs in.
+pub const IN_CLUSTER_SERVER: &str = "https://kubernetes.default.svc";
+
+/// A Service inside the cluster that another component calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServiceEndpoint {
+    pub namespace: &'static str,
+    pub service: &'static str,
+    pub port: u16,
+}
+
+impl ServiceEndpoint {
+    /// Cluster DNS name, `service.namespace.svc`.
+    pub fn host(&self) -> String {
+        format!("{}.{}.svc", self.service, self.namespace)
+    }
+
+    pub fn url(&self, scheme: &str) -> String {
+        format!("{scheme}://{}:{}", self.host(), self.port)
+    }
+}
+
+/// Application names of the platform components, which are also their Helm release names.
+pub mod app {
+    pub const ARGOCD: &str = "argocd";
+    pub const METALLB: &str = "metallb";
+    pub const METALLB_CONFIG: &str = "metallb-config";
+    pub const VAULT: &str = "vault";
+    pub const EXTERNAL_SECRETS: &str = "external-secrets";
+    pub const KYVERNO: &str = "kyverno";
+    pub const PROMETHEUS: &str = "prometheus";
+    pub const VAULT_CONFIG: &str = "vault-config";
+    pub const SECURITY_POLICIES: &str = "security-policies";
+    pub const OPENCOST: &str = "opencost";
+
+    /// Every platform component, in the order they are documented.
+    pub const ALL: [&str; 10] = [
+        ARGOCD,
+        METALLB,
+        METALLB_CONFIG,
+        VAULT,
+        EXTERNAL_SECRETS,
+        KYVERNO,
+        PROMETHEUS,
+        VAULT_CONFIG,
+        SECURITY_POLICIES,
+        OPENCOST,
+    ];
+}
+
+pub mod namespace {
+    pub const ARGOCD: &str = "argocd";
+    pub const METALLB: &str = "metallb-system";
+    pub const VAULT: &str = "vault";
+    pub const EXTERNAL_SECRETS: &str = "external-secrets";
+    pub const KYVERNO: &str = "kyverno";
+    pub const MONITORING: &str = "monitoring";
+    pub const OPENCOST: &str = "opencost";
+
+    /// Namespaces the platform's own components run in.
+    pub const PLATFORM: [&str; 7] = [
+        ARGOCD,
+        METALLB,
+        VAULT,
+        EXTERNAL_SECRETS,
+        KYVERNO,
+        MONITORING,
+        OPENCOST,
+    ];
+
+    /// Namespaces Kubernetes and kind create for themselves.
+    pub const SYSTEM: [&str; 4] = [
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "local-path-storage",
+    ];
+}
+
+/// Vault's API. The chart names its Service after the release.
+pub const VAULT: ServiceEndpoint = ServiceEndpoint {
+    namespace: namespace::VAULT,
+    service: app::VAULT,
+    port: 8200,
+};
+
+/// The Prometheus server's query API. The chart calls the Service `<release>-server` and
+/// serves it on port 80.
+pub const PROMETHEUS: ServiceEndpoint = ServiceEndpoint {
+    namespace: namespace::MONITORING,
+    service: "prometheus-server",
+    port: 80,
+};
+
+/// OpenCost's UI.
+pub const OPENCOST_UI: ServiceEndpoint = ServiceEndpoint {
+    namespace: namespace::OPENCOST,
+    service: app::OPENCOST,
+    port: 9090,
+};
+
+/// OpenCost's API, which also serves the `/metrics` Prometheus must scrape for cost data.
+pub const OPENCOST_METRICS: ServiceEndpoint = ServiceEndpoint {
+    namespace: namespace::OPENCOST,
+    service: app::OPENCOST,
+    port: 9003,
+};
+
+/// The service account ESO's controller runs as; Vault's kubernetes auth role is bound to it.
+pub const ESO_SERVICE_ACCOUNT: &str = "external-secrets";
+
+/// The one ClusterSecretStore every ExternalSecret reads from.
+pub const CLUSTER_SECRET_STORE: &str = "vault-backend";
+
+/// Argo CD's finalizer that deletes an Application's resources when the Application goes.
+pub const RESOURCES_FINALIZER: &str = "resources-finalizer.argocd.argoproj.io";

@@ -1,0 +1,118 @@
+//! External Secrets Operator, and `vault-config`: the ClusterSecretStore through which every
+//! ExternalSecret reads Vault.
+
+use platform_core::application::{metadata, skip_dry_run_until_crd_exists};
+use platform_core::argocd::{ResourceIgnoreDifferences, SyncOption};
+use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, tier};
+use platform_core::eso::{
+    ClusterSecretStore, ClusterSecretStoreSpec, KvVersion, SecretStoreProvider, ServiceAccountRef,
+    VaultAuth, VaultKubernetesAuth, VaultProvider,
+};
+use platform_core::manifest::Manifest;
+use platform_core::model::Environment;
+use platform_core::names;
+use serde::Serialize;
+
+pub const CHART: HelmChart = HelmChart {
+    repo_url: "https://charts.external-secrets.io",
+    name: "external-secrets",
+    version: "2.9.0",
+};
+
+/// Values of the external-secrets chart this platform sets.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Values {
+    #[serde(rename = "installCRDs")]
+    pub install_crds: bool,
+    pub service_account: ServiceAccount,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ServiceAccount {
+    /// Fixed, because Vault's kubernetes auth role is bound to this exact name.
+    pub name: String,
+}
+
+pub fn components(env: &Environment) -> Vec<Component> {
+    if !env.secrets.enabled {
+        return Vec::new();
+    }
+    let values = Values {
+        install_crds: true,
+        service_account: ServiceAccount {
+            name: names::ESO_SERVICE_ACCOUNT.to_owned(),
+        },
+    };
+    let operator = Component::new(
+        names::app::EXTERNAL_SECRETS,
+        names::namespace::EXTERNAL_SECRETS,
+        Layer::Secrets,
+        Source::Helm(HelmRelease::new(
+            CHART,
+            names::app::EXTERNAL_SECRETS,
+            &values,
+        )),
+    )
+    .earliest_wave(tier::OPERATORS)
+    .sync_options(&[
+        // ESO's CRDs are larger than the annotation client-side apply writes.
+        SyncOption::ServerSideApply,
+        SyncOption::RespectIgnoreDifferences,
+    ])
+    // ESO's cert controller writes the CA bundle into its CRDs' conversion webhook and its
+    // webhook configurations; without these, the app would be OutOfSync forever.
+    .ignore_differences(vec![
+        ResourceIgnoreDifferences::jq(
+            "apiextensions.k8s.io",
+            "CustomResourceDefinition",
+            &[".spec.conversion.webhook.clientConfig"],
+        ),
+        ResourceIgnoreDifferences::jq(
+            "admissionregistration.k8s.io",
+            "ValidatingWebhookConfiguration",
+            &[".webhooks[]?.clientConfig.caBundle"],
+        ),
+    ]);
+
+    let store = Component::new(
+        names::app::VAULT_CONFIG,
+        names::namespace::EXTERNAL_SECRETS,
+        Layer::Secrets,
+        Source::Manifests(vec![Manifest::new(&cluster_secret_store(env))]),
+    )
+    .earliest_wave(tier::CONFIGURATION)
+    .depends_on(&[names::app::EXTERNAL_SECRETS, names::app::VAULT]);
+
+    vec![operator, store]
+}
+
+/// The store every ExternalSecret reads: Vault's KV v2 engine, logged into with ESO's own
+/// service account through Vault's kubernetes auth method.
+pub fn cluster_secret_store(env: &Environment) -> ClusterSecretStore {
+    let settings = &env.secrets;
+    let mut store = ClusterSecretStore {
+        metadata: metadata(names::CLUSTER_SECRET_STORE, None),
+        spec: ClusterSecretStoreSpec {
+            provider: SecretStoreProvider {
+                vault: VaultProvider {
+                    server: names::VAULT.url("http"),
+                    path: settings.kv_mount.to_string(),
+                    version: KvVersion::V2,
+                    auth: VaultAuth {
+                        kubernetes: VaultKubernetesAuth {
+                            mount_path: settings.auth_mount.to_string(),
+                            role: settings.role.to_string(),
+                            service_account_ref: ServiceAccountRef {
+                                name: names::ESO_SERVICE_ACCOUNT.to_owned(),
+                                namespace: names::namespace::EXTERNAL_SECRETS.to_owned(),
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    };
+    skip_dry_run_until_crd_exists(&mut store.metadata);
+    store
+}

@@ -1,0 +1,119 @@
+//! Kyverno, which admits or rejects pods, and `security-policies`, the ClusterPolicies it
+//! enforces.
+
+pub mod cluster_policy;
+pub mod policies;
+
+use std::collections::BTreeMap;
+
+use platform_core::argocd::{ResourceIgnoreDifferences, SyncOption};
+use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, SyncMode, tier};
+use platform_core::manifest::Manifest;
+use platform_core::model::Environment;
+use platform_core::names;
+use serde::Serialize;
+
+pub const CHART: HelmChart = HelmChart {
+    repo_url: "https://kyverno.github.io/kyverno/",
+    name: "kyverno",
+    version: "3.9.0",
+};
+
+/// Values of the kyverno chart this platform sets.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Values {
+    pub reports_controller: ReportsController,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportsController {
+    /// Command-line flags, as `--key=value`.
+    pub extra_args: BTreeMap<String, String>,
+}
+
+/// The chart's ClusterRoles built by aggregation, whose rules the API server fills in.
+const AGGREGATED_CLUSTER_ROLES: [&str; 4] = [
+    "kyverno:admission-controller",
+    "kyverno:background-controller",
+    "kyverno:cleanup-controller",
+    "kyverno:reports-controller",
+];
+
+pub fn components(env: &Environment) -> Vec<Component> {
+    if !env.policies.enabled {
+        return Vec::new();
+    }
+    let values = Values {
+        reports_controller: ReportsController {
+            // The reports controller runs the background scan of existing resources.
+            extra_args: BTreeMap::from([(
+                "backgroundScanInterval".to_owned(),
+                env.policies.background_scan_interval.to_string(),
+            )]),
+        },
+    };
+    let kyverno = Component::new(
+        names::app::KYVERNO,
+        names::namespace::KYVERNO,
+        Layer::SecurityAndPolicy,
+        Source::Helm(HelmRelease::new(CHART, names::app::KYVERNO, &values)),
+    )
+    .earliest_wave(tier::OPERATORS)
+    // An admission controller that can block every pod is upgraded by a person who watches.
+    .sync(SyncMode::Manual)
+    // Kyverno's CRDs are too large for client-side apply's last-applied annotation.
+    .sync_options(&[
+        SyncOption::ServerSideApply,
+        SyncOption::RespectIgnoreDifferences,
+    ])
+    // Kyverno manages its webhook configurations and CA bundles at run time, and its
+    // aggregated ClusterRoles are filled in by the API server.
+    .ignore_differences(vec![
+        ResourceIgnoreDifferences::jq(
+            "admissionregistration.k8s.io",
+            "ValidatingWebhookConfiguration",
+            &[".webhooks[]?.clientConfig.caBundle", ".webhooks[]?.rules"],
+        ),
+        ResourceIgnoreDifferences::jq(
+            "admissionregistration.k8s.io",
+            "MutatingWebhookConfiguration",
+            &[".webhooks[]?.clientConfig.caBundle", ".webhooks[]?.rules"],
+        ),
+        ResourceIgnoreDifferences::jq(
+            "apiextensions.k8s.io",
+            "CustomResourceDefinition",
+            &[".spec.conversion.webhook.clientConfig.caBundle"],
+        ),
+    ])
+    .ignore_differences(
+        AGGREGATED_CLUSTER_ROLES
+            .iter()
+            .map(|name| {
+                ResourceIgnoreDifferences::pointers(
+                    "rbac.authorization.k8s.io",
+                    "ClusterRole",
+                    &["/rules"],
+                )
+                .named(name)
+            })
+            .collect(),
+    );
+
+    let policies = Component::new(
+        names::app::SECURITY_POLICIES,
+        names::namespace::KYVERNO,
+        Layer::SecurityAndPolicy,
+        Source::Manifests(
+            policies::all(&env.policies)
+                .iter()
+                .map(Manifest::new)
+                .collect(),
+        ),
+    )
+    .earliest_wave(tier::CONFIGURATION)
+    .depends_on(&[names::app::KYVERNO]);
+
+    vec![kyverno, policies]
+}

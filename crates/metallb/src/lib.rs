@@ -1,0 +1,109 @@
+//! MetalLB, for clusters with no cloud load balancer (kind): the chart, then the address pool
+//! and L2 advertisement that let LoadBalancer Services such as Vault's get an address.
+
+use platform_core::application::{metadata, skip_dry_run_until_crd_exists};
+use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, tier};
+use platform_core::custom_resource;
+use platform_core::manifest::Manifest;
+use platform_core::model::Environment;
+use platform_core::names;
+use serde::Serialize;
+
+pub const CHART: HelmChart = HelmChart {
+    repo_url: "https://metallb.github.io/metallb",
+    name: "metallb",
+    version: "0.16.1",
+};
+
+/// Name of the address pool and of the advertisement that announces it.
+pub const POOL: &str = "kind-pool";
+
+custom_resource! {
+    /// A range of addresses MetalLB may assign to LoadBalancer Services.
+    IpAddressPool, spec: IpAddressPoolSpec,
+    group: "metallb.io", version: "v1beta1", kind: "IPAddressPool", plural: "ipaddresspools",
+    scope: NamespaceResourceScope
+}
+
+custom_resource! {
+    /// Announces the addresses of the named pools on the local network with ARP/NDP.
+    L2Advertisement, spec: L2AdvertisementSpec,
+    group: "metallb.io", version: "v1beta1", kind: "L2Advertisement", plural: "l2advertisements",
+    scope: NamespaceResourceScope
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IpAddressPoolSpec {
+    pub addresses: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct L2AdvertisementSpec {
+    pub ip_address_pools: Vec<String>,
+}
+
+/// Values of the metallb chart this platform sets.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Values {
+    pub speaker: Speaker,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Speaker {
+    pub frr: Frr,
+}
+
+/// FRR speaks BGP; a kind network only needs layer 2.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Frr {
+    pub enabled: bool,
+}
+
+pub fn components(env: &Environment) -> Vec<Component> {
+    if !env.metallb.enabled {
+        return Vec::new();
+    }
+    let values = Values {
+        speaker: Speaker {
+            frr: Frr { enabled: false },
+        },
+    };
+    let chart = Component::new(
+        names::app::METALLB,
+        names::namespace::METALLB,
+        Layer::Networking,
+        Source::Helm(HelmRelease::new(CHART, names::app::METALLB, &values)),
+    )
+    .earliest_wave(tier::BOOTSTRAP);
+
+    let config = Component::new(
+        names::app::METALLB_CONFIG,
+        names::namespace::METALLB,
+        Layer::Networking,
+        Source::Manifests(address_pool(env)),
+    )
+    .earliest_wave(tier::FOUNDATION)
+    .depends_on(&[names::app::METALLB]);
+
+    vec![chart, config]
+}
+
+fn address_pool(env: &Environment) -> Vec<Manifest> {
+    let namespace = Some(names::namespace::METALLB);
+    let mut pool = IpAddressPool {
+        metadata: metadata(POOL, namespace),
+        spec: IpAddressPoolSpec {
+            addresses: env.metallb.addresses.clone(),
+        },
+    };
+    skip_dry_run_until_crd_exists(&mut pool.metadata);
+    let mut advertisement = L2Advertisement {
+        metadata: metadata(POOL, namespace),
+        spec: L2AdvertisementSpec {
+            ip_address_pools: vec![POOL.to_owned()],
+        },
+    };
+    skip_dry_run_until_crd_exists(&mut advertisement.metadata);
+    vec![Manifest::new(&pool), Manifest::new(&advertisement)]
+}

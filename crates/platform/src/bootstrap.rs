@@ -1,0 +1,39 @@
+//! What a person applies once by hand to start an environment: the kind cluster, Argo CD's
+//! install values, and the root Application.
+
+use serde::Serialize;
+
+use platform_core::model::{ClusterProvider, Environment};
+
+/// kind's cluster configuration (`kind.x-k8s.io/v1alpha4`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KindCluster {
+    pub kind: &'static str,
+    pub api_version: &'static str,
+    pub name: String,
+    pub nodes: Vec<KindNode>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KindNode {
+    pub role: &'static str,
+}
+
+/// The kind cluster of a kind environment; `None` for any other provider.
+pub fn kind_cluster(env: &Environment) -> Option<KindCluster> {
+    (env.cluster.provider == ClusterProvider::Kind).then(|| KindCluster {
+        kind: "Cluster",
+        api_version: "kind.x-k8s.io/v1alpha4",
+        name: env.cluster.name.to_string(),
+        nodes: vec![KindNode {
+            role: "control-plane",
+        }],
+    })
+}
+
+/// The values `helm install` uses for Argo CD: exactly those of the self-managed `argocd`
+/// Application, so its first sync changes nothing.
+pub fn argocd_values(env: &Environment) -> component_argocd::Values {
+    component_argocd::values(env)
+}

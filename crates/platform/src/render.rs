@@ -1,0 +1,127 @@
+//! A planned environment as files: relative path to contents, ready for the writer.
+
+use std::collections::BTreeMap;
+
+use platform_core::application::{RenderedPaths, child_application, root_application};
+use platform_core::component::Source;
+use platform_core::manifest::{Manifest, to_yaml};
+
+use crate::bootstrap;
+use crate::diagnostics::Diagnostic;
+use crate::environments::LoadedEnvironment;
+use crate::plan::{Plan, plan};
+
+/// The files of `rendered/<name>/`, keyed by path relative to that folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedEnvironment {
+    pub name: String,
+    pub files: BTreeMap<String, String>,
+}
+
+/// Plans and renders one loaded environment.
+pub fn render(loaded: &LoadedEnvironment) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
+    let plan = plan(&loaded.env).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|message| Diagnostic {
+                file: loaded.source.clone(),
+                location: None,
+                path: None,
+                message,
+            })
+            .collect::<Vec<_>>()
+    })?;
+    render_plan(loaded, &plan)
+}
+
+/// Renders an already planned environment.
+pub fn render_plan(
+    loaded: &LoadedEnvironment,
+    plan: &Plan,
+) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
+    let env = &loaded.env;
+    let paths = RenderedPaths {
+        env_name: &loaded.name,
+    };
+    let header = format!(
+        "# Rendered by `cargo xtask render` from {}. Edit that file, not this one.\n",
+        loaded.source
+    );
+    let mut files = Files::new(header, &loaded.source);
+
+    for planned in &plan.components {
+        let component = &planned.component;
+        let application = child_application(component, planned.wave, env, paths);
+        files.add(
+            format!("apps/{}.yaml", component.name),
+            to_yaml(&Manifest::new(&application).body),
+        );
+        if let Source::Manifests(manifests) = &component.source {
+            for manifest in manifests {
+                files.add(
+                    format!("manifests/{}/{}", component.name, manifest.file_name()),
+                    manifest.to_yaml(),
+                );
+            }
+        }
+    }
+
+    files.add(
+        "bootstrap/root-app.yaml".to_owned(),
+        Manifest::new(&root_application(env, paths)).to_yaml(),
+    );
+    files.add(
+        "bootstrap/argocd-values.yaml".to_owned(),
+        to_yaml(&bootstrap::argocd_values(env)),
+    );
+    if let Some(kind) = bootstrap::kind_cluster(env) {
+        files.add("bootstrap/kind-cluster.yaml".to_owned(), to_yaml(&kind));
+    }
+
+    files.finish(&loaded.name)
+}
+
+/// Collects files and refuses two at the same path, which would silently lose one.
+struct Files<'a> {
+    header: String,
+    source: &'a str,
+    files: BTreeMap<String, String>,
+    collisions: Vec<Diagnostic>,
+}
+
+impl<'a> Files<'a> {
+    fn new(header: String, source: &'a str) -> Self {
+        Self {
+            header,
+            source,
+            files: BTreeMap::new(),
+            collisions: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, path: String, yaml: String) {
+        if self.files.contains_key(&path) {
+            self.collisions.push(Diagnostic {
+                file: self.source.to_owned(),
+                location: None,
+                path: None,
+                message: format!(
+                    "two objects would be written to `{path}`; give them different names"
+                ),
+            });
+            return;
+        }
+        self.files.insert(path, format!("{}{yaml}", self.header));
+    }
+
+    fn finish(self, name: &str) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
+        if self.collisions.is_empty() {
+            Ok(RenderedEnvironment {
+                name: name.to_owned(),
+                files: self.files,
+            })
+        } else {
+            Err(self.collisions)
+        }
+    }
+}

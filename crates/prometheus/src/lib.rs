@@ -1,0 +1,108 @@
+//! Prometheus, the metrics store OpenCost computes cost from.
+
+use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, tier};
+use platform_core::manifest::to_yaml;
+use platform_core::model::Environment;
+use platform_core::names;
+use serde::Serialize;
+
+pub const CHART: HelmChart = HelmChart {
+    repo_url: "https://prometheus-community.github.io/helm-charts",
+    name: "prometheus",
+    version: "29.27.0",
+};
+
+/// Values of the prometheus chart this platform sets.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Values {
+    pub server: Server,
+    /// Alerting is a later step of the platform; until then Alertmanager would run idle.
+    pub alertmanager: Toggle,
+    #[serde(rename = "prometheus-pushgateway")]
+    pub pushgateway: Toggle,
+    /// Scrape jobs beyond the chart's Kubernetes service discovery, as Prometheus YAML.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_scrape_configs: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Server {
+    pub global: Global,
+    pub retention: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Global {
+    pub scrape_interval: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Toggle {
+    pub enabled: bool,
+}
+
+/// One job of Prometheus's `scrape_configs`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScrapeConfig {
+    pub job_name: String,
+    pub honor_labels: bool,
+    pub metrics_path: String,
+    pub static_configs: Vec<StaticConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StaticConfig {
+    pub targets: Vec<String>,
+}
+
+pub fn values(env: &Environment) -> Values {
+    Values {
+        server: Server {
+            global: Global {
+                scrape_interval: env.prometheus.scrape_interval.to_string(),
+            },
+            retention: env.prometheus.retention.to_string(),
+        },
+        alertmanager: Toggle { enabled: false },
+        pushgateway: Toggle { enabled: false },
+        extra_scrape_configs: scrape_configs(env),
+    }
+}
+
+/// OpenCost's cost metrics are only in Prometheus if Prometheus scrapes OpenCost.
+fn scrape_configs(env: &Environment) -> Option<String> {
+    if !env.opencost.enabled {
+        return None;
+    }
+    let endpoint = names::OPENCOST_METRICS;
+    let jobs = vec![ScrapeConfig {
+        job_name: names::app::OPENCOST.to_owned(),
+        // OpenCost's metrics carry their own namespace and pod labels.
+        honor_labels: true,
+        metrics_path: "/metrics".to_owned(),
+        static_configs: vec![StaticConfig {
+            targets: vec![format!("{}:{}", endpoint.host(), endpoint.port)],
+        }],
+    }];
+    Some(to_yaml(&jobs))
+}
+
+pub fn components(env: &Environment) -> Vec<Component> {
+    if !env.prometheus.enabled {
+        return Vec::new();
+    }
+    vec![
+        Component::new(
+            names::app::PROMETHEUS,
+            names::PROMETHEUS.namespace,
+            Layer::MonitoringAndCost,
+            Source::Helm(HelmRelease::new(
+                CHART,
+                names::app::PROMETHEUS,
+                &values(env),
+            )),
+        )
+        .earliest_wave(tier::OPERATORS),
+    ]
+}

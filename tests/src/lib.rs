@@ -1,0 +1,152 @@
+//! Helpers shared by the integration tests: the repository's environments, the upstream
+//! schemas, and a cache of compiled validators.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use platform::{EnvironmentFile, LoadedEnvironment, RenderedEnvironment};
+
+/// Overrides where the upstream schemas are read from; default `../shared/schemas`.
+pub const SCHEMAS_ENV: &str = "PLATFORM_SCHEMAS";
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace root")
+        .to_path_buf()
+}
+
+pub fn schemas_dir() -> PathBuf {
+    std::env::var_os(SCHEMAS_ENV)
+        .map_or_else(|| workspace_root().join("../shared/schemas"), PathBuf::from)
+}
+
+/// Every environment file of the repository, as `cargo xtask render` reads them.
+pub fn environment_files() -> Vec<EnvironmentFile> {
+    let dir = workspace_root().join("environments");
+    let mut files: Vec<EnvironmentFile> = fs::read_dir(&dir)
+        .expect("environments/ exists")
+        .map(|entry| entry.expect("readable entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .map(|path| EnvironmentFile {
+            path: format!(
+                "environments/{}",
+                path.file_name()
+                    .and_then(|n| n.to_str())
+                    .expect("utf-8 name")
+            ),
+            contents: fs::read_to_string(&path).expect("readable file"),
+        })
+        .collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+pub fn load_all() -> Vec<LoadedEnvironment> {
+    platform::load(&environment_files()).unwrap_or_else(|errors| {
+        panic!(
+            "environments do not load:\n{}",
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
+pub fn load(name: &str) -> LoadedEnvironment {
+    load_all()
+        .into_iter()
+        .find(|env| env.name == name)
+        .unwrap_or_else(|| panic!("no environment {name}"))
+}
+
+pub fn render(env: &LoadedEnvironment) -> RenderedEnvironment {
+    platform::render(env).unwrap_or_else(|errors| {
+        panic!(
+            "{} does not render:\n{}",
+            env.name,
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
+/// Every YAML file of a rendered tree that is a Kubernetes object, parsed to JSON.
+pub fn objects(rendered: &RenderedEnvironment) -> BTreeMap<String, serde_json::Value> {
+    rendered
+        .files
+        .iter()
+        .filter(|(path, _)| {
+            path.starts_with("apps/")
+                || path.starts_with("manifests/")
+                || path.as_str() == "bootstrap/root-app.yaml"
+        })
+        .map(|(path, yaml)| {
+            let value: serde_json::Value =
+                serde_yaml::from_str(yaml).unwrap_or_else(|e| panic!("{path} is not YAML: {e}"));
+            (path.clone(), value)
+        })
+        .collect()
+}
+
+/// Compiles schemas once each and validates objects against the schema of their kind.
+#[derive(Debug, Default)]
+pub struct SchemaSet {
+    validators: BTreeMap<PathBuf, jsonschema::Validator>,
+}
+
+impl SchemaSet {
+    /// The upstream schema file of an object's apiVersion and kind, in the layout of
+    /// `../shared/schemas`: `crds/<group>/<kind>_<version>.json` for custom resources,
+    /// `kubernetes/v1.37.0-standalone-strict/<kind>[-<group>]-<version>.json` otherwise.
+    pub fn schema_path(api_version: &str, kind: &str) -> PathBuf {
+        let kind = kind.to_lowercase();
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let core_group = group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io");
+        let root = schemas_dir();
+        if core_group {
+            let group_part = group.split('.').next().unwrap_or_default();
+            let file = if group.is_empty() {
+                format!("{kind}-{version}.json")
+            } else {
+                format!("{kind}-{group_part}-{version}.json")
+            };
+            root.join("kubernetes/v1.37.0-standalone-strict").join(file)
+        } else {
+            root.join("crds")
+                .join(group)
+                .join(format!("{kind}_{version}.json"))
+        }
+    }
+
+    /// Every schema error of the object, as `pointer: message`.
+    pub fn validate(&mut self, object: &serde_json::Value) -> Result<Vec<String>, String> {
+        let api_version = object["apiVersion"].as_str().ok_or("no apiVersion")?;
+        let kind = object["kind"].as_str().ok_or("no kind")?;
+        let path = Self::schema_path(api_version, kind);
+        let validator = self.validator(&path)?;
+        Ok(validator
+            .iter_errors(object)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect())
+    }
+
+    pub fn validator(&mut self, path: &Path) -> Result<&jsonschema::Validator, String> {
+        if !self.validators.contains_key(path) {
+            let text = fs::read_to_string(path)
+                .map_err(|e| format!("no schema at {}: {e}", path.display()))?;
+            let schema: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+            let validator = jsonschema::validator_for(&schema)
+                .map_err(|e| format!("{} does not compile: {e}", path.display()))?;
+            self.validators.insert(path.to_path_buf(), validator);
+        }
+        Ok(&self.validators[path])
+    }
+}

@@ -1,0 +1,156 @@
+//! The app-of-apps of the local environment, as Argo CD will read it.
+
+use std::collections::BTreeMap;
+use std::fs;
+
+use platform_tests::{SchemaSet, load, objects, render, schemas_dir};
+use serde_json::Value;
+
+fn dev_applications() -> BTreeMap<String, Value> {
+    let rendered = render(&load("dev"));
+    objects(&rendered)
+        .into_iter()
+        .filter_map(|(path, object)| {
+            let name = path
+                .strip_prefix("apps/")?
+                .strip_suffix(".yaml")?
+                .to_owned();
+            Some((name, object))
+        })
+        .collect()
+}
+
+fn wave(app: &Value) -> i64 {
+    app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+        .as_str()
+        .expect("every child Application has a wave")
+        .parse()
+        .expect("waves are integers")
+}
+
+#[test]
+fn dev_has_exactly_the_platform_applications_in_their_waves() {
+    let waves: BTreeMap<String, i64> = dev_applications()
+        .iter()
+        .map(|(name, app)| {
+            assert_eq!(
+                app["metadata"]["name"],
+                name.as_str(),
+                "file name matches the Application"
+            );
+            (name.clone(), wave(app))
+        })
+        .collect();
+    let expected: BTreeMap<String, i64> = [
+        ("argocd", -1),
+        ("metallb", -1),
+        ("metallb-config", 0),
+        ("vault", 0),
+        ("external-secrets", 1),
+        ("kyverno", 1),
+        ("prometheus", 1),
+        ("vault-config", 2),
+        ("security-policies", 2),
+        ("opencost", 2),
+        ("finops-app", 3),
+    ]
+    .into_iter()
+    .map(|(name, wave)| (name.to_owned(), wave))
+    .collect();
+    assert_eq!(waves, expected);
+}
+
+#[test]
+fn only_kyverno_syncs_by_hand() {
+    for (name, app) in dev_applications() {
+        let automated = &app["spec"]["syncPolicy"]["automated"];
+        if name == "kyverno" {
+            assert!(automated.is_null(), "kyverno must not sync automatically");
+            let options = app["spec"]["syncPolicy"]["syncOptions"].to_string();
+            assert!(options.contains("ServerSideApply=true"), "{options}");
+        } else {
+            assert_eq!(automated["prune"], true, "{name} prunes");
+            assert_eq!(automated["selfHeal"], true, "{name} self-heals");
+        }
+    }
+}
+
+#[test]
+fn every_helm_source_pins_a_chart_version_that_exists_upstream() {
+    let mut helm_sources = 0;
+    for (name, app) in dev_applications() {
+        let source = &app["spec"]["source"];
+        let Some(chart) = source["chart"].as_str() else {
+            continue;
+        };
+        helm_sources += 1;
+        let version = source["targetRevision"].as_str().unwrap();
+        let is_exact = version.split('.').count() == 3
+            && version
+                .split('.')
+                .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()));
+        assert!(is_exact, "{name} pins `{version}`, not an exact version");
+        let chart_yaml =
+            fs::read_to_string(schemas_dir().join("charts").join(chart).join("Chart.yaml"))
+                .unwrap_or_else(|e| panic!("{name}: no upstream Chart.yaml for {chart}: {e}"));
+        let upstream: serde_yaml::Value = serde_yaml::from_str(&chart_yaml).unwrap();
+        assert_eq!(
+            upstream["version"].as_str().map(str::trim),
+            Some(version),
+            "{name} pins {chart} {version}, upstream has {:?}",
+            upstream["version"]
+        );
+    }
+    assert_eq!(
+        helm_sources, 7,
+        "argocd, metallb, vault, external-secrets, kyverno, prometheus, opencost"
+    );
+}
+
+#[test]
+fn path_sources_point_at_the_rendered_manifests_in_the_environment_repository() {
+    let env = load("dev");
+    let rendered = render(&env);
+    for (name, app) in dev_applications() {
+        let source = &app["spec"]["source"];
+        let Some(path) = source["path"].as_str() else {
+            continue;
+        };
+        assert_eq!(path, format!("rendered/dev/manifests/{name}"));
+        assert_eq!(source["repoURL"], env.env.git.repo_url.as_str());
+        let prefix = format!("manifests/{name}/");
+        assert!(
+            rendered.files.keys().any(|file| file.starts_with(&prefix)),
+            "{name} points at an empty folder"
+        );
+    }
+}
+
+#[test]
+fn every_rendered_object_validates_against_its_upstream_schema() {
+    let mut schemas = SchemaSet::default();
+    let mut checked = 0;
+    for env in platform_tests::load_all() {
+        for (path, object) in objects(&render(&env)) {
+            let errors = schemas
+                .validate(&object)
+                .unwrap_or_else(|e| panic!("{}/{path}: {e}", env.name));
+            assert!(
+                errors.is_empty(),
+                "{}/{path}:\n{}",
+                env.name,
+                errors.join("\n")
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} objects checked");
+}
+
+#[test]
+fn a_misspelt_application_field_is_rejected_by_the_schema() {
+    let mut app = dev_applications().remove("vault").unwrap();
+    app["spec"]["syncPolicy"]["automated"]["selfheal"] = Value::Bool(true);
+    let errors = SchemaSet::default().validate(&app).unwrap();
+    assert!(errors.iter().any(|e| e.contains("selfheal")), "{errors:?}");
+}
