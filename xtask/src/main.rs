@@ -17,6 +17,9 @@ use platform_writer::Tree;
     about = "Render and check the platform's Argo CD manifests"
 )]
 struct Cli {
+    /// Repository root to work in; defaults to the workspace this xtask was built from.
+    #[arg(long, global = true, value_name = "DIR", hide = true)]
+    root: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -28,11 +31,21 @@ enum Command {
         /// Render only this environment.
         #[arg(long, value_name = "NAME")]
         env: Option<String>,
-        /// Write nothing; exit 1 listing every file that differs, is missing or is extra.
+        /// Write nothing; exit 1 listing every file that differs, is missing or is extra
+        /// (environments/schema.json included).
+        #[arg(long)]
+        check: bool,
+    },
+    /// Write environments/schema.json, the editor schema of environment files.
+    Schema {
+        /// Write nothing; exit 1 if the schema is out of date.
         #[arg(long)]
         check: bool,
     },
 }
+
+/// The editor schema, relative to the repository root.
+const SCHEMA_FILE: &str = "environments/schema.json";
 
 enum Failure {
     Input(Vec<Diagnostic>),
@@ -41,9 +54,10 @@ enum Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let root = workspace_root();
+    let root = cli.root.unwrap_or_else(workspace_root);
     let result = match cli.command {
         Command::Render { env, check } => render(&root, env.as_deref(), check),
+        Command::Schema { check } => schema(&root, check),
     };
     match result {
         Ok(code) => code,
@@ -110,10 +124,14 @@ fn render(root: &Path, only: Option<&str>, check: bool) -> Result<ExitCode, Fail
     let output = root.join("rendered");
     let trees: Vec<Tree<'_>> = rendered.iter().map(tree).collect();
     if check {
-        let drift = platform_writer::check(&output, &trees)
+        let mut drift = platform_writer::check(&output, &trees)
             .map_err(|e| Failure::Io(format!("reading {}: {e}", output.display())))?;
+        drift.extend(schema_drift(root)?);
         if drift.is_empty() {
-            println!("rendered/ is current ({} environment(s))", trees.len());
+            println!(
+                "rendered/ and {SCHEMA_FILE} are current ({} environment(s))",
+                trees.len()
+            );
             return Ok(ExitCode::SUCCESS);
         }
         for difference in &drift {
@@ -127,7 +145,7 @@ fn render(root: &Path, only: Option<&str>, check: bool) -> Result<ExitCode, Fail
             println!("{kind}: {}", relative.display());
         }
         eprintln!(
-            "{} file(s) out of date: run `cargo xtask render` and commit rendered/",
+            "{} file(s) out of date: run `cargo xtask render` (and `cargo xtask schema`) and commit them",
             drift.len()
         );
         return Ok(ExitCode::from(1));
@@ -138,6 +156,39 @@ fn render(root: &Path, only: Option<&str>, check: bool) -> Result<ExitCode, Fail
     for tree in &rendered {
         println!("rendered/{}/: {} files", tree.name, tree.files.len());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn schema_text() -> String {
+    let schema = platform::layer_schema();
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema is JSON");
+    text.push('\n');
+    text
+}
+
+fn schema_drift(root: &Path) -> Result<Option<platform_writer::Drift>, Failure> {
+    let path = root.join(SCHEMA_FILE);
+    platform_writer::check_file(&path, &schema_text())
+        .map_err(|e| Failure::Io(format!("reading {}: {e}", path.display())))
+}
+
+fn schema(root: &Path, check: bool) -> Result<ExitCode, Failure> {
+    let path = root.join(SCHEMA_FILE);
+    if check {
+        return Ok(match schema_drift(root)? {
+            None => {
+                println!("{SCHEMA_FILE} is current");
+                ExitCode::SUCCESS
+            }
+            Some(_) => {
+                eprintln!("{SCHEMA_FILE} is out of date: run `cargo xtask schema` and commit it");
+                ExitCode::from(1)
+            }
+        });
+    }
+    platform_writer::write_file(&path, &schema_text())
+        .map_err(|e| Failure::Io(format!("writing {}: {e}", path.display())))?;
+    println!("{SCHEMA_FILE}: written");
     Ok(ExitCode::SUCCESS)
 }
 

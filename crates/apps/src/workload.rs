@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1::{
     SecretEnvSource, SecurityContext, Service, ServiceAccount, ServicePort, ServiceSpec,
     TCPSocketAction, Volume, VolumeMount,
 };
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -54,9 +55,15 @@ pub fn objects(env: &Environment, app: &App, team: &Team) -> Vec<Manifest> {
             automount_service_account_token: Some(false),
             ..ServiceAccount::default()
         }),
-        Manifest::new(&deployment(app, named(app.name.as_str()), &labels)),
+        Manifest::new(&deployment(env, app, named(app.name.as_str()), &labels)),
         Manifest::new(&service(app, named(app.name.as_str()))),
     ];
+    if env.workloads.pod_disruption_budget {
+        manifests.push(Manifest::new(&disruption_budget(
+            app,
+            named(app.name.as_str()),
+        )));
+    }
     manifests.extend(
         app.secrets.iter().map(|secret| {
             Manifest::new(&external_secret(env, secret, named(secret.name.as_str())))
@@ -69,7 +76,12 @@ fn selector(app: &App) -> BTreeMap<String, String> {
     BTreeMap::from([(labels::NAME.to_owned(), app.name.to_string())])
 }
 
-fn deployment(app: &App, metadata: ObjectMeta, labels: &BTreeMap<String, String>) -> Deployment {
+fn deployment(
+    env: &Environment,
+    app: &App,
+    metadata: ObjectMeta,
+    labels: &BTreeMap<String, String>,
+) -> Deployment {
     let container = Container {
         name: app.name.to_string(),
         image: Some(app.image.to_string()),
@@ -121,7 +133,7 @@ fn deployment(app: &App, metadata: ObjectMeta, labels: &BTreeMap<String, String>
     Deployment {
         metadata,
         spec: DeploymentSpec {
-            replicas: Some(i32::try_from(app.replicas).unwrap_or(i32::MAX)),
+            replicas: Some(i32::try_from(app.replicas(&env.workloads)).unwrap_or(i32::MAX)),
             selector: LabelSelector {
                 match_labels: Some(selector(app)),
                 ..LabelSelector::default()
@@ -157,6 +169,22 @@ fn deployment(app: &App, metadata: ObjectMeta, labels: &BTreeMap<String, String>
             ..DeploymentSpec::default()
         },
         ..Deployment::default()
+    }
+}
+
+/// Node drains evict at most one pod of the app at a time.
+fn disruption_budget(app: &App, metadata: ObjectMeta) -> PodDisruptionBudget {
+    PodDisruptionBudget {
+        metadata,
+        spec: Some(PodDisruptionBudgetSpec {
+            max_unavailable: Some(IntOrString::Int(1)),
+            selector: Some(LabelSelector {
+                match_labels: Some(selector(app)),
+                ..LabelSelector::default()
+            }),
+            ..PodDisruptionBudgetSpec::default()
+        }),
+        ..PodDisruptionBudget::default()
     }
 }
 

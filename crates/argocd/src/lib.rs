@@ -4,7 +4,9 @@
 //! step installs by hand, so the first self-sync changes nothing.
 
 use platform_core::argocd::SyncOption;
-use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, tier};
+use platform_core::component::{
+    Component, HelmChart, HelmRelease, Layer, Source, TargetCluster, tier,
+};
 use platform_core::model::Environment;
 use platform_core::names;
 use serde::Serialize;
@@ -63,7 +65,8 @@ pub fn components(env: &Environment) -> Vec<Component> {
     if !env.argocd.enabled {
         return Vec::new();
     }
-    let release = HelmRelease::new(CHART, names::app::ARGOCD, &values(env));
+    let release = HelmRelease::new(CHART, names::app::ARGOCD, &values(env))
+        .with_version(env.charts.argocd.as_ref());
     vec![
         Component::new(
             names::app::ARGOCD,
@@ -72,6 +75,8 @@ pub fn components(env: &Environment) -> Vec<Component> {
             Source::Helm(release),
         )
         .earliest_wave(tier::BOOTSTRAP)
+        // Argo CD manages itself where it runs; the environment's cluster may be remote.
+        .cluster(TargetCluster::ArgoCd)
         // The ApplicationSet CRD is larger than the annotation client-side apply writes.
         .sync_options(&[SyncOption::ServerSideApply]),
     ]

@@ -10,7 +10,7 @@ use crate::argocd::{
     Backoff, DirectorySource, HelmSource, RetryStrategy, SYNC_OPTIONS_ANNOTATION,
     SYNC_WAVE_ANNOTATION, SyncOption, SyncPolicy,
 };
-use crate::component::{Component, Source, SyncMode};
+use crate::component::{Component, Source, SyncMode, TargetCluster};
 use crate::labels;
 use crate::model::{Environment, SyncRetry};
 use crate::names;
@@ -87,7 +87,7 @@ pub fn child_application(
             repo_url: release.chart.repo_url.to_owned(),
             path: None,
             chart: Some(release.chart.name.to_owned()),
-            target_revision: release.chart.version.to_owned(),
+            target_revision: release.version.clone(),
             helm: Some(HelmSource {
                 release_name: Some(release.release_name.clone()),
                 values_object: Some(release.values.clone()),
@@ -111,7 +111,10 @@ pub fn child_application(
             source: Some(source),
             sources: Vec::new(),
             destination: ApplicationDestination {
-                server: Some(env.cluster.server.clone()),
+                server: Some(match component.cluster {
+                    TargetCluster::Environment => env.cluster.server.clone(),
+                    TargetCluster::ArgoCd => names::IN_CLUSTER_SERVER.to_owned(),
+                }),
                 name: None,
                 namespace: Some(component.namespace.clone()),
             },

@@ -23,6 +23,8 @@ pub struct Component {
     pub name: String,
     /// The namespace the Application deploys into.
     pub namespace: String,
+    /// The cluster the Application deploys into.
+    pub cluster: TargetCluster,
     /// Layer of the platform the component belongs to, for documentation and diagrams.
     pub layer: Layer,
     /// Labels of the Application object, beyond the ones every Application carries.
@@ -43,6 +45,7 @@ impl Component {
         Self {
             name: name.to_owned(),
             namespace: namespace.to_owned(),
+            cluster: TargetCluster::Environment,
             layer,
             labels: BTreeMap::new(),
             depends_on: Vec::new(),
@@ -52,6 +55,11 @@ impl Component {
             sync_options: Vec::new(),
             ignore_differences: Vec::new(),
         }
+    }
+
+    pub fn cluster(mut self, cluster: TargetCluster) -> Self {
+        self.cluster = cluster;
+        self
     }
 
     pub fn depends_on(mut self, names: &[&str]) -> Self {
@@ -86,6 +94,15 @@ impl Component {
     }
 }
 
+/// Which cluster an Application deploys into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetCluster {
+    /// The environment's cluster, `cluster.server`.
+    Environment,
+    /// The cluster Argo CD itself runs in, whichever the environment's is.
+    ArgoCd,
+}
+
 /// Where an Application's manifests come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
@@ -98,6 +115,8 @@ pub enum Source {
 #[derive(Clone, Debug, PartialEq)]
 pub struct HelmRelease {
     pub chart: HelmChart,
+    /// The version deployed: the chart's pin, unless the environment overrides it.
+    pub version: String,
     pub release_name: String,
     pub values: serde_json::Value,
 }
@@ -109,9 +128,18 @@ impl HelmRelease {
             .unwrap_or_else(|error| panic!("values of {} do not serialize: {error}", chart.name));
         Self {
             chart,
+            version: chart.version.to_owned(),
             release_name: release_name.to_owned(),
             values,
         }
+    }
+
+    /// Deploys `version` instead of the chart's pin, when the environment sets one.
+    pub fn with_version(mut self, version: Option<&crate::model::ChartVersion>) -> Self {
+        if let Some(version) = version {
+            self.version = version.to_string();
+        }
+        self
     }
 }
 

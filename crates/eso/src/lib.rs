@@ -48,11 +48,10 @@ pub fn components(env: &Environment) -> Vec<Component> {
         names::app::EXTERNAL_SECRETS,
         names::namespace::EXTERNAL_SECRETS,
         Layer::Secrets,
-        Source::Helm(HelmRelease::new(
-            CHART,
-            names::app::EXTERNAL_SECRETS,
-            &values,
-        )),
+        Source::Helm(
+            HelmRelease::new(CHART, names::app::EXTERNAL_SECRETS, &values)
+                .with_version(env.charts.external_secrets.as_ref()),
+        ),
     )
     .earliest_wave(tier::OPERATORS)
     .sync_options(&[

@@ -58,7 +58,10 @@ pub fn components(env: &Environment) -> Vec<Component> {
         names::app::KYVERNO,
         names::namespace::KYVERNO,
         Layer::SecurityAndPolicy,
-        Source::Helm(HelmRelease::new(CHART, names::app::KYVERNO, &values)),
+        Source::Helm(
+            HelmRelease::new(CHART, names::app::KYVERNO, &values)
+                .with_version(env.charts.kyverno.as_ref()),
+        ),
     )
     .earliest_wave(tier::OPERATORS)
     // An admission controller that can block every pod is upgraded by a person who watches.

@@ -73,7 +73,10 @@ pub fn components(env: &Environment) -> Vec<Component> {
         names::app::METALLB,
         names::namespace::METALLB,
         Layer::Networking,
-        Source::Helm(HelmRelease::new(CHART, names::app::METALLB, &values)),
+        Source::Helm(
+            HelmRelease::new(CHART, names::app::METALLB, &values)
+                .with_version(env.charts.metallb.as_ref()),
+        ),
     )
     .earliest_wave(tier::BOOTSTRAP);
 

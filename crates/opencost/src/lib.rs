@@ -111,7 +111,10 @@ pub fn components(env: &Environment) -> Vec<Component> {
             names::app::OPENCOST,
             names::namespace::OPENCOST,
             Layer::MonitoringAndCost,
-            Source::Helm(HelmRelease::new(CHART, names::app::OPENCOST, &values(env))),
+            Source::Helm(
+                HelmRelease::new(CHART, names::app::OPENCOST, &values(env))
+                    .with_version(env.charts.opencost.as_ref()),
+            ),
         )
         .earliest_wave(tier::CONFIGURATION)
         .depends_on(&[names::app::PROMETHEUS]),

@@ -7,9 +7,8 @@ use platform_core::component::Source;
 use platform_core::manifest::{Manifest, to_yaml};
 
 use crate::bootstrap;
-use crate::diagnostics::Diagnostic;
-use crate::environments::LoadedEnvironment;
 use crate::plan::{Plan, plan};
+use platform_environments::{Diagnostic, LoadedEnvironment};
 
 /// The files of `rendered/<name>/`, keyed by path relative to that folder.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -97,11 +97,10 @@ pub fn components(env: &Environment) -> Vec<Component> {
             names::app::PROMETHEUS,
             names::PROMETHEUS.namespace,
             Layer::MonitoringAndCost,
-            Source::Helm(HelmRelease::new(
-                CHART,
-                names::app::PROMETHEUS,
-                &values(env),
-            )),
+            Source::Helm(
+                HelmRelease::new(CHART, names::app::PROMETHEUS, &values(env))
+                    .with_version(env.charts.prometheus.as_ref()),
+            ),
         )
         .earliest_wave(tier::OPERATORS),
     ]

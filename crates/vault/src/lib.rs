@@ -125,7 +125,10 @@ pub fn components(env: &Environment) -> Vec<Component> {
         names::app::VAULT,
         names::namespace::VAULT,
         Layer::Secrets,
-        Source::Helm(HelmRelease::new(CHART, names::app::VAULT, &values(env))),
+        Source::Helm(
+            HelmRelease::new(CHART, names::app::VAULT, &values(env))
+                .with_version(env.charts.vault.as_ref()),
+        ),
     )
     .earliest_wave(tier::FOUNDATION);
     if env.vault.service_type == ServiceType::LoadBalancer && env.uses_metallb() {

@@ -88,6 +88,30 @@ pub fn check(root: &Path, trees: &[Tree<'_>]) -> io::Result<Vec<Drift>> {
     Ok(drift)
 }
 
+/// Replaces one file outside `rendered/` (the editor schema): written beside it, then renamed.
+pub fn write_file(path: &Path, contents: &str) -> io::Result<()> {
+    let staging = path.with_file_name(format!(
+        ".{}.staging",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+    ));
+    fs::write(&staging, contents)?;
+    fs::rename(&staging, path).inspect_err(|_| {
+        let _ = fs::remove_file(&staging);
+    })
+}
+
+/// How a single file differs from `contents`, if it does.
+pub fn check_file(path: &Path, contents: &str) -> io::Result<Option<Drift>> {
+    match fs::read(path) {
+        Ok(existing) if existing == contents.as_bytes() => Ok(None),
+        Ok(_) => Ok(Some(Drift::Differs(path.to_path_buf()))),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            Ok(Some(Drift::Missing(path.to_path_buf())))
+        }
+        Err(error) => Err(error),
+    }
+}
+
 fn check_relative(tree: &Tree<'_>) -> io::Result<()> {
     let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidInput, what.to_owned());
     if tree.name.is_empty() || tree.name.contains(['/', '\\']) || tree.name.starts_with('.') {

@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use check::{ModelError, check};
-pub use values::{DnsLabel, Duration, ImageRef, Quantity};
+pub use values::{ChartVersion, DnsLabel, Duration, ImageRef, Quantity, explain_invalid};
 
 /// One environment: a cluster, the platform components on it and the teams' apps.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -40,6 +40,12 @@ pub struct Environment {
     /// OpenCost, which allocates cost by the team and cost-center labels.
     #[serde(default)]
     pub opencost: OpenCostSettings,
+    /// Chart versions that replace the pinned defaults, per component; leave unset to use the tested pins.
+    #[serde(default)]
+    pub charts: ChartVersions,
+    /// Defaults for every user app.
+    #[serde(default)]
+    pub workloads: WorkloadDefaults,
     /// Teams that own apps; each is billed to a cost center.
     pub teams: Vec<Team>,
     /// User applications, deployed after the whole platform.
@@ -299,8 +305,9 @@ pub struct App {
     pub image: ImageRef,
     /// Port the container listens on; the Service exposes the same port.
     pub port: u16,
-    /// Pod replicas.
-    pub replicas: u32,
+    /// Pod replicas; defaults to `workloads.replicas`.
+    #[serde(default)]
+    pub replicas: Option<u32>,
     /// CPU and memory the container requests and may use at most.
     pub resources: Resources,
     /// Secrets read from Vault through ExternalSecrets and exposed as environment variables.
@@ -312,6 +319,62 @@ impl App {
     pub fn namespace(&self) -> &DnsLabel {
         self.namespace.as_ref().unwrap_or(&self.name)
     }
+
+    pub fn replicas(&self, defaults: &WorkloadDefaults) -> u32 {
+        self.replicas.unwrap_or(defaults.replicas)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadDefaults {
+    /// Pod replicas of every app that does not set its own.
+    #[serde(default = "WorkloadDefaults::default_replicas")]
+    pub replicas: u32,
+    /// Render a PodDisruptionBudget per app, keeping all but one replica up during node drains.
+    #[serde(default)]
+    pub pod_disruption_budget: bool,
+}
+
+impl WorkloadDefaults {
+    fn default_replicas() -> u32 {
+        1
+    }
+}
+
+impl Default for WorkloadDefaults {
+    fn default() -> Self {
+        Self {
+            replicas: Self::default_replicas(),
+            pod_disruption_budget: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChartVersions {
+    /// Version of the argo-cd chart.
+    #[serde(default)]
+    pub argocd: Option<ChartVersion>,
+    /// Version of the metallb chart.
+    #[serde(default)]
+    pub metallb: Option<ChartVersion>,
+    /// Version of the vault chart.
+    #[serde(default)]
+    pub vault: Option<ChartVersion>,
+    /// Version of the external-secrets chart.
+    #[serde(default)]
+    pub external_secrets: Option<ChartVersion>,
+    /// Version of the kyverno chart.
+    #[serde(default)]
+    pub kyverno: Option<ChartVersion>,
+    /// Version of the prometheus chart.
+    #[serde(default)]
+    pub prometheus: Option<ChartVersion>,
+    /// Version of the opencost chart.
+    #[serde(default)]
+    pub opencost: Option<ChartVersion>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -61,7 +61,10 @@ macro_rules! checked_string {
             }
 
             fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                $schema
+                let mut schema: Schema = $schema;
+                // The title names the type, so a schema error can be explained by its checker.
+                schema.insert("title".to_owned(), stringify!($name).into());
+                schema
             }
         }
     };
@@ -96,7 +99,7 @@ checked_string!(
     check_image,
     json_schema!({
         "type": "string",
-        "pattern": "^[^\\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$",
+        "pattern": "^(?!.*:latest$)[^\\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$",
         "description": "A container image with an explicit tag (not 'latest') or a sha256 digest, e.g. ghcr.io/org/app:1.4.2."
     })
 );
@@ -111,6 +114,52 @@ checked_string!(
         "description": "A Kubernetes quantity: a number with an optional suffix (m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei), e.g. 250m, 1, 128Mi."
     })
 );
+
+checked_string!(
+    /// An exact chart version, `MAJOR.MINOR.PATCH` with an optional pre-release: never a range.
+    ChartVersion,
+    check_chart_version,
+    json_schema!({
+        "type": "string",
+        "pattern": "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$",
+        "description": "An exact chart version such as 0.34.1; ranges, `v` prefixes and `latest` are not allowed."
+    })
+);
+
+/// Explains why `text` is not a valid value of the checked type named `type_name` (the
+/// `title` of its schema), in the words its parser uses.
+pub fn explain_invalid(type_name: Option<&str>, text: &str) -> Option<String> {
+    let check: fn(&str) -> Result<(), String> = match type_name? {
+        "DnsLabel" => check_dns_label,
+        "Duration" => check_duration,
+        "ImageRef" => check_image,
+        "Quantity" => check_quantity,
+        "ChartVersion" => check_chart_version,
+        _ => return None,
+    };
+    check(text).err()
+}
+
+fn check_chart_version(value: &str) -> Result<(), String> {
+    let expected = "an exact version such as 0.34.1 (no range, no `v` prefix)";
+    let (core, pre_release) = value.split_once('-').unwrap_or((value, ""));
+    let parts: Vec<&str> = core.split('.').collect();
+    let numeric = |p: &&str| {
+        !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && (*p == "0" || !p.starts_with('0'))
+    };
+    let pre_release_ok = !value.contains('-')
+        || (!pre_release.is_empty()
+            && pre_release
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
+    if parts.len() == 3 && parts.iter().all(numeric) && pre_release_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{value}` is not an exact chart version; expected {expected}"
+        ))
+    }
+}
 
 pub const DNS_LABEL_MAX: usize = 63;
 
@@ -324,6 +373,18 @@ mod tests {
         assert_eq!(q("128Mi").cmp_value(&q("100M")), Ordering::Greater);
         for bad in ["", "1.", ".5", "12XB", "-1", "0", "0.0000000001"] {
             assert!(Quantity::try_from(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn chart_versions_are_exact() {
+        for good in ["0.34.1", "10.1.1", "1.0.0-rc.1"] {
+            assert!(ChartVersion::try_from(good).is_ok(), "{good:?} refused");
+        }
+        for bad in [
+            "", "1.2", "v1.2.3", "^1.2.3", "1.2.x", "01.2.3", "latest", "1.2.3-",
+        ] {
+            assert!(ChartVersion::try_from(bad).is_err(), "{bad:?} accepted");
         }
     }
 

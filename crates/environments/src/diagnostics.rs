@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Diagnostic {
     /// The file the error is in, relative to the repository, e.g. `environments/dev.yaml`.
     pub file: String,
@@ -11,6 +11,17 @@ pub struct Diagnostic {
     /// Field path such as `apps[0].secrets[1].vault_path`, when the error is about a field.
     pub path: Option<String>,
     pub message: String,
+}
+
+impl Diagnostic {
+    pub fn at(span: &crate::tree::Span, path: Option<&str>, message: String) -> Self {
+        Self {
+            file: span.file.to_string(),
+            location: Some((span.line, span.column)),
+            path: path.filter(|p| !p.is_empty()).map(str::to_owned),
+            message,
+        }
+    }
 }
 
 impl fmt::Display for Diagnostic {
