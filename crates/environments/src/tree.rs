@@ -208,7 +208,9 @@ impl MarkedEventReceiver for Builder {
                         ..
                     }) => (
                         Node {
-                            span,
+                            // A mapping is where its first key is: the parser marks a block
+                            // mapping's start after that key.
+                            span: entries.first().map_or(span, |e| e.key_span.clone()),
                             value: Value::Mapping(entries),
                         },
                         anchor,

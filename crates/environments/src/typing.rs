@@ -222,6 +222,22 @@ fn schema_errors(json: &Json, spans: &Spans) -> Vec<Diagnostic> {
                 Some(&path),
                 format!("{instance} is above the maximum; expected at most {limit}"),
             )),
+            ValidationErrorKind::AnyOf { .. } => {
+                // An optional checked value (`Option<DnsLabel>`) is `anyOf: [$ref, null]`:
+                // explain it with the checker of the referenced type.
+                let text = instance.as_str().unwrap_or_default();
+                let message = keyword_schema
+                    .as_ref()
+                    .and_then(|s| s.get("anyOf"))
+                    .and_then(Json::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|branch| branch.get("$ref").and_then(Json::as_str))
+                    .filter_map(|target| schema.pointer(target.strip_prefix('#')?))
+                    .find_map(|target| model::explain_invalid(type_name(target), text))
+                    .unwrap_or_else(|| error.to_string());
+                diagnostics.push(Diagnostic::at(spans.value(&path), Some(&path), message));
+            }
             ValidationErrorKind::Pattern { .. } | ValidationErrorKind::MaxLength { .. } => {
                 let text = instance.as_str().unwrap_or_default();
                 let message =

@@ -1,0 +1,187 @@
+//! Every mistake a person can make in an environment file, tried as they would make it:
+//! `cargo xtask render` must name the file, line, column and field, say what would be valid,
+//! exit 2, and leave `rendered/` exactly as it was.
+//!
+//! Each case is `tests/invalid/<case>.yaml`, rendered next to the repository's `base.yaml`;
+//! its `# expect: ` lines are the exact errors, in order.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.insert(path.clone(), fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// A scratch repository with `base.yaml`, the case, and a committed-looking `rendered/`.
+fn scratch(case: &Path) -> PathBuf {
+    let name = case.file_stem().unwrap().to_str().unwrap();
+    let root = std::env::temp_dir().join(format!("xtask-invalid-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&root);
+    fs::create_dir_all(root.join("environments")).unwrap();
+    fs::copy(
+        repository().join("environments/base.yaml"),
+        root.join("environments/base.yaml"),
+    )
+    .unwrap();
+    fs::copy(
+        case,
+        root.join("environments").join(case.file_name().unwrap()),
+    )
+    .unwrap();
+    for (path, contents) in [
+        ("rendered/dev/apps/vault.yaml", "kind: Application\n"),
+        (
+            "rendered/dev/manifests/finops-app/deployment-finops-app.yaml",
+            "kind: Deployment\n",
+        ),
+        (
+            &format!("rendered/{name}/apps/stale.yaml") as &str,
+            "kind: Application\n",
+        ),
+    ] {
+        let path = root.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, contents).unwrap();
+    }
+    root
+}
+
+#[test]
+fn every_invalid_environment_is_reported_precisely_and_changes_nothing() {
+    let mut cases: Vec<PathBuf> = fs::read_dir(repository().join("tests/invalid"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 30, "only {} invalid cases", cases.len());
+
+    let mut failures = Vec::new();
+    for case in &cases {
+        let text = fs::read_to_string(case).unwrap();
+        let expected: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# expect: "))
+            .collect();
+        assert!(
+            !expected.is_empty(),
+            "{} has no `# expect:` line",
+            case.display()
+        );
+
+        let root = scratch(case);
+        let before = snapshot(&root.join("rendered"));
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["--root", root.to_str().unwrap(), "render"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("error: "))
+            .collect();
+        let after = snapshot(&root.join("rendered"));
+        let _ = fs::remove_dir_all(&root);
+
+        let name = case.file_name().unwrap().to_string_lossy();
+        if output.status.code() != Some(2) {
+            failures.push(format!(
+                "{name}: exit {:?}, expected 2\n{stderr}",
+                output.status.code()
+            ));
+        }
+        if errors != expected {
+            failures.push(format!(
+                "{name}:\n  got:      {errors:#?}\n  expected: {expected:#?}"
+            ));
+        }
+        if before != after {
+            failures.push(format!("{name}: rendered/ changed"));
+        }
+        if !stderr.contains("rendered/ was not changed") {
+            failures.push(format!("{name}: does not say rendered/ is unchanged"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn the_real_environments_render_into_a_scratch_copy_and_replace_stale_files() {
+    let root = std::env::temp_dir().join(format!("xtask-valid-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&root);
+    fs::create_dir_all(root.join("environments")).unwrap();
+    for entry in fs::read_dir(repository().join("environments")).unwrap() {
+        let path = entry.unwrap().path();
+        fs::copy(
+            &path,
+            root.join("environments").join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    let stale = root.join("rendered/dev/apps/removed-app.yaml");
+    fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    fs::write(&stale, "stale").unwrap();
+    let outside = root.join("rendered/README.md");
+    fs::write(&outside, "not ours").unwrap();
+
+    let xtask = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .arg("--root")
+            .arg(&root)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let check = xtask(&["render", "--check"]);
+    assert_eq!(check.status.code(), Some(1), "a stale tree fails the check");
+    let listing = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        listing.contains("extra: rendered/dev/apps/removed-app.yaml"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("missing: rendered/prod/apps/vault.yaml"),
+        "{listing}"
+    );
+
+    assert!(xtask(&["render"]).status.success());
+    assert!(xtask(&["schema"]).status.success());
+    assert!(!stale.exists(), "stale files are removed");
+    assert_eq!(
+        fs::read_to_string(&outside).unwrap(),
+        "not ours",
+        "nothing outside rendered/<env>/ is touched"
+    );
+    let check = xtask(&["render", "--check"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert_eq!(
+        snapshot(&root.join("rendered/dev")).len(),
+        snapshot(&repository().join("rendered/dev")).len()
+    );
+    let _ = fs::remove_dir_all(&root);
+}
