@@ -71,16 +71,11 @@ pub fn child_application(
     env: &Environment,
     paths: RenderedPaths<'_>,
 ) -> Application {
-    let mut metadata = metadata(&component.name, Some(names::namespace::ARGOCD));
-    let mut labels = BTreeMap::from([(labels::PART_OF.to_owned(), labels::PLATFORM.to_owned())]);
-    labels.extend(component.labels.clone());
-    metadata.labels = Some(labels);
+    let mut metadata = application_metadata(&component.name, &component.labels);
     metadata.annotations = Some(BTreeMap::from([(
         SYNC_WAVE_ANNOTATION.to_owned(),
         wave.to_string(),
     )]));
-    // Deleting a child Application from Git must delete what it deployed, not orphan it.
-    metadata.finalizers = Some(vec![names::RESOURCES_FINALIZER.to_owned()]);
 
     let source = match &component.source {
         Source::Helm(release) => ApplicationSource {
@@ -130,12 +125,7 @@ pub fn child_application(
 
 /// The app-of-apps: syncs every child Application in `rendered/<env>/apps/`, wave by wave.
 pub fn root_application(env: &Environment, paths: RenderedPaths<'_>) -> Application {
-    let mut metadata = metadata(ROOT_APPLICATION, Some(names::namespace::ARGOCD));
-    metadata.labels = Some(BTreeMap::from([(
-        labels::PART_OF.to_owned(),
-        labels::PLATFORM.to_owned(),
-    )]));
-    metadata.finalizers = Some(vec![names::RESOURCES_FINALIZER.to_owned()]);
+    let metadata = application_metadata(ROOT_APPLICATION, &BTreeMap::new());
     let mut source = git_source(env, paths.apps());
     source.directory = Some(DirectorySource { recurse: false });
     Application {
@@ -158,6 +148,19 @@ pub fn root_application(env: &Environment, paths: RenderedPaths<'_>) -> Applicat
             }),
             ignore_differences: Vec::new(),
         },
+    }
+}
+
+/// Metadata every Application carries: Argo CD's namespace, the platform label, and the
+/// finalizer that makes deleting an Application from Git delete what it deployed rather than
+/// orphan it.
+fn application_metadata(name: &str, extra_labels: &BTreeMap<String, String>) -> ObjectMeta {
+    let mut labels = BTreeMap::from([(labels::PART_OF.to_owned(), labels::PLATFORM.to_owned())]);
+    labels.extend(extra_labels.clone());
+    ObjectMeta {
+        labels: Some(labels),
+        finalizers: Some(vec![names::RESOURCES_FINALIZER.to_owned()]),
+        ..metadata(name, Some(names::namespace::ARGOCD))
     }
 }
 
