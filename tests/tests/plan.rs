@@ -14,7 +14,7 @@ fn disabling_a_component_others_depend_on_is_an_error_naming_both() {
     assert_eq!(
         messages,
         vec![
-            "environments/dev.yaml: `vault-config` depends on `vault`, which this environment disables; enable `vault` or disable `vault-config`"
+            "environments/dev.yaml:17:3: vault.enabled: `vault-config` depends on `vault`, which this environment disables; enable `vault` or disable `vault-config`"
         ]
     );
 }
@@ -36,7 +36,11 @@ fn a_dependency_cycle_cannot_be_planned() {
     let mut components = platform::catalog::components(&load("dev").env);
     let vault = components.iter_mut().find(|c| c.name == "vault").unwrap();
     vault.depends_on.push("vault-config".to_owned());
-    let errors = plan_components(components).unwrap_err();
+    let errors: Vec<String> = plan_components(components)
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(
         errors,
         vec![
@@ -56,7 +60,9 @@ fn an_app_named_like_a_platform_component_is_refused() {
     ));
     let errors = plan_components(components).unwrap_err();
     assert!(
-        errors[0].starts_with("two Applications are named `vault`"),
+        errors[0]
+            .to_string()
+            .starts_with("two Applications are named `vault`"),
         "{errors:?}"
     );
 }

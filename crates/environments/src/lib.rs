@@ -48,6 +48,35 @@ pub struct LoadedEnvironment {
     /// The file it was loaded from, for messages and generated comments.
     pub source: String,
     pub env: Environment,
+    /// Where each field of the merged environment was set, for errors found later.
+    spans: typing::Spans,
+}
+
+impl LoadedEnvironment {
+    /// An environment built in code rather than read from a file; errors about it carry no
+    /// line numbers.
+    pub fn new(name: &str, source: &str, env: Environment) -> Self {
+        Self {
+            name: name.to_owned(),
+            source: source.to_owned(),
+            env,
+            spans: typing::Spans::default(),
+        }
+    }
+
+    /// An error about the field at `path` (or its nearest ancestor that was set in a file),
+    /// located in the file that set it.
+    pub fn diagnostic(&self, path: Option<&str>, message: String) -> Diagnostic {
+        match path.and_then(|p| self.spans.locate(p)) {
+            Some(span) => Diagnostic::at(span, path, message),
+            None => Diagnostic {
+                file: self.source.clone(),
+                location: None,
+                path: path.map(str::to_owned),
+                message,
+            },
+        }
+    }
 }
 
 /// Parses, layers and checks every file, and returns the concrete environments (files that
@@ -68,10 +97,11 @@ pub fn load(files: &[EnvironmentFile]) -> Result<Vec<LoadedEnvironment>, Vec<Dia
     let mut loaded = Vec::new();
     for environment in merged {
         match typing::type_environment(&environment.root) {
-            Ok(env) => loaded.push(LoadedEnvironment {
+            Ok((env, spans)) => loaded.push(LoadedEnvironment {
                 name: environment.name,
                 source: environment.path,
                 env,
+                spans,
             }),
             Err(mut errors) => diagnostics.append(&mut errors),
         }

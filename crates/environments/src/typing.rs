@@ -13,15 +13,15 @@ use crate::suggest::closest;
 use crate::tree::{Node, Span, Value, is_null_text};
 
 /// Where each value and key of the merged tree came from, by field path.
-#[derive(Debug, Default)]
-struct Spans {
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Spans {
     values: BTreeMap<String, Span>,
     keys: BTreeMap<String, Span>,
 }
 
 impl Spans {
     /// The span of the value at `path`, or of its nearest ancestor that has one.
-    fn value(&self, path: &str) -> &Span {
+    pub fn value(&self, path: &str) -> &Span {
         let mut path = path;
         loop {
             if let Some(span) = self.values.get(path) {
@@ -34,12 +34,17 @@ impl Spans {
         }
     }
 
+    /// Like [`Spans::value`], for spans that may be empty (an environment built in code).
+    pub fn locate(&self, path: &str) -> Option<&Span> {
+        (!self.values.is_empty()).then(|| self.value(path))
+    }
+
     fn key(&self, path: &str) -> &Span {
         self.keys.get(path).unwrap_or_else(|| self.value(path))
     }
 }
 
-pub fn type_environment(root: &Node) -> Result<Environment, Vec<Diagnostic>> {
+pub fn type_environment(root: &Node) -> Result<(Environment, Spans), Vec<Diagnostic>> {
     let mut spans = Spans::default();
     let json = to_json(root, String::new(), &mut spans);
 
@@ -63,7 +68,7 @@ pub fn type_environment(root: &Node) -> Result<Environment, Vec<Diagnostic>> {
         .map(|error| Diagnostic::at(spans.value(&error.path), Some(&error.path), error.message))
         .collect();
     if errors.is_empty() {
-        Ok(env)
+        Ok((env, spans))
     } else {
         Err(errors)
     }

@@ -1,11 +1,12 @@
 //! Components with their waves: what gets rendered, in which order Argo CD syncs it.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
 use platform_core::component::Component;
 use platform_core::model::Environment;
 use platform_core::names;
-use platform_core::waves::{self, WaveNode};
+use platform_core::waves::{self, WaveError, WaveNode};
 
 use crate::catalog;
 
@@ -27,24 +28,43 @@ impl Plan {
     }
 }
 
+/// Why an environment cannot be planned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanError {
+    /// Two components would be Applications of the same name.
+    Duplicate {
+        name: String,
+    },
+    Wave(WaveError),
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Duplicate { name } => write!(
+                f,
+                "two Applications are named `{name}`; an app may not share its name with another app or a platform component ({})",
+                names::app::ALL.join(", ")
+            ),
+            Self::Wave(error) => error.fmt(f),
+        }
+    }
+}
+
 /// Derives every component's wave from its dependencies. Errors name the components
 /// involved: duplicates, unknown or disabled dependencies, and cycles.
-pub fn plan(env: &Environment) -> Result<Plan, Vec<String>> {
+pub fn plan(env: &Environment) -> Result<Plan, Vec<PlanError>> {
     plan_components(catalog::components(env))
 }
 
 /// [`plan`] over an explicit list of components, for callers that add or replace some.
-pub fn plan_components(components: Vec<Component>) -> Result<Plan, Vec<String>> {
+pub fn plan_components(components: Vec<Component>) -> Result<Plan, Vec<PlanError>> {
     let mut seen = BTreeSet::new();
-    let duplicates: Vec<String> = components
+    let duplicates: Vec<PlanError> = components
         .iter()
         .filter(|c| !seen.insert(c.name.as_str()))
-        .map(|c| {
-            format!(
-                "two Applications are named `{}`; an app may not share its name with another app or a platform component ({})",
-                c.name,
-                names::app::ALL.join(", ")
-            )
+        .map(|c| PlanError::Duplicate {
+            name: c.name.clone(),
         })
         .collect();
     if !duplicates.is_empty() {
@@ -65,7 +85,7 @@ pub fn plan_components(components: Vec<Component>) -> Result<Plan, Vec<String>> 
         })
         .collect();
     let waves = waves::resolve(&nodes, &disabled)
-        .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+        .map_err(|errors| errors.into_iter().map(PlanError::Wave).collect::<Vec<_>>())?;
 
     let mut components: Vec<PlannedComponent> = components
         .into_iter()

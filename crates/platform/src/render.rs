@@ -7,7 +7,9 @@ use platform_core::component::Source;
 use platform_core::manifest::{Manifest, to_yaml};
 
 use crate::bootstrap;
-use crate::plan::{Plan, plan};
+use crate::plan::{Plan, PlanError, plan};
+use platform_core::model::Environment;
+use platform_core::waves::WaveError;
 use platform_environments::{Diagnostic, LoadedEnvironment};
 
 /// The files of `rendered/<name>/`, keyed by path relative to that folder.
@@ -22,15 +24,30 @@ pub fn render(loaded: &LoadedEnvironment) -> Result<RenderedEnvironment, Vec<Dia
     let plan = plan(&loaded.env).map_err(|errors| {
         errors
             .into_iter()
-            .map(|message| Diagnostic {
-                file: loaded.source.clone(),
-                location: None,
-                path: None,
-                message,
+            .map(|error| {
+                loaded.diagnostic(blame(&loaded.env, &error).as_deref(), error.to_string())
             })
             .collect::<Vec<_>>()
     })?;
     render_plan(loaded, &plan)
+}
+
+/// The field of the environment that caused a plan error, so the error points at its line.
+fn blame(env: &Environment, error: &PlanError) -> Option<String> {
+    let app_name = |name: &str| {
+        env.apps
+            .iter()
+            .rposition(|app| app.name.as_str() == name)
+            .map(|i| format!("apps[{i}].name"))
+    };
+    match error {
+        PlanError::Duplicate { name } => app_name(name),
+        PlanError::Wave(WaveError::DisabledDependency { dependency, .. }) => {
+            Environment::toggle_path(dependency).map(str::to_owned)
+        }
+        PlanError::Wave(WaveError::UnknownDependency { component, .. }) => app_name(component),
+        PlanError::Wave(WaveError::Cycle(path)) => path.iter().find_map(|name| app_name(name)),
+    }
 }
 
 /// Renders an already planned environment.

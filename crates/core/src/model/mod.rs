@@ -409,6 +409,21 @@ fn yes() -> bool {
 }
 
 impl Environment {
+    /// The field that switches a platform component on or off, e.g. `vault.enabled`.
+    pub fn toggle_path(component: &str) -> Option<&'static str> {
+        use crate::names::app;
+        Some(match component {
+            app::ARGOCD => "argocd.enabled",
+            app::METALLB | app::METALLB_CONFIG => "metallb.enabled",
+            app::VAULT => "vault.enabled",
+            app::EXTERNAL_SECRETS | app::VAULT_CONFIG => "secrets.enabled",
+            app::KYVERNO | app::SECURITY_POLICIES => "policies.enabled",
+            app::PROMETHEUS => "prometheus.enabled",
+            app::OPENCOST => "opencost.enabled",
+            _ => return None,
+        })
+    }
+
     pub fn team(&self, name: &DnsLabel) -> Option<&Team> {
         self.teams.iter().find(|team| &team.name == name)
     }
