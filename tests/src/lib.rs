@@ -150,3 +150,32 @@ impl SchemaSet {
         Ok(&self.validators[path])
     }
 }
+
+/// The upstream schema folder as the validator reads it.
+#[derive(Debug)]
+pub struct SchemaFolder(pub PathBuf);
+
+impl platform_validate::SchemaSource for SchemaFolder {
+    fn read(&self, relative: &str) -> Result<Option<String>, String> {
+        match fs::read_to_string(self.0.join(relative)) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// Every rendered environment, keyed `<env>/<path>` as under rendered/.
+pub fn rendered_tree() -> BTreeMap<String, String> {
+    load_all()
+        .iter()
+        .flat_map(|env| {
+            let rendered = render(env);
+            rendered
+                .files
+                .into_iter()
+                .map(move |(path, text)| (format!("{}/{path}", rendered.name), text))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 `--check` found a difference; 2 bad input (an environment file
 //! that does not parse or check); 3 an I/O error.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -36,6 +37,28 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Check a rendered tree: every object against its upstream schema, Helm values against
+    /// the chart's, and the platform's invariants. Exit 1 listing every finding.
+    Validate {
+        /// Folder of upstream schemas laid out like ../shared/schemas (kubernetes/, crds/,
+        /// charts/); defaults to $PLATFORM_SCHEMAS, then ../shared/schemas beside the repository.
+        #[arg(long, value_name = "DIR")]
+        schemas: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// The tree to check; defaults to rendered/.
+        #[arg(value_name = "PATH")]
+        path: Option<PathBuf>,
+    },
+    /// Render `dev` with N copies of its first app into DIR, for benchmarks.
+    #[command(hide = true)]
+    Synthesize {
+        #[arg(long, default_value_t = 1000)]
+        apps: usize,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Write environments/schema.json, the editor schema of environment files.
     Schema {
         /// Write nothing; exit 1 if the schema is out of date.
@@ -43,6 +66,15 @@ enum Command {
         check: bool,
     },
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Where the upstream schemas are when neither `--schemas` nor this variable says.
+const SCHEMAS_ENV: &str = "PLATFORM_SCHEMAS";
 
 /// The editor schema, relative to the repository root.
 const SCHEMA_FILE: &str = "environments/schema.json";
@@ -58,6 +90,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Render { env, check } => render(&root, env.as_deref(), check),
         Command::Schema { check } => schema(&root, check),
+        Command::Synthesize { apps, out } => synthesize(&root, apps, &out),
+        Command::Validate {
+            schemas,
+            format,
+            path,
+        } => validate(&root, schemas, format, path),
     };
     match result {
         Ok(code) => code,
@@ -121,6 +159,19 @@ fn render(root: &Path, only: Option<&str>, check: bool) -> Result<ExitCode, Fail
         return Err(Failure::Input(diagnostics));
     }
 
+    // The invariants hold for what is about to be written, or nothing is written.
+    let report = platform_validate::validate(&combined(&rendered), None);
+    if !report.is_ok() {
+        for finding in &report.findings {
+            eprintln!("error: rendered/{finding}");
+        }
+        eprintln!(
+            "{} invariant(s) broken; rendered/ was not changed",
+            report.findings.len()
+        );
+        return Ok(ExitCode::from(2));
+    }
+
     let output = root.join("rendered");
     let trees: Vec<Tree<'_>> = rendered.iter().map(tree).collect();
     if check {
@@ -157,6 +208,135 @@ fn render(root: &Path, only: Option<&str>, check: bool) -> Result<ExitCode, Fail
         println!("rendered/{}/: {} files", tree.name, tree.files.len());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn synthesize(root: &Path, apps: usize, out: &Path) -> Result<ExitCode, Failure> {
+    let files = read_environment_files(root)?;
+    let loaded = platform::load(&files).map_err(Failure::Input)?;
+    let Some(mut dev) = loaded.into_iter().find(|e| e.name == "dev") else {
+        return Err(Failure::Io(
+            "no dev environment to synthesize from".to_owned(),
+        ));
+    };
+    let template = dev.env.apps[0].clone();
+    dev.env.apps = (0..apps)
+        .map(|i| {
+            let mut app = template.clone();
+            let name = format!("{}-{i:04}", template.name);
+            app.name = name.as_str().try_into().expect("a valid DNS label");
+            app
+        })
+        .collect();
+    let rendered = platform::render(&dev).map_err(Failure::Input)?;
+    platform_writer::write(out, &[tree(&rendered)])
+        .map_err(|e| Failure::Io(format!("writing {}: {e}", out.display())))?;
+    println!(
+        "{}/{}/: {} files",
+        out.display(),
+        rendered.name,
+        rendered.files.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every environment's files in one map, keyed `<env>/<path>` as they lie under rendered/.
+fn combined(rendered: &[RenderedEnvironment]) -> BTreeMap<String, String> {
+    rendered
+        .iter()
+        .flat_map(|env| {
+            env.files
+                .iter()
+                .map(move |(path, text)| (format!("{}/{path}", env.name), text.clone()))
+        })
+        .collect()
+}
+
+/// Upstream schemas read from a folder.
+struct SchemaFolder(PathBuf);
+
+impl platform_validate::SchemaSource for SchemaFolder {
+    fn read(&self, relative: &str) -> Result<Option<String>, String> {
+        let path = self.0.join(relative);
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(format!("reading {}: {error}", path.display())),
+        }
+    }
+}
+
+fn validate(
+    root: &Path,
+    schemas: Option<PathBuf>,
+    format: Format,
+    path: Option<PathBuf>,
+) -> Result<ExitCode, Failure> {
+    let schemas = schemas
+        .or_else(|| std::env::var_os(SCHEMAS_ENV).map(PathBuf::from))
+        .unwrap_or_else(|| root.join("../shared/schemas"));
+    if !schemas.join("kubernetes").is_dir() {
+        return Err(Failure::Io(format!(
+            "no upstream schemas at {}: pass --schemas DIR or set {SCHEMAS_ENV} (see README, \"Validation\")",
+            schemas.display()
+        )));
+    }
+    let tree_root = path.unwrap_or_else(|| root.join("rendered"));
+    let files = read_tree(&tree_root)
+        .map_err(|e| Failure::Io(format!("reading {}: {e}", tree_root.display())))?;
+    let source = SchemaFolder(schemas);
+    let mut store = platform_validate::Schemas::new(&source);
+    let report = platform_validate::validate(&files, Some(&mut store));
+    match format {
+        Format::Json => println!("{}", report.to_json()),
+        Format::Text => {
+            for finding in &report.findings {
+                println!("{finding}");
+            }
+            let summary = format!(
+                "{} object(s) in {} file(s), {} schema(s); {} finding(s)",
+                report.objects,
+                files.len(),
+                store.compiled(),
+                report.findings.len()
+            );
+            if report.is_ok() {
+                println!("{summary}");
+            } else {
+                eprintln!("{summary}");
+            }
+        }
+    }
+    Ok(if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Every file below `dir` except the writer's hidden staging folders, keyed by relative path.
+fn read_tree(dir: &Path) -> std::io::Result<BTreeMap<String, String>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in fs::read_dir(&current)? {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if entry.file_type()?.is_dir() {
+                pending.push(path);
+            } else if let Ok(relative) = path.strip_prefix(dir) {
+                let key = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                files.insert(key, fs::read_to_string(&path)?);
+            }
+        }
+    }
+    Ok(files)
 }
 
 fn schema_text() -> String {

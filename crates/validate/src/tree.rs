@@ -1,0 +1,125 @@
+//! A rendered tree as objects: which environment and Application each belongs to.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::report::Finding;
+
+/// One Kubernetes object of the tree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RenderedObject {
+    /// Path relative to the tree's root: `<env>/apps/<app>.yaml`, `<env>/manifests/<app>/…`.
+    pub file: String,
+    pub env: String,
+    /// The child Application it belongs to: the Application itself for `apps/`, the owner of
+    /// the folder for `manifests/`; `None` for the root Application.
+    pub app: Option<String>,
+    pub object: Value,
+}
+
+impl RenderedObject {
+    pub fn api_version(&self) -> &str {
+        self.object["apiVersion"].as_str().unwrap_or_default()
+    }
+
+    pub fn kind(&self) -> &str {
+        self.object["kind"].as_str().unwrap_or_default()
+    }
+
+    pub fn group(&self) -> &str {
+        self.api_version()
+            .rsplit_once('/')
+            .map_or("", |(group, _)| group)
+    }
+
+    pub fn name(&self) -> &str {
+        self.object["metadata"]["name"].as_str().unwrap_or_default()
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.object["metadata"]["namespace"].as_str()
+    }
+
+    pub fn is_application(&self) -> bool {
+        self.api_version() == "argoproj.io/v1alpha1" && self.kind() == "Application"
+    }
+
+    /// Whether the object is one of an environment's child Applications (in `apps/`).
+    pub fn is_child_application(&self) -> bool {
+        self.is_application() && self.file.split('/').nth(1) == Some("apps")
+    }
+}
+
+/// The objects of a tree, in file order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RenderedTree {
+    pub objects: Vec<RenderedObject>,
+    /// Every file of the tree, objects or not: paths must point at something that exists.
+    pub files: Vec<String>,
+}
+
+impl RenderedTree {
+    pub fn environments(&self) -> Vec<&str> {
+        let mut envs: Vec<&str> = self.objects.iter().map(|o| o.env.as_str()).collect();
+        envs.dedup();
+        envs.sort_unstable();
+        envs.dedup();
+        envs
+    }
+
+    pub fn in_env<'a>(&'a self, env: &'a str) -> impl Iterator<Item = &'a RenderedObject> + 'a {
+        self.objects.iter().filter(move |o| o.env == env)
+    }
+}
+
+/// Parses the YAML files of a tree (keyed by path relative to its root). Files that are not
+/// Kubernetes objects (Helm values, kind's config, documentation) are skipped.
+pub fn parse_tree(files: &BTreeMap<String, String>) -> (RenderedTree, Vec<Finding>) {
+    let mut tree = RenderedTree::default();
+    let mut findings = Vec::new();
+    for (file, text) in files {
+        tree.files.push(file.clone());
+        let mut parts = file.split('/');
+        let (Some(env), Some(section)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let app = match section {
+            "apps" => parts
+                .next()
+                .and_then(|f| f.strip_suffix(".yaml"))
+                .map(str::to_owned),
+            "manifests" => parts.next().map(str::to_owned),
+            "bootstrap" if file.ends_with("/root-app.yaml") => None,
+            _ => continue,
+        };
+        if !file.ends_with(".yaml") {
+            continue;
+        }
+        match serde_yaml::from_str::<Value>(text) {
+            Ok(object) if object.get("apiVersion").is_some() && object.get("kind").is_some() => {
+                tree.objects.push(RenderedObject {
+                    file: file.clone(),
+                    env: env.to_owned(),
+                    app,
+                    object,
+                });
+            }
+            Ok(object) => findings.push(Finding::new(
+                file,
+                "",
+                "object",
+                &object,
+                "not a Kubernetes object: apiVersion and kind are required".to_owned(),
+            )),
+            Err(error) => findings.push(Finding::new(
+                file,
+                "",
+                "yaml",
+                &Value::Null,
+                format!("not valid YAML: {error}"),
+            )),
+        }
+    }
+    (tree, findings)
+}

@@ -1,0 +1,462 @@
+//! `cargo xtask validate`'s checks: the rendered tree passes, and each kind of breakage is
+//! caught with the right file, JSON pointer and rule.
+
+use std::collections::BTreeMap;
+
+use platform_tests::{SchemaFolder, rendered_tree, schemas_dir};
+use platform_validate::{Finding, Schemas, validate};
+use serde_json::{Value, json};
+
+fn check(files: &BTreeMap<String, String>, schemas: &mut Schemas<'_>) -> Vec<Finding> {
+    validate(files, Some(schemas)).findings
+}
+
+#[test]
+fn the_rendered_tree_passes_every_check() {
+    let source = SchemaFolder(schemas_dir());
+    let findings = check(&rendered_tree(), &mut Schemas::new(&source));
+    assert!(
+        findings.is_empty(),
+        "{}",
+        findings
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// Parses a rendered file, lets `change` edit it, and writes it back.
+fn edit(files: &mut BTreeMap<String, String>, file: &str, change: impl FnOnce(&mut Value)) {
+    let text = files.get(file).unwrap_or_else(|| panic!("no {file}"));
+    let mut object: Value = serde_yaml::from_str(text).unwrap();
+    change(&mut object);
+    files.insert(file.to_owned(), serde_yaml::to_string(&object).unwrap());
+}
+
+fn set(pointer: &str, value: Value) -> impl FnOnce(&mut Value) {
+    let pointer = pointer.to_owned();
+    move |object| {
+        *object
+            .pointer_mut(&pointer)
+            .unwrap_or_else(|| panic!("no {pointer}")) = value
+    }
+}
+
+fn remove(pointer: &str) -> impl FnOnce(&mut Value) {
+    let pointer = pointer.to_owned();
+    move |object| {
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        let key = key.replace("~1", "/");
+        object
+            .pointer_mut(parent)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .remove(&key)
+            .unwrap();
+    }
+}
+
+type Mutation = (
+    &'static str,
+    Box<dyn FnOnce(&mut BTreeMap<String, String>)>,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+const VAULT: &str = "dev/apps/vault.yaml";
+const APP: &str = "dev/apps/finops-app.yaml";
+const DEPLOYMENT: &str = "dev/manifests/finops-app/deployment-finops-app.yaml";
+const EXTERNAL_SECRET: &str = "dev/manifests/finops-app/externalsecret-finops-db-creds.yaml";
+const STORE: &str = "dev/manifests/vault-config/clustersecretstore-vault-backend.yaml";
+const POLICY: &str = "dev/manifests/security-policies/clusterpolicy-disallow-latest-tag.yaml";
+
+fn mutations() -> Vec<Mutation> {
+    vec![
+        (
+            "misspelt Application field",
+            Box::new(|f| {
+                edit(f, VAULT, |o| {
+                    o["spec"]["syncPolicy"]["automated"]["selfheal"] = json!(true);
+                })
+            }),
+            VAULT,
+            "/spec/syncPolicy/automated",
+            "schema:additionalProperties",
+        ),
+        (
+            "wrong type",
+            Box::new(|f| edit(f, DEPLOYMENT, set("/spec/replicas", json!("three")))),
+            DEPLOYMENT,
+            "/spec/replicas",
+            "schema:type",
+        ),
+        (
+            "missing required field",
+            Box::new(|f| edit(f, DEPLOYMENT, remove("/spec/selector"))),
+            DEPLOYMENT,
+            "/spec",
+            "schema:required",
+        ),
+        (
+            "bad enum in a CRD",
+            Box::new(|f| {
+                edit(
+                    f,
+                    EXTERNAL_SECRET,
+                    set("/spec/target/creationPolicy", json!("Owns")),
+                )
+            }),
+            EXTERNAL_SECRET,
+            "/spec/target/creationPolicy",
+            "schema:enum",
+        ),
+        (
+            "bad enum in a ClusterPolicy",
+            Box::new(|f| {
+                edit(
+                    f,
+                    POLICY,
+                    set("/spec/rules/0/validate/failureAction", json!("Block")),
+                )
+            }),
+            POLICY,
+            "/spec/rules/0/validate/failureAction",
+            "schema:enum",
+        ),
+        (
+            "bad KV version",
+            Box::new(|f| edit(f, STORE, set("/spec/provider/vault/version", json!("v3")))),
+            STORE,
+            "/spec/provider/vault/version",
+            "schema:enum",
+        ),
+        (
+            "misspelt MetalLB field",
+            Box::new(|f| {
+                edit(
+                    f,
+                    "dev/manifests/metallb-config/ipaddresspool-kind-pool.yaml",
+                    |o| {
+                        let a = o["spec"]
+                            .as_object_mut()
+                            .unwrap()
+                            .remove("addresses")
+                            .unwrap();
+                        o["spec"]["adresses"] = a;
+                    },
+                )
+            }),
+            "dev/manifests/metallb-config/ipaddresspool-kind-pool.yaml",
+            "/spec",
+            "schema:additionalProperties",
+        ),
+        (
+            "Helm value of the wrong type",
+            Box::new(|f| {
+                edit(
+                    f,
+                    VAULT,
+                    set(
+                        "/spec/source/helm/valuesObject/server/dev/enabled",
+                        json!("yes"),
+                    ),
+                )
+            }),
+            VAULT,
+            "/spec/source/helm/valuesObject/server/dev/enabled",
+            "values-schema:type",
+        ),
+        (
+            "Helm value of the wrong type (prometheus)",
+            Box::new(|f| {
+                edit(
+                    f,
+                    "dev/apps/prometheus.yaml",
+                    set("/spec/source/helm/valuesObject/server/retention", json!(15)),
+                )
+            }),
+            "dev/apps/prometheus.yaml",
+            "/spec/source/helm/valuesObject/server/retention",
+            "values-schema:type",
+        ),
+        (
+            "Helm value the chart ignores",
+            Box::new(|f| {
+                edit(f, "dev/apps/kyverno.yaml", |o| {
+                    o["spec"]["source"]["helm"]["valuesObject"]["reportController"] = json!({});
+                })
+            }),
+            "dev/apps/kyverno.yaml",
+            "/spec/source/helm/valuesObject/reportController",
+            "values-key",
+        ),
+        (
+            "path that holds nothing",
+            Box::new(|f| {
+                edit(
+                    f,
+                    "dev/apps/vault-config.yaml",
+                    set(
+                        "/spec/source/path",
+                        json!("rendered/dev/manifests/vault-confg"),
+                    ),
+                )
+            }),
+            "dev/apps/vault-config.yaml",
+            "/spec/source/path",
+            "app-path",
+        ),
+        (
+            "foreign repository",
+            Box::new(|f| {
+                edit(
+                    f,
+                    APP,
+                    set(
+                        "/spec/source/repoURL",
+                        json!("https://github.com/someone/else.git"),
+                    ),
+                )
+            }),
+            APP,
+            "/spec/source/repoURL",
+            "app-repo",
+        ),
+        (
+            "unpinned chart",
+            Box::new(|f| {
+                edit(
+                    f,
+                    VAULT,
+                    set("/spec/source/targetRevision", json!("0.34.x")),
+                )
+            }),
+            VAULT,
+            "/spec/source/targetRevision",
+            "helm-pinned",
+        ),
+        (
+            "store that is not rendered",
+            Box::new(|f| {
+                edit(
+                    f,
+                    EXTERNAL_SECRET,
+                    set("/spec/secretStoreRef/name", json!("vault")),
+                )
+            }),
+            EXTERNAL_SECRET,
+            "/spec/secretStoreRef/name",
+            "secret-store",
+        ),
+        (
+            "key outside the mount",
+            Box::new(|f| {
+                edit(
+                    f,
+                    EXTERNAL_SECRET,
+                    set("/spec/data/0/remoteRef/key", json!("../sys/root")),
+                )
+            }),
+            EXTERNAL_SECRET,
+            "/spec/data/0/remoteRef/key",
+            "secret-path",
+        ),
+        (
+            "Secret with values in Git",
+            Box::new(|f| {
+                f.insert("dev/manifests/finops-app/secret-leak.yaml".into(), "apiVersion: v1\nkind: Secret\nmetadata:\n  name: leak\n  namespace: finops-app\nstringData:\n  password: hunter2\n".into());
+            }),
+            "dev/manifests/finops-app/secret-leak.yaml",
+            "/stringData",
+            "secret-values",
+        ),
+        (
+            "namespace nobody creates",
+            Box::new(|f| {
+                edit(
+                    f,
+                    "dev/manifests/finops-app/service-finops-app.yaml",
+                    set("/metadata/namespace", json!("nowhere")),
+                )
+            }),
+            "dev/manifests/finops-app/service-finops-app.yaml",
+            "/metadata/namespace",
+            "namespace",
+        ),
+        (
+            "namespace created in a later wave",
+            Box::new(|f| {
+                edit(
+                    f,
+                    "dev/manifests/metallb-config/l2advertisement-kind-pool.yaml",
+                    set("/metadata/namespace", json!("finops-app")),
+                )
+            }),
+            "dev/manifests/metallb-config/l2advertisement-kind-pool.yaml",
+            "/metadata/namespace",
+            "wave-deadlock",
+        ),
+        (
+            "custom resource before its CRD",
+            Box::new(|f| {
+                edit(
+                    f,
+                    "dev/apps/vault-config.yaml",
+                    set(
+                        "/metadata/annotations/argocd.argoproj.io~1sync-wave",
+                        json!("1"),
+                    ),
+                )
+            }),
+            STORE,
+            "/apiVersion",
+            "crd-order",
+        ),
+        (
+            "custom resource without SkipDryRun",
+            Box::new(|f| {
+                edit(
+                    f,
+                    POLICY,
+                    remove("/metadata/annotations/argocd.argoproj.io~1sync-options"),
+                )
+            }),
+            POLICY,
+            "/metadata/annotations/argocd.argoproj.io~1sync-options",
+            "crd-dry-run",
+        ),
+        (
+            "the same object twice",
+            Box::new(|f| {
+                let text = f["dev/manifests/finops-app/serviceaccount-finops-app.yaml"].clone();
+                f.insert(
+                    "dev/manifests/finops-app/serviceaccount-copy.yaml".into(),
+                    text,
+                );
+            }),
+            "dev/manifests/finops-app/serviceaccount-finops-app.yaml",
+            "/metadata/name",
+            "unique-object",
+        ),
+        (
+            "workload without a cost label",
+            Box::new(|f| edit(f, DEPLOYMENT, remove("/spec/template/metadata/labels/team"))),
+            DEPLOYMENT,
+            "/spec/template/metadata/labels",
+            "cost-labels",
+        ),
+        (
+            "Secret nothing produces",
+            Box::new(|f| {
+                edit(
+                    f,
+                    DEPLOYMENT,
+                    set(
+                        "/spec/template/spec/containers/0/envFrom/0/secretRef/name",
+                        json!("missing-secret"),
+                    ),
+                )
+            }),
+            DEPLOYMENT,
+            "/spec/template/spec/containers/0/envFrom/0/secretRef/name",
+            "wave-deadlock",
+        ),
+        (
+            "ExternalSecret in the store's wave",
+            Box::new(|f| {
+                edit(
+                    f,
+                    APP,
+                    set(
+                        "/metadata/annotations/argocd.argoproj.io~1sync-wave",
+                        json!("2"),
+                    ),
+                )
+            }),
+            EXTERNAL_SECRET,
+            "/spec/secretStoreRef/name",
+            "wave-deadlock",
+        ),
+        (
+            "Application without a wave",
+            Box::new(|f| {
+                edit(
+                    f,
+                    "dev/apps/opencost.yaml",
+                    remove("/metadata/annotations/argocd.argoproj.io~1sync-wave"),
+                )
+            }),
+            "dev/apps/opencost.yaml",
+            "/metadata/annotations/argocd.argoproj.io~1sync-wave",
+            "sync-wave",
+        ),
+        (
+            "kind with no schema",
+            Box::new(|f| {
+                f.insert("dev/manifests/finops-app/gateway-web.yaml".into(), "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: web\n  namespace: finops-app\nspec: {}\n".into());
+            }),
+            "dev/manifests/finops-app/gateway-web.yaml",
+            "",
+            "schema:missing",
+        ),
+        (
+            "environment without a root Application",
+            Box::new(|f| {
+                f.remove("dev/bootstrap/root-app.yaml");
+            }),
+            "dev/bootstrap/root-app.yaml",
+            "",
+            "root-application",
+        ),
+    ]
+}
+
+#[test]
+fn every_mutation_is_caught_at_the_right_place() {
+    let pristine = rendered_tree();
+    let source = SchemaFolder(schemas_dir());
+    // One schema store for every run: each schema is compiled once.
+    let mut schemas = Schemas::new(&source);
+    let mutations = mutations();
+    assert!(mutations.len() >= 25);
+    let mut missed = Vec::new();
+    for (what, mutate, file, pointer, rule) in mutations {
+        let mut files = pristine.clone();
+        mutate(&mut files);
+        let findings = check(&files, &mut schemas);
+        let caught = findings
+            .iter()
+            .any(|f| f.file == file && f.pointer == pointer && f.rule == rule);
+        if !caught {
+            missed.push(format!(
+                "{what}: expected {file} {pointer} [{rule}], got:\n  {}",
+                findings
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n  ")
+            ));
+        }
+    }
+    assert!(missed.is_empty(), "{}", missed.join("\n\n"));
+}
+
+#[test]
+fn findings_serialize_for_machines() {
+    let mut files = rendered_tree();
+    edit(
+        &mut files,
+        DEPLOYMENT,
+        set("/spec/replicas", json!("three")),
+    );
+    let source = SchemaFolder(schemas_dir());
+    let mut schemas = Schemas::new(&source);
+    let report = validate(&files, Some(&mut schemas));
+    let json: Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(json["findings"][0]["file"], DEPLOYMENT);
+    assert_eq!(json["findings"][0]["pointer"], "/spec/replicas");
+    assert_eq!(json["findings"][0]["value"], "\"three\"");
+}
