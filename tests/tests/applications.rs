@@ -11,13 +11,18 @@ fn dev_applications() -> BTreeMap<String, Value> {
     objects(&rendered)
         .into_iter()
         .filter_map(|(path, object)| {
-            let name = path
-                .strip_prefix("apps/")?
-                .strip_suffix(".yaml")?
-                .to_owned();
-            Some((name, object))
+            let name = path.strip_prefix("apps/")?.strip_suffix(".yaml")?;
+            (!name.contains('/')).then(|| (name.to_owned(), object))
         })
         .collect()
+}
+
+/// An Application's sources: `spec.source`, or each of `spec.sources`.
+fn sources(app: &Value) -> Vec<&Value> {
+    match app["spec"]["sources"].as_array() {
+        Some(sources) => sources.iter().collect(),
+        None => vec![&app["spec"]["source"]],
+    }
 }
 
 fn wave(app: &Value) -> i64 {
@@ -79,10 +84,10 @@ fn only_kyverno_syncs_by_hand() {
 fn every_helm_source_pins_a_chart_version_that_exists_upstream() {
     let mut helm_sources = 0;
     for (name, app) in dev_applications() {
-        let source = &app["spec"]["source"];
-        let Some(chart) = source["chart"].as_str() else {
+        let Some(source) = sources(&app).into_iter().find(|s| s["chart"].is_string()) else {
             continue;
         };
+        let chart = source["chart"].as_str().unwrap();
         helm_sources += 1;
         let version = source["targetRevision"].as_str().unwrap();
         let is_exact = version.split('.').count() == 3
@@ -112,10 +117,10 @@ fn path_sources_point_at_the_rendered_manifests_in_the_environment_repository() 
     let env = load("dev");
     let rendered = render(&env);
     for (name, app) in dev_applications() {
-        let source = &app["spec"]["source"];
-        let Some(path) = source["path"].as_str() else {
+        let Some(source) = sources(&app).into_iter().find(|s| s["path"].is_string()) else {
             continue;
         };
+        let path = source["path"].as_str().unwrap();
         assert_eq!(path, format!("rendered/dev/manifests/{name}"));
         assert_eq!(source["repoURL"], env.env.git.repo_url.as_str());
         let prefix = format!("manifests/{name}/");

@@ -11,6 +11,7 @@ fn every_component_of_every_environment() {
             .files
             .keys()
             .filter_map(|path| path.strip_prefix("apps/")?.strip_suffix(".yaml"))
+            .filter(|name| !name.contains('/'))
             .collect();
         components.sort_unstable();
         for component in components {
@@ -27,7 +28,9 @@ fn every_component_of_every_environment() {
         let bootstrap: String = rendered
             .files
             .iter()
-            .filter(|(path, _)| path.starts_with("bootstrap/"))
+            .filter(|(path, _)| {
+                path.starts_with("bootstrap/") || path.starts_with("apps/projects/")
+            })
             .map(|(path, yaml)| format!("--- {path}\n{yaml}"))
             .collect();
         insta::assert_snapshot!(format!("{}__bootstrap", env.name), bootstrap);

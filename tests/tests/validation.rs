@@ -160,13 +160,13 @@ fn mutations() -> Vec<Mutation> {
                     f,
                     VAULT,
                     set(
-                        "/spec/source/helm/valuesObject/server/dev/enabled",
+                        "/spec/sources/0/helm/valuesObject/server/dev/enabled",
                         json!("yes"),
                     ),
                 )
             }),
             VAULT,
-            "/spec/source/helm/valuesObject/server/dev/enabled",
+            "/spec/sources/0/helm/valuesObject/server/dev/enabled",
             "values-schema:type",
         ),
         (
@@ -175,22 +175,25 @@ fn mutations() -> Vec<Mutation> {
                 edit(
                     f,
                     "dev/apps/prometheus.yaml",
-                    set("/spec/source/helm/valuesObject/server/retention", json!(15)),
+                    set(
+                        "/spec/sources/0/helm/valuesObject/server/retention",
+                        json!(15),
+                    ),
                 )
             }),
             "dev/apps/prometheus.yaml",
-            "/spec/source/helm/valuesObject/server/retention",
+            "/spec/sources/0/helm/valuesObject/server/retention",
             "values-schema:type",
         ),
         (
             "Helm value the chart ignores",
             Box::new(|f| {
                 edit(f, "dev/apps/kyverno.yaml", |o| {
-                    o["spec"]["source"]["helm"]["valuesObject"]["reportController"] = json!({});
+                    o["spec"]["sources"][0]["helm"]["valuesObject"]["reportController"] = json!({});
                 })
             }),
             "dev/apps/kyverno.yaml",
-            "/spec/source/helm/valuesObject/reportController",
+            "/spec/sources/0/helm/valuesObject/reportController",
             "values-key",
         ),
         (
@@ -231,11 +234,11 @@ fn mutations() -> Vec<Mutation> {
                 edit(
                     f,
                     VAULT,
-                    set("/spec/source/targetRevision", json!("0.34.x")),
+                    set("/spec/sources/0/targetRevision", json!("0.34.x")),
                 )
             }),
             VAULT,
-            "/spec/source/targetRevision",
+            "/spec/sources/0/targetRevision",
             "helm-pinned",
         ),
         (

@@ -51,6 +51,12 @@ enum Command {
         #[arg(value_name = "PATH")]
         path: Option<PathBuf>,
     },
+    /// Print who may reach whom, on which port, as the rendered NetworkPolicies say.
+    Netpol {
+        /// The environment.
+        #[arg(long, value_name = "NAME")]
+        env: String,
+    },
     /// Render `dev` with N copies of its first app into DIR, for benchmarks.
     #[command(hide = true)]
     Synthesize {
@@ -91,6 +97,7 @@ fn main() -> ExitCode {
         Command::Render { env, check } => render(&root, env.as_deref(), check),
         Command::Schema { check } => schema(&root, check),
         Command::Synthesize { apps, out } => synthesize(&root, apps, &out),
+        Command::Netpol { env } => netpol(&root, &env),
         Command::Validate {
             schemas,
             format,
@@ -207,6 +214,52 @@ fn render(root: &Path, only: Option<&str>, check: bool) -> Result<ExitCode, Fail
     for tree in &rendered {
         println!("rendered/{}/: {} files", tree.name, tree.files.len());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_one(root: &Path, name: &str) -> Result<platform::LoadedEnvironment, Failure> {
+    let files = read_environment_files(root)?;
+    let loaded = platform::load(&files).map_err(Failure::Input)?;
+    let known: Vec<String> = loaded.iter().map(|e| e.name.clone()).collect();
+    loaded.into_iter().find(|e| e.name == name).ok_or_else(|| {
+        Failure::Input(vec![Diagnostic {
+            file: "environments/".to_owned(),
+            location: None,
+            path: None,
+            message: format!(
+                "no environment `{name}`; expected one of: {}",
+                known.join(", ")
+            ),
+        }])
+    })
+}
+
+fn netpol(root: &Path, name: &str) -> Result<ExitCode, Failure> {
+    let loaded = load_one(root, name)?;
+    let diagnose = |errors: Vec<platform::plan::PlanError>| {
+        Failure::Input(
+            errors
+                .into_iter()
+                .map(|e| loaded.diagnostic(None, e.to_string()))
+                .collect(),
+        )
+    };
+    let plan = platform::plan(&loaded.env).map_err(diagnose)?;
+    let rendered = platform::render(&loaded).map_err(Failure::Input)?;
+    let policies = platform::matrix::rendered_policies(&rendered).map_err(Failure::Io)?;
+    if policies.is_empty() {
+        println!(
+            "{name} renders no NetworkPolicies (network.policies is off): every pod may reach every pod"
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let endpoints = platform::matrix::endpoints(&plan, &loaded.env.network.api_server_cidrs);
+    let matrix = platform::matrix::matrix(endpoints, &policies);
+    println!(
+        "# {name}: reachability evaluated from {} rendered NetworkPolicies (both egress and ingress must allow)",
+        policies.len()
+    );
+    print!("{}", matrix.to_text());
     Ok(ExitCode::SUCCESS)
 }
 

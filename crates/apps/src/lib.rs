@@ -12,6 +12,7 @@ use platform_core::labels;
 use platform_core::manifest::Manifest;
 use platform_core::model::{App, Environment, Team};
 use platform_core::names;
+use platform_core::traffic::{Peer, Port, Traffic};
 
 pub use workload::objects;
 
@@ -48,6 +49,42 @@ fn component(env: &Environment, app: &App, team: &Team) -> Component {
     ))
     .earliest_wave(tier::APPLICATIONS)
     .depends_on(&depends_on)
+    .project(&team_project(team))
+    .traffic(traffic(app))
+}
+
+/// The AppProject of a team's apps.
+pub fn team_project(team: &Team) -> String {
+    format!("team-{}", team.name)
+}
+
+/// An app's pods, the apps and addresses it calls, and the API if it asked for it.
+fn traffic(app: &App) -> Traffic {
+    let mut traffic = Traffic {
+        pods: selector(app),
+        ..Traffic::default()
+    };
+    for call in &app.calls {
+        traffic = traffic.calls_component(call.app.as_str(), &[Port::tcp(call.port)]);
+    }
+    for egress in &app.egress {
+        let ports: Vec<Port> = egress.ports.iter().map(|p| Port::tcp(*p)).collect();
+        traffic = traffic.calls(
+            Peer::External {
+                cidr: egress.cidr.clone(),
+            },
+            &ports,
+        );
+    }
+    if app.api_access {
+        traffic = traffic.calls_kubernetes_api();
+    }
+    traffic
+}
+
+/// The labels that select an app's pods, and nothing else's.
+pub fn selector(app: &App) -> BTreeMap<String, String> {
+    BTreeMap::from([(labels::NAME.to_owned(), app.name.to_string())])
 }
 
 /// Labels every object of an app carries: its identity and its cost allocation.

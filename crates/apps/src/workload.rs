@@ -19,12 +19,11 @@ use platform_core::eso::{
     CreationPolicy, ExternalSecret, ExternalSecretData, ExternalSecretSpec, ExternalSecretTarget,
     RemoteRef, SecretStoreKind, SecretStoreRef,
 };
-use platform_core::labels;
 use platform_core::manifest::Manifest;
 use platform_core::model::{App, AppSecret, Environment, ResourceAmounts, Team};
 use platform_core::names;
 
-use crate::app_labels;
+use crate::{app_labels, selector};
 
 /// A UID outside the range images use for system accounts, so `runAsNonRoot` holds even for
 /// an image whose Dockerfile forgot a `USER`.
@@ -51,8 +50,8 @@ pub fn objects(env: &Environment, app: &App, team: &Team) -> Vec<Manifest> {
         }),
         Manifest::new(&ServiceAccount {
             metadata: named(app.name.as_str()),
-            // The app does not call the Kubernetes API, so it gets no token to leak.
-            automount_service_account_token: Some(false),
+            // An app that does not call the Kubernetes API gets no token to leak.
+            automount_service_account_token: Some(app.api_access),
             ..ServiceAccount::default()
         }),
         Manifest::new(&deployment(env, app, named(app.name.as_str()), &labels)),
@@ -70,10 +69,6 @@ pub fn objects(env: &Environment, app: &App, team: &Team) -> Vec<Manifest> {
         }),
     );
     manifests
-}
-
-fn selector(app: &App) -> BTreeMap<String, String> {
-    BTreeMap::from([(labels::NAME.to_owned(), app.name.to_string())])
 }
 
 fn deployment(
@@ -145,7 +140,7 @@ fn deployment(
                 }),
                 spec: Some(PodSpec {
                     service_account_name: Some(app.name.to_string()),
-                    automount_service_account_token: Some(false),
+                    automount_service_account_token: Some(app.api_access),
                     security_context: Some(PodSecurityContext {
                         run_as_non_root: Some(true),
                         run_as_user: Some(RUN_AS_USER),

@@ -9,6 +9,7 @@ use platform_core::component::{
 };
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::traffic::{ANYWHERE, GIT_PORTS, Peer, Traffic};
 use serde::Serialize;
 
 pub const CHART: HelmChart = HelmChart {
@@ -77,6 +78,19 @@ pub fn components(env: &Environment) -> Vec<Component> {
         .earliest_wave(tier::BOOTSTRAP)
         // Argo CD manages itself where it runs; the environment's cluster may be remote.
         .cluster(TargetCluster::ArgoCd)
+        // Its controller, repo server, Redis and API server talk among themselves; it reads
+        // Git and chart repositories outside the cluster and the API of every cluster.
+        .traffic(
+            Traffic::release(names::app::ARGOCD)
+                .among_themselves()
+                .calls_kubernetes_api()
+                .calls(
+                    Peer::External {
+                        cidr: ANYWHERE.to_owned(),
+                    },
+                    &GIT_PORTS,
+                ),
+        )
         // The ApplicationSet CRD is larger than the annotation client-side apply writes.
         .sync_options(&[SyncOption::ServerSideApply]),
     ]

@@ -15,8 +15,9 @@ use crate::labels;
 use crate::model::{Environment, SyncRetry};
 use crate::names;
 
-/// The AppProject every Application of this generator belongs to.
-pub const PROJECT: &str = "default";
+/// The AppProject of the root Application, which only creates Applications and AppProjects
+/// in Argo CD's namespace: Argo CD's built-in project.
+pub const ROOT_PROJECT: &str = "default";
 
 /// Name of the app-of-apps Application.
 pub const ROOT_APPLICATION: &str = "platform-root";
@@ -35,6 +36,11 @@ impl RenderedPaths<'_> {
     /// The folder of child Applications the root Application syncs.
     pub fn apps(&self) -> String {
         format!("{}/apps", self.root())
+    }
+
+    /// The folder of the AppProjects.
+    pub fn projects(&self) -> String {
+        format!("{}/projects", self.apps())
     }
 
     /// The folder of a path-based Application's plain manifests.
@@ -77,19 +83,27 @@ pub fn child_application(
         wave.to_string(),
     )]));
 
-    let source = match &component.source {
-        Source::Helm(release) => ApplicationSource {
-            repo_url: release.chart.repo_url.to_owned(),
-            path: None,
-            chart: Some(release.chart.name.to_owned()),
-            target_revision: release.version.clone(),
-            helm: Some(HelmSource {
-                release_name: Some(release.release_name.clone()),
-                values_object: Some(release.values.clone()),
-            }),
-            directory: None,
-        },
-        Source::Manifests(_) => git_source(env, paths.manifests(&component.name)),
+    let folder = || git_source(env, paths.manifests(&component.name));
+    let (source, sources) = match &component.source {
+        Source::Helm(release) => {
+            let chart = ApplicationSource {
+                repo_url: release.chart.repo_url.to_owned(),
+                path: None,
+                chart: Some(release.chart.name.to_owned()),
+                target_revision: release.version.clone(),
+                helm: Some(HelmSource {
+                    release_name: Some(release.release_name.clone()),
+                    values_object: Some(release.values.clone()),
+                }),
+                directory: None,
+            };
+            if component.platform_manifests.is_empty() {
+                (Some(chart), Vec::new())
+            } else {
+                (None, vec![chart, folder()])
+            }
+        }
+        Source::Manifests(_) => (Some(folder()), Vec::new()),
     };
 
     let mut sync_options = component.sync_options.clone();
@@ -102,9 +116,9 @@ pub fn child_application(
     Application {
         metadata,
         spec: ApplicationSpec {
-            project: PROJECT.to_owned(),
-            source: Some(source),
-            sources: Vec::new(),
+            project: component.project.clone(),
+            source,
+            sources,
             destination: ApplicationDestination {
                 server: Some(match component.cluster {
                     TargetCluster::Environment => env.cluster.server.clone(),
@@ -127,11 +141,12 @@ pub fn child_application(
 pub fn root_application(env: &Environment, paths: RenderedPaths<'_>) -> Application {
     let metadata = application_metadata(ROOT_APPLICATION, &BTreeMap::new());
     let mut source = git_source(env, paths.apps());
-    source.directory = Some(DirectorySource { recurse: false });
+    // Child Applications at the top, their AppProjects in `apps/projects/`.
+    source.directory = Some(DirectorySource { recurse: true });
     Application {
         metadata,
         spec: ApplicationSpec {
-            project: PROJECT.to_owned(),
+            project: ROOT_PROJECT.to_owned(),
             source: Some(source),
             sources: Vec::new(),
             // Applications are objects of the cluster Argo CD runs in, whatever cluster
@@ -208,10 +223,7 @@ fn go_duration(millis: u64) -> String {
 /// A path-based component that renders its destination Namespace needs no
 /// `CreateNamespace=true`; one that does not, does.
 fn creates_own_namespace(component: &Component) -> bool {
-    match &component.source {
-        Source::Helm(_) => false,
-        Source::Manifests(manifests) => manifests
-            .iter()
-            .any(|m| m.id.kind == "Namespace" && m.id.name == component.namespace),
-    }
+    component
+        .folder_manifests()
+        .any(|m| m.id.kind == "Namespace" && m.id.name == component.namespace)
 }

@@ -215,14 +215,18 @@ pub struct AppProjectSpec {
     pub description: String,
     pub source_repos: Vec<String>,
     pub destinations: Vec<ApplicationDestination>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Cluster-scoped kinds the project may deploy; empty denies them all.
     pub cluster_resource_whitelist: Vec<GroupKind>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub namespace_resource_whitelist: Vec<GroupKind>,
+    /// Namespaced kinds the project may deploy; absent allows them all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_resource_whitelist: Option<Vec<GroupKind>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 pub struct GroupKind {
     pub group: String,
     pub kind: String,
+    /// Only objects of this name (a glob); absent means any name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }

@@ -7,6 +7,10 @@ use serde::Serialize;
 
 use crate::argocd::{ResourceIgnoreDifferences, SyncOption};
 use crate::manifest::Manifest;
+use crate::traffic::Traffic;
+
+/// The AppProject of the platform's own components.
+pub const PLATFORM_PROJECT: &str = "platform";
 
 /// A chart in a Helm repository, pinned to one exact version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +41,13 @@ pub struct Component {
     pub sync: SyncMode,
     pub sync_options: Vec<SyncOption>,
     pub ignore_differences: Vec<ResourceIgnoreDifferences>,
+    /// The pods it runs and the connections they open.
+    pub traffic: Traffic,
+    /// The AppProject it belongs to.
+    pub project: String,
+    /// Objects the platform adds beside the component's own (its NetworkPolicies). A Helm
+    /// component with some becomes a two-source Application: the chart, and this folder.
+    pub platform_manifests: Vec<Manifest>,
 }
 
 impl Component {
@@ -54,7 +65,29 @@ impl Component {
             sync: SyncMode::Automated,
             sync_options: Vec::new(),
             ignore_differences: Vec::new(),
+            traffic: Traffic::default(),
+            project: PLATFORM_PROJECT.to_owned(),
+            platform_manifests: Vec::new(),
         }
+    }
+
+    pub fn traffic(mut self, traffic: Traffic) -> Self {
+        self.traffic = traffic;
+        self
+    }
+
+    pub fn project(mut self, project: &str) -> Self {
+        self.project = project.to_owned();
+        self
+    }
+
+    /// Every object this component's folder under `manifests/` holds.
+    pub fn folder_manifests(&self) -> impl Iterator<Item = &Manifest> {
+        let own = match &self.source {
+            Source::Manifests(manifests) => manifests.as_slice(),
+            Source::Helm(_) => &[],
+        };
+        own.iter().chain(&self.platform_manifests)
     }
 
     pub fn cluster(mut self, cluster: TargetCluster) -> Self {

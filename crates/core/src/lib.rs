@@ -18,6 +18,7 @@ pub mod manifest;
 pub mod model;
 pub mod names;
 pub mod resource;
+pub mod traffic;
 pub mod waves;
 
 /// Re-exported so that [`custom_resource!`] expands in crates that do not name these directly.

@@ -98,6 +98,9 @@ pub const PROMETHEUS: ServiceEndpoint = ServiceEndpoint {
     port: 80,
 };
 
+/// The Prometheus server pod's port, behind the Service's port 80: what NetworkPolicies see.
+pub const PROMETHEUS_SERVER_POD_PORT: u16 = 9090;
+
 /// OpenCost's UI.
 pub const OPENCOST_UI: ServiceEndpoint = ServiceEndpoint {
     namespace: namespace::OPENCOST,

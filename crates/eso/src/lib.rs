@@ -11,7 +11,12 @@ use platform_core::eso::{
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
+
+/// The port ESO's webhook pod listens on; the API server calls it for validation and CRD
+/// conversion.
+const WEBHOOK_PORT: u16 = 10250;
 
 pub const CHART: HelmChart = HelmChart {
     repo_url: "https://charts.external-secrets.io",
@@ -61,6 +66,12 @@ pub fn components(env: &Environment) -> Vec<Component> {
     ])
     // ESO's cert controller writes the CA bundle into its CRDs' conversion webhook and its
     // webhook configurations; without these, the app would be OutOfSync forever.
+    .traffic(
+        Traffic::release(names::app::EXTERNAL_SECRETS)
+            .calls_component(names::app::VAULT, &[Port::tcp(names::VAULT.port)])
+            .calls_kubernetes_api()
+            .webhooks(&[Port::tcp(WEBHOOK_PORT)]),
+    )
     .ignore_differences(vec![
         ResourceIgnoreDifferences::jq(
             "apiextensions.k8s.io",

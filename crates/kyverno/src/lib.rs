@@ -11,7 +11,11 @@ use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source,
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
+
+/// The admission controller's webhook port.
+const WEBHOOK_PORT: u16 = 9443;
 
 pub const CHART: HelmChart = HelmChart {
     repo_url: "https://kyverno.github.io/kyverno/",
@@ -66,6 +70,13 @@ pub fn components(env: &Environment) -> Vec<Component> {
     .earliest_wave(tier::OPERATORS)
     // An admission controller that can block every pod is upgraded by a person who watches.
     .sync(SyncMode::Manual)
+    // Kyverno's egress is the Kubernetes API only; the API server calls its admission
+    // webhooks.
+    .traffic(
+        Traffic::release(names::app::KYVERNO)
+            .calls_kubernetes_api()
+            .webhooks(&[Port::tcp(WEBHOOK_PORT)]),
+    )
     // Kyverno's CRDs are too large for client-side apply's last-applied annotation.
     .sync_options(&[
         SyncOption::ServerSideApply,

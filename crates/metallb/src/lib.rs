@@ -7,6 +7,7 @@ use platform_core::custom_resource;
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
 
 pub const CHART: HelmChart = HelmChart {
@@ -14,6 +15,9 @@ pub const CHART: HelmChart = HelmChart {
     name: "metallb",
     version: "0.16.1",
 };
+
+/// The controller's webhook port.
+const WEBHOOK_PORT: u16 = 9443;
 
 /// Name of the address pool and of the advertisement that announces it.
 pub const POOL: &str = "kind-pool";
@@ -78,7 +82,14 @@ pub fn components(env: &Environment) -> Vec<Component> {
                 .with_version(env.charts.metallb.as_ref()),
         ),
     )
-    .earliest_wave(tier::BOOTSTRAP);
+    .earliest_wave(tier::BOOTSTRAP)
+    // The speakers run on the host network, which NetworkPolicies do not govern; the
+    // controller watches the API and serves the webhook that validates pools.
+    .traffic(
+        Traffic::release(names::app::METALLB)
+            .calls_kubernetes_api()
+            .webhooks(&[Port::tcp(WEBHOOK_PORT)]),
+    );
 
     let config = Component::new(
         names::app::METALLB_CONFIG,

@@ -5,6 +5,7 @@ use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source,
 use platform_core::labels;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
 
 pub const CHART: HelmChart = HelmChart {
@@ -117,6 +118,14 @@ pub fn components(env: &Environment) -> Vec<Component> {
             ),
         )
         .earliest_wave(tier::CONFIGURATION)
-        .depends_on(&[names::app::PROMETHEUS]),
+        .depends_on(&[names::app::PROMETHEUS])
+        .traffic(
+            Traffic::release(names::app::OPENCOST)
+                .calls_component(
+                    names::app::PROMETHEUS,
+                    &[Port::tcp(names::PROMETHEUS_SERVER_POD_PORT)],
+                )
+                .calls_kubernetes_api(),
+        ),
     ]
 }

@@ -6,7 +6,10 @@
 
 pub mod bootstrap;
 pub mod catalog;
+pub mod matrix;
+pub mod network;
 pub mod plan;
+pub mod projects;
 pub mod render;
 
 pub use plan::{Plan, PlannedComponent, plan};

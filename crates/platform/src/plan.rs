@@ -8,7 +8,7 @@ use platform_core::model::Environment;
 use platform_core::names;
 use platform_core::waves::{self, WaveError, WaveNode};
 
-use crate::catalog;
+use crate::{catalog, network};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlannedComponent {
@@ -36,6 +36,11 @@ pub enum PlanError {
         name: String,
     },
     Wave(WaveError),
+    /// A component declares a connection to a component that runs no pods here.
+    Dangling {
+        component: String,
+        peer: String,
+    },
 }
 
 impl fmt::Display for PlanError {
@@ -47,6 +52,10 @@ impl fmt::Display for PlanError {
                 names::app::ALL.join(", ")
             ),
             Self::Wave(error) => error.fmt(f),
+            Self::Dangling { component, peer } => write!(
+                f,
+                "`{component}` declares a connection to `{peer}`, which runs no pods in this environment"
+            ),
         }
     }
 }
@@ -54,7 +63,24 @@ impl fmt::Display for PlanError {
 /// Derives every component's wave from its dependencies. Errors name the components
 /// involved: duplicates, unknown or disabled dependencies, and cycles.
 pub fn plan(env: &Environment) -> Result<Plan, Vec<PlanError>> {
-    plan_components(catalog::components(env))
+    let mut plan = plan_components(catalog::components(env))?;
+    if env.network.policies {
+        let mut components: Vec<&mut Component> = plan
+            .components
+            .iter_mut()
+            .map(|c| &mut c.component)
+            .collect();
+        network::attach(&mut components, env).map_err(|dangling| {
+            dangling
+                .into_iter()
+                .map(|edge| PlanError::Dangling {
+                    component: edge.component,
+                    peer: edge.peer,
+                })
+                .collect::<Vec<_>>()
+        })?;
+    }
+    Ok(plan)
 }
 
 /// [`plan`] over an explicit list of components, for callers that add or replace some.

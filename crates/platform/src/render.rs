@@ -3,11 +3,10 @@
 use std::collections::BTreeMap;
 
 use platform_core::application::{RenderedPaths, child_application, root_application};
-use platform_core::component::Source;
 use platform_core::manifest::{Manifest, to_yaml};
 
-use crate::bootstrap;
 use crate::plan::{Plan, PlanError, plan};
+use crate::{bootstrap, projects};
 use platform_core::model::Environment;
 use platform_core::waves::WaveError;
 use platform_environments::{Diagnostic, LoadedEnvironment};
@@ -47,6 +46,7 @@ fn blame(env: &Environment, error: &PlanError) -> Option<String> {
         }
         PlanError::Wave(WaveError::UnknownDependency { component, .. }) => app_name(component),
         PlanError::Wave(WaveError::Cycle(path)) => path.iter().find_map(|name| app_name(name)),
+        PlanError::Dangling { component, .. } => app_name(component),
     }
 }
 
@@ -72,14 +72,19 @@ pub fn render_plan(
             format!("apps/{}.yaml", component.name),
             to_yaml(&Manifest::new(&application).body),
         );
-        if let Source::Manifests(manifests) = &component.source {
-            for manifest in manifests {
-                files.add(
-                    format!("manifests/{}/{}", component.name, manifest.file_name()),
-                    manifest.to_yaml(),
-                );
-            }
+        for manifest in component.folder_manifests() {
+            files.add(
+                format!("manifests/{}/{}", component.name, manifest.file_name()),
+                manifest.to_yaml(),
+            );
         }
+    }
+    for project in projects::projects(env, plan) {
+        let manifest = Manifest::new(&project);
+        files.add(
+            format!("apps/projects/{}.yaml", manifest.id.name),
+            manifest.to_yaml(),
+        );
     }
 
     files.add(

@@ -4,6 +4,7 @@ use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source,
 use platform_core::manifest::to_yaml;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::traffic::{ANYWHERE, Peer, Port, Traffic};
 use serde::Serialize;
 
 pub const CHART: HelmChart = HelmChart {
@@ -88,6 +89,30 @@ fn scrape_configs(env: &Environment) -> Option<String> {
     Some(to_yaml(&jobs))
 }
 
+/// The server scrapes its own release (kube-state-metrics), discovers targets through the API,
+/// scrapes node exporters on the nodes' host network, and scrapes OpenCost.
+fn traffic(env: &Environment) -> Traffic {
+    let mut traffic = Traffic::release(names::app::PROMETHEUS)
+        .among_themselves()
+        .calls_kubernetes_api()
+        .calls(
+            Peer::External {
+                cidr: ANYWHERE.to_owned(),
+            },
+            &[Port::tcp(NODE_EXPORTER_PORT)],
+        );
+    if env.opencost.enabled {
+        traffic = traffic.calls_component(
+            names::app::OPENCOST,
+            &[Port::tcp(names::OPENCOST_METRICS.port)],
+        );
+    }
+    traffic
+}
+
+/// Node exporters listen on each node's address, outside the pod network.
+const NODE_EXPORTER_PORT: u16 = 9100;
+
 pub fn components(env: &Environment) -> Vec<Component> {
     if !env.prometheus.enabled {
         return Vec::new();
@@ -102,6 +127,7 @@ pub fn components(env: &Environment) -> Vec<Component> {
                     .with_version(env.charts.prometheus.as_ref()),
             ),
         )
-        .earliest_wave(tier::OPERATORS),
+        .earliest_wave(tier::OPERATORS)
+        .traffic(traffic(env)),
     ]
 }

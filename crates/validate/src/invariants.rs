@@ -100,6 +100,7 @@ impl<'a> Environment<'a> {
         self.workload_secrets_exist_in_time();
         self.objects_are_unique();
         self.workloads_carry_cost_labels();
+        self.applications_stay_within_their_projects();
         self.findings
     }
 
@@ -149,17 +150,17 @@ impl<'a> Environment<'a> {
             if wave.as_str().and_then(|w| w.parse::<i64>().ok()).is_none() {
                 self.finding(app, "/metadata/annotations/argocd.argoproj.io~1sync-wave", "sync-wave", wave, "a child Application needs an integer sync wave, or the root Application orders nothing".to_owned());
             }
-            let source = &app.object["spec"]["source"];
-            if let Some(path) = source["path"].as_str() {
-                let folder = path.strip_prefix("rendered/").map(|p| format!("{p}/"));
-                let exists = folder.as_ref().is_some_and(|folder| {
-                    self.tree
-                        .files
-                        .iter()
-                        .any(|f| f.starts_with(folder.as_str()))
-                });
-                if !exists {
-                    self.finding(
+            for (pointer, source) in app.sources() {
+                if let Some(path) = source["path"].as_str() {
+                    let folder = path.strip_prefix("rendered/").map(|p| format!("{p}/"));
+                    let exists = folder.as_ref().is_some_and(|folder| {
+                        self.tree
+                            .files
+                            .iter()
+                            .any(|f| f.starts_with(folder.as_str()))
+                    });
+                    if !exists {
+                        self.finding(
                         app,
                         "/spec/source/path",
                         "app-path",
@@ -168,17 +169,18 @@ impl<'a> Environment<'a> {
                             "`{path}` holds no rendered file; Argo CD would sync nothing, or fail"
                         ),
                     );
+                    }
+                    if let (Some(expected), Some(actual)) = (repo, source["repoURL"].as_str())
+                        && expected != actual
+                    {
+                        self.finding(app, &format!("{pointer}/repoURL"), "app-repo", &source["repoURL"], format!("the environment's manifests live in {expected}, the root Application's repository"));
+                    }
                 }
-                if let (Some(expected), Some(actual)) = (repo, source["repoURL"].as_str())
-                    && expected != actual
-                {
-                    self.finding(app, "/spec/source/repoURL", "app-repo", &source["repoURL"], format!("the environment's manifests live in {expected}, the root Application's repository"));
-                }
-            }
-            if source["chart"].is_string() {
-                let version = source["targetRevision"].as_str().unwrap_or_default();
-                if ChartVersion::try_from(version).is_err() {
-                    self.finding(app, "/spec/source/targetRevision", "helm-pinned", &source["targetRevision"], "a Helm source must pin an exact chart version, or a new release changes the cluster without a commit".to_owned());
+                if source["chart"].is_string() {
+                    let version = source["targetRevision"].as_str().unwrap_or_default();
+                    if ChartVersion::try_from(version).is_err() {
+                        self.finding(app, &format!("{pointer}/targetRevision"), "helm-pinned", &source["targetRevision"], "a Helm source must pin an exact chart version, or a new release changes the cluster without a commit".to_owned());
+                    }
                 }
             }
         }
@@ -265,9 +267,12 @@ impl<'a> Environment<'a> {
         let providers: BTreeMap<&str, (&str, i64)> = self
             .applications
             .iter()
-            .filter_map(|(name, app)| {
-                let chart = app.object["spec"]["source"]["chart"].as_str()?;
-                Some((chart, (*name, *self.waves.get(name)?)))
+            .flat_map(|(name, app)| {
+                app.sources()
+                    .into_iter()
+                    .filter_map(|(_, source)| source["chart"].as_str())
+                    .filter_map(|chart| Some((chart, (*name, *self.waves.get(name)?))))
+                    .collect::<Vec<_>>()
             })
             .collect();
         let resources: Vec<&RenderedObject> = self
@@ -448,6 +453,125 @@ impl<'a> Environment<'a> {
             }
         }
     }
+}
+
+impl Environment<'_> {
+    /// Argo CD refuses what a project does not permit; find it here, not at sync time.
+    fn applications_stay_within_their_projects(&mut self) {
+        let projects: BTreeMap<&str, &RenderedObject> = self
+            .objects
+            .iter()
+            .filter(|o| o.kind() == "AppProject")
+            .map(|o| (o.name(), *o))
+            .collect();
+        let applications: Vec<&RenderedObject> = self.applications.values().copied().collect();
+        for app in applications {
+            let project_name = app.object["spec"]["project"].as_str().unwrap_or_default();
+            if project_name == "default" {
+                continue;
+            }
+            let Some(project) = projects.get(project_name) else {
+                self.finding(
+                    app,
+                    "/spec/project",
+                    "app-project",
+                    &app.object["spec"]["project"],
+                    format!("no AppProject `{project_name}` is rendered in this environment"),
+                );
+                continue;
+            };
+            let spec = &project.object["spec"];
+            let destination = &app.object["spec"]["destination"];
+            let server = destination["server"].as_str().unwrap_or_default();
+            let namespace = destination["namespace"].as_str().unwrap_or_default();
+            if !permits_destination(spec, server, namespace) {
+                self.finding(
+                    app,
+                    "/spec/destination",
+                    "project-destination",
+                    destination,
+                    format!(
+                        "project `{project_name}` does not permit {server} namespace `{namespace}`"
+                    ),
+                );
+            }
+            let owned: Vec<&RenderedObject> = self
+                .objects
+                .iter()
+                .copied()
+                .filter(|o| o.app.as_deref() == Some(app.name()) && !o.is_child_application())
+                .collect();
+            for object in owned {
+                let group = object.group();
+                let kind = object.kind();
+                let permitted = if CLUSTER_SCOPED.contains(&kind) {
+                    listed(
+                        &spec["clusterResourceWhitelist"],
+                        group,
+                        kind,
+                        object.name(),
+                    )
+                } else {
+                    let in_namespace = object
+                        .namespace()
+                        .is_some_and(|ns| permits_destination(spec, server, ns));
+                    let kind_ok = spec["namespaceResourceWhitelist"].is_null()
+                        || listed(
+                            &spec["namespaceResourceWhitelist"],
+                            group,
+                            kind,
+                            object.name(),
+                        );
+                    in_namespace && kind_ok
+                };
+                if !permitted {
+                    self.finding(
+                        object,
+                        "",
+                        "project-resource",
+                        &Value::String(format!("{kind} {}", object.name())),
+                        format!("project `{project_name}` does not permit this {kind} here"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Argo CD's glob: `*` matches any run of characters.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((prefix, rest)) => {
+            let Some(remainder) = text.strip_prefix(prefix) else {
+                return false;
+            };
+            (0..=remainder.len())
+                .filter(|i| remainder.is_char_boundary(*i))
+                .any(|i| glob(rest, &remainder[i..]))
+        }
+    }
+}
+
+fn permits_destination(project: &Value, server: &str, namespace: &str) -> bool {
+    project["destinations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|d| {
+            glob(d["server"].as_str().unwrap_or("*"), server)
+                && glob(d["namespace"].as_str().unwrap_or("*"), namespace)
+        })
+}
+
+fn listed(list: &Value, group: &str, kind: &str, name: &str) -> bool {
+    list.as_array().into_iter().flatten().any(|item| {
+        glob(item["group"].as_str().unwrap_or_default(), group)
+            && glob(item["kind"].as_str().unwrap_or_default(), kind)
+            && item["name"]
+                .as_str()
+                .is_none_or(|pattern| glob(pattern, name))
+    })
 }
 
 /// Secret names a pod reads, with the JSON pointer of each reference.

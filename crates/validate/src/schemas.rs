@@ -153,12 +153,20 @@ impl<'a> Schemas<'a> {
     /// schema, validates the result; where it ships none, a key the chart does not know is
     /// silently ignored, which is the mistake this catches.
     fn check_helm_values(&mut self, application: &RenderedObject) -> Vec<Finding> {
-        let source = &application.object["spec"]["source"];
+        application
+            .sources()
+            .into_iter()
+            .flat_map(|(pointer, source)| {
+                self.check_helm_source(&application.file, &pointer, source)
+            })
+            .collect()
+    }
+
+    fn check_helm_source(&mut self, file: &str, pointer: &str, source: &Value) -> Vec<Finding> {
         let Some(chart) = source["chart"].as_str() else {
             return Vec::new();
         };
-        let file = &application.file;
-        let values_pointer = "/spec/source/helm/valuesObject";
+        let values_pointer = format!("{pointer}/helm/valuesObject");
         let values = source["helm"]["valuesObject"].clone();
         let version = source["targetRevision"].as_str().unwrap_or_default();
 
@@ -168,7 +176,7 @@ impl<'a> Schemas<'a> {
             Ok(None) => {
                 return vec![Finding::new(
                     file,
-                    "/spec/source/chart",
+                    &format!("{pointer}/chart"),
                     "values:unknown-chart",
                     &Value::String(chart.to_owned()),
                     format!(
@@ -189,7 +197,7 @@ impl<'a> Schemas<'a> {
         if known_version.as_deref() != Some(version) {
             return vec![Finding::new(
                 file,
-                "/spec/source/targetRevision",
+                &format!("{pointer}/targetRevision"),
                 "values:chart-version",
                 &Value::String(version.to_owned()),
                 format!(

@@ -45,6 +45,23 @@ impl RenderedObject {
         self.api_version() == "argoproj.io/v1alpha1" && self.kind() == "Application"
     }
 
+    /// An Application's sources, with the JSON pointer of each: `spec.source`, or each of
+    /// `spec.sources` for a multi-source Application.
+    pub fn sources(&self) -> Vec<(String, &Value)> {
+        let spec = &self.object["spec"];
+        match spec["sources"].as_array() {
+            Some(sources) => sources
+                .iter()
+                .enumerate()
+                .map(|(i, source)| (format!("/spec/sources/{i}"), source))
+                .collect(),
+            None if spec["source"].is_object() => {
+                vec![("/spec/source".to_owned(), &spec["source"])]
+            }
+            None => Vec::new(),
+        }
+    }
+
     /// Whether the object is one of an environment's child Applications (in `apps/`).
     pub fn is_child_application(&self) -> bool {
         self.is_application() && self.file.split('/').nth(1) == Some("apps")

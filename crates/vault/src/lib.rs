@@ -4,6 +4,7 @@
 use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, tier};
 use platform_core::model::{Environment, ServiceType, VaultMode};
 use platform_core::names;
+use platform_core::traffic::Traffic;
 use serde::Serialize;
 
 pub const CHART: HelmChart = HelmChart {
@@ -130,7 +131,15 @@ pub fn components(env: &Environment) -> Vec<Component> {
                 .with_version(env.charts.vault.as_ref()),
         ),
     )
-    .earliest_wave(tier::FOUNDATION);
+    .earliest_wave(tier::FOUNDATION)
+    // Servers forward requests and replicate Raft among themselves (8200, 8201); the
+    // kubernetes auth method reviews ESO's token with the API. Who may call Vault is
+    // declared by the caller: only External Secrets does.
+    .traffic(
+        Traffic::release(names::app::VAULT)
+            .among_themselves()
+            .calls_kubernetes_api(),
+    );
     if env.vault.service_type == ServiceType::LoadBalancer && env.uses_metallb() {
         // Vault's LoadBalancer Service gets its address from MetalLB.
         vault = vault.depends_on(&[names::app::METALLB]);

@@ -47,6 +47,16 @@ pub fn check(env: &Environment) -> Vec<ModelError> {
         );
     }
 
+    for (field, cidrs) in [
+        ("api_server_cidrs", &env.network.api_server_cidrs),
+        ("pod_cidrs", &env.network.pod_cidrs),
+    ] {
+        for (i, cidr) in cidrs.iter().enumerate() {
+            if let Err(message) = check_cidr(cidr) {
+                error(format!("network.{field}[{i}]"), message);
+            }
+        }
+    }
     if env.metallb.enabled && env.metallb.addresses.is_empty() {
         error("metallb.addresses".into(), "MetalLB is enabled but has no address range; expected at least one range inside the kind network, e.g. 172.18.255.200-172.18.255.250".into());
     }
@@ -128,6 +138,48 @@ pub fn check(env: &Environment) -> Vec<ModelError> {
             }
         }
         let mut secret_names = BTreeSet::new();
+        for (j, call) in app.calls.iter().enumerate() {
+            let at = |field: &str| format!("apps[{i}].calls[{j}].{field}");
+            match env.apps.iter().find(|other| other.name == call.app) {
+                None => error(
+                    at("app"),
+                    format!(
+                        "`{}` is not an app of this environment; apps may only call other apps (platform components such as vault are reachable only by the platform), expected one of: {}",
+                        call.app,
+                        env.apps
+                            .iter()
+                            .map(|a| a.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+                Some(other) if other.name == app.name => {
+                    error(
+                        at("app"),
+                        "an app reaches its own pods without declaring it".into(),
+                    );
+                }
+                Some(other) if other.port != call.port => error(
+                    at("port"),
+                    format!(
+                        "`{}` listens on {}, not {}",
+                        other.name, other.port, call.port
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+        for (j, egress) in app.egress.iter().enumerate() {
+            if let Err(message) = check_cidr(&egress.cidr) {
+                error(format!("apps[{i}].egress[{j}].cidr"), message);
+            }
+            if egress.ports.is_empty() || egress.ports.contains(&0) {
+                error(
+                    format!("apps[{i}].egress[{j}].ports"),
+                    "expected one or more ports from 1 to 65535".into(),
+                );
+            }
+        }
         for (j, secret) in app.secrets.iter().enumerate() {
             let at = |field: &str| format!("apps[{i}].secrets[{j}].{field}");
             if !secret_names.insert(&secret.name) {
@@ -171,6 +223,41 @@ pub fn check(env: &Environment) -> Vec<ModelError> {
         }
     }
     errors
+}
+
+/// An IPv4 range in CIDR notation.
+pub fn check_cidr(cidr: &str) -> Result<(), String> {
+    parse_cidr(cidr).map(drop).ok_or_else(|| {
+        format!("`{cidr}` is not an IPv4 range; expected CIDR notation such as 203.0.113.0/24")
+    })
+}
+
+/// The network address and prefix length of an IPv4 range.
+pub fn parse_cidr(cidr: &str) -> Option<(u32, u32)> {
+    let (address, prefix) = cidr.split_once('/')?;
+    let prefix: u32 = prefix.parse().ok().filter(|p| *p <= 32)?;
+    let address = u32::from(address.parse::<std::net::Ipv4Addr>().ok()?);
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
+    Some((address & mask, prefix))
+}
+
+/// Whether the range `inner` lies inside the range `outer`.
+pub fn cidr_within(inner: &str, outer: &str) -> bool {
+    match (parse_cidr(inner), parse_cidr(outer)) {
+        (Some((inner, inner_prefix)), Some((outer, outer_prefix))) => {
+            let mask = if outer_prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - outer_prefix)
+            };
+            inner_prefix >= outer_prefix && inner & mask == outer
+        }
+        _ => false,
+    }
 }
 
 fn is_env_var_name(key: &str) -> bool {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use check::{ModelError, check};
+pub use check::{ModelError, check, cidr_within};
 pub use values::{ChartVersion, DnsLabel, Duration, ImageRef, Quantity, explain_invalid};
 
 /// One environment: a cluster, the platform components on it and the teams' apps.
@@ -40,6 +40,9 @@ pub struct Environment {
     /// OpenCost, which allocates cost by the team and cost-center labels.
     #[serde(default)]
     pub opencost: OpenCostSettings,
+    /// NetworkPolicies derived from the component graph.
+    #[serde(default)]
+    pub network: NetworkSettings,
     /// Chart versions that replace the pinned defaults, per component; leave unset to use the tested pins.
     #[serde(default)]
     pub charts: ChartVersions,
@@ -313,6 +316,73 @@ pub struct App {
     /// Secrets read from Vault through ExternalSecrets and exposed as environment variables.
     #[serde(default)]
     pub secrets: Vec<AppSecret>,
+    /// Other apps this app connects to; each edge becomes an egress and an ingress policy.
+    #[serde(default)]
+    pub calls: Vec<AppCall>,
+    /// Addresses outside the cluster this app connects to.
+    #[serde(default)]
+    pub egress: Vec<ExternalEgress>,
+    /// Mount a service account token and allow egress to the Kubernetes API. Off by default:
+    /// an app that does not call the API gets no token to leak.
+    #[serde(default)]
+    pub api_access: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppCall {
+    /// Name of another app in `apps`; platform components cannot be named here.
+    pub app: DnsLabel,
+    /// The port of that app, as its `port` says.
+    pub port: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalEgress {
+    /// IPv4 range in CIDR notation, e.g. `203.0.113.0/24`.
+    pub cidr: String,
+    /// TCP ports.
+    pub ports: Vec<u16>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSettings {
+    /// Render default-deny NetworkPolicies and one allow per declared edge. The cluster's CNI
+    /// must enforce them (kind's kindnet does since kind 0.24; Calico and Cilium do).
+    #[serde(default = "yes")]
+    pub policies: bool,
+    /// Where the Kubernetes API server is, for egress to it and for the webhooks it calls.
+    /// The API server is not a pod, so only an address range can name it; `0.0.0.0/0` works on
+    /// every cluster (kind and cloud) and is narrowed to the API server port; set the real
+    /// range (e.g. the control plane's subnet) to tighten it.
+    #[serde(default = "NetworkSettings::default_api_server_cidrs")]
+    pub api_server_cidrs: Vec<String>,
+    /// The pod network, cut out of every address-range rule so that a rule meant for the API
+    /// server or the internet never admits a pod. Defaults to kind's; set your cluster's.
+    #[serde(default = "NetworkSettings::default_pod_cidrs")]
+    pub pod_cidrs: Vec<String>,
+}
+
+impl NetworkSettings {
+    fn default_api_server_cidrs() -> Vec<String> {
+        vec!["0.0.0.0/0".to_owned()]
+    }
+
+    fn default_pod_cidrs() -> Vec<String> {
+        vec!["10.244.0.0/16".to_owned()]
+    }
+}
+
+impl Default for NetworkSettings {
+    fn default() -> Self {
+        Self {
+            policies: true,
+            api_server_cidrs: Self::default_api_server_cidrs(),
+            pod_cidrs: Self::default_pod_cidrs(),
+        }
+    }
 }
 
 impl App {

@@ -1,0 +1,148 @@
+//! Declared traffic: which pods a component runs, and whom they talk to.
+//!
+//! Components state this as data next to their dependencies; the platform turns it into
+//! NetworkPolicies (default deny, then one allow per declared edge), so the policies are
+//! exactly what the graph says and change when it does.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tcp => "TCP",
+            Self::Udp => "UDP",
+        }
+    }
+}
+
+/// A port on a pod (not a Service port: NetworkPolicies see the pod's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Port {
+    pub number: u16,
+    pub protocol: Protocol,
+}
+
+impl Port {
+    pub const fn tcp(number: u16) -> Self {
+        Self {
+            number,
+            protocol: Protocol::Tcp,
+        }
+    }
+
+    pub const fn udp(number: u16) -> Self {
+        Self {
+            number,
+            protocol: Protocol::Udp,
+        }
+    }
+}
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.protocol {
+            Protocol::Tcp => write!(f, "{}", self.number),
+            Protocol::Udp => write!(f, "{}/udp", self.number),
+        }
+    }
+}
+
+/// Cluster DNS, which every pod may query.
+pub const DNS_PORTS: [Port; 2] = [Port::udp(53), Port::tcp(53)];
+/// The Kubernetes API as pods reach it: the `kubernetes` Service (443) and, after kube-proxy's
+/// translation, the API server itself (6443 on kind and most installers).
+pub const KUBERNETES_API_PORTS: [Port; 2] = [Port::tcp(443), Port::tcp(6443)];
+/// Every IPv4 address.
+pub const ANYWHERE: &str = "0.0.0.0/0";
+/// Git and Helm repositories outside the cluster: HTTPS and SSH.
+pub const GIT_PORTS: [Port; 2] = [Port::tcp(443), Port::tcp(22)];
+
+/// Who is on the other end of an edge.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Peer {
+    /// Another component's pods, by component name.
+    Component(String),
+    /// The Kubernetes API server.
+    KubernetesApi,
+    /// Addresses outside the cluster.
+    External { cidr: String },
+}
+
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Component(name) => f.write_str(name),
+            Self::KubernetesApi => f.write_str("kubernetes-api"),
+            Self::External { cidr } => write!(f, "external {cidr}"),
+        }
+    }
+}
+
+/// A connection a component opens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edge {
+    pub to: Peer,
+    pub ports: Vec<Port>,
+}
+
+/// The traffic of one component.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Labels that select exactly this component's pods; empty for a component that runs none.
+    pub pods: BTreeMap<String, String>,
+    /// Connections the pods open (cluster DNS is implied for every pod).
+    pub calls: Vec<Edge>,
+    /// Ports on which the API server calls the pods: admission and conversion webhooks.
+    pub webhooks: Vec<Port>,
+    /// Whether the component's pods talk to each other (controllers and their caches,
+    /// Raft peers): allowed on any port, within the component only.
+    pub among_themselves: bool,
+}
+
+impl Traffic {
+    /// Pods selected by the Helm standard label `app.kubernetes.io/instance: <release>`, which
+    /// every chart this platform uses puts on every pod of a release.
+    pub fn release(release: &str) -> Self {
+        Self {
+            pods: BTreeMap::from([(crate::labels::INSTANCE.to_owned(), release.to_owned())]),
+            ..Self::default()
+        }
+    }
+
+    pub fn runs_pods(&self) -> bool {
+        !self.pods.is_empty()
+    }
+
+    pub fn calls(mut self, to: Peer, ports: &[Port]) -> Self {
+        self.calls.push(Edge {
+            to,
+            ports: ports.to_vec(),
+        });
+        self
+    }
+
+    pub fn calls_component(self, name: &str, ports: &[Port]) -> Self {
+        self.calls(Peer::Component(name.to_owned()), ports)
+    }
+
+    pub fn calls_kubernetes_api(self) -> Self {
+        self.calls(Peer::KubernetesApi, &KUBERNETES_API_PORTS)
+    }
+
+    pub fn webhooks(mut self, ports: &[Port]) -> Self {
+        self.webhooks.extend_from_slice(ports);
+        self
+    }
+
+    pub fn among_themselves(mut self) -> Self {
+        self.among_themselves = true;
+        self
+    }
+}

@@ -1,0 +1,366 @@
+//! NetworkPolicy semantics, as the Kubernetes API documents them, evaluated over rendered
+//! policies: a connection from A to B on a port is allowed when A's egress allows it (or no
+//! policy isolates A for egress) *and* B's ingress allows it (or no policy isolates B for
+//! ingress). Endpoints that are not pods (the API server, the internet) have no policies of
+//! their own.
+//!
+//! `ipBlock` is evaluated conservatively: pods have addresses too, so a block that contains a
+//! pod's address matches that pod, as it does with most CNIs.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+/// The label Kubernetes puts on every namespace with its own name.
+const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// Something that opens or accepts connections.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub name: String,
+    /// The namespace of a pod; `None` for endpoints outside the pod network.
+    pub namespace: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub ip: Ipv4Addr,
+}
+
+impl Endpoint {
+    pub fn pod(
+        name: &str,
+        namespace: &str,
+        labels: BTreeMap<String, String>,
+        ip: Ipv4Addr,
+    ) -> Self {
+        Self {
+            name: name.to_owned(),
+            namespace: Some(namespace.to_owned()),
+            labels,
+            ip,
+        }
+    }
+
+    pub fn outside(name: &str, ip: Ipv4Addr) -> Self {
+        Self {
+            name: name.to_owned(),
+            namespace: None,
+            labels: BTreeMap::new(),
+            ip,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Port {
+    pub number: u16,
+    /// `TCP`, `UDP` or `SCTP`.
+    pub protocol: &'static str,
+}
+
+/// Parses every NetworkPolicy among rendered objects; other kinds are skipped.
+pub fn policies(objects: &[serde_json::Value]) -> Result<Vec<NetworkPolicy>, String> {
+    objects
+        .iter()
+        .filter(|o| o["kind"] == "NetworkPolicy" && o["apiVersion"] == "networking.k8s.io/v1")
+        .map(|o| serde_json::from_value(o.clone()).map_err(|e| format!("not a NetworkPolicy: {e}")))
+        .collect()
+}
+
+/// Whether `from` may open a connection to `to` on `port`.
+pub fn allows(policies: &[NetworkPolicy], from: &Endpoint, to: &Endpoint, port: Port) -> bool {
+    egress_allows(policies, from, to, port) && ingress_allows(policies, from, to, port)
+}
+
+/// Policies of the endpoint's namespace that select it and govern `direction`.
+fn governing<'a>(
+    policies: &'a [NetworkPolicy],
+    endpoint: &'a Endpoint,
+    direction: &'a str,
+) -> impl Iterator<Item = &'a NetworkPolicy> + 'a {
+    policies.iter().filter(move |policy| {
+        let Some(namespace) = &endpoint.namespace else {
+            return false;
+        };
+        let Some(spec) = &policy.spec else {
+            return false;
+        };
+        policy.metadata.namespace.as_deref() == Some(namespace.as_str())
+            && selects(spec.pod_selector.as_ref(), &endpoint.labels)
+            && types(policy).contains(&direction)
+    })
+}
+
+/// `policyTypes`, defaulted as the API server does: Ingress always, Egress when there are
+/// egress rules.
+fn types(policy: &NetworkPolicy) -> Vec<&str> {
+    let Some(spec) = &policy.spec else {
+        return Vec::new();
+    };
+    match &spec.policy_types {
+        Some(types) => types.iter().map(String::as_str).collect(),
+        None if spec.egress.is_some() => vec!["Ingress", "Egress"],
+        None => vec!["Ingress"],
+    }
+}
+
+fn egress_allows(policies: &[NetworkPolicy], from: &Endpoint, to: &Endpoint, port: Port) -> bool {
+    let mut isolated = false;
+    for policy in governing(policies, from, "Egress") {
+        isolated = true;
+        let namespace = policy.metadata.namespace.as_deref().unwrap_or_default();
+        let rules = policy.spec.as_ref().and_then(|s| s.egress.as_ref());
+        for rule in rules.into_iter().flatten() {
+            if peers_match(rule.to.as_deref(), namespace, to)
+                && ports_match(rule.ports.as_deref(), port)
+            {
+                return true;
+            }
+        }
+    }
+    !isolated
+}
+
+fn ingress_allows(policies: &[NetworkPolicy], from: &Endpoint, to: &Endpoint, port: Port) -> bool {
+    let mut isolated = false;
+    for policy in governing(policies, to, "Ingress") {
+        isolated = true;
+        let namespace = policy.metadata.namespace.as_deref().unwrap_or_default();
+        let rules = policy.spec.as_ref().and_then(|s| s.ingress.as_ref());
+        for rule in rules.into_iter().flatten() {
+            if peers_match(rule.from.as_deref(), namespace, from)
+                && ports_match(rule.ports.as_deref(), port)
+            {
+                return true;
+            }
+        }
+    }
+    !isolated
+}
+
+/// An absent or empty peer list matches everything.
+fn peers_match(
+    peers: Option<&[NetworkPolicyPeer]>,
+    policy_namespace: &str,
+    endpoint: &Endpoint,
+) -> bool {
+    match peers {
+        None | Some([]) => true,
+        Some(peers) => peers
+            .iter()
+            .any(|peer| peer_matches(peer, policy_namespace, endpoint)),
+    }
+}
+
+fn peer_matches(peer: &NetworkPolicyPeer, policy_namespace: &str, endpoint: &Endpoint) -> bool {
+    if let Some(block) = &peer.ip_block {
+        return cidr_contains(&block.cidr, endpoint.ip)
+            && !block
+                .except
+                .iter()
+                .flatten()
+                .any(|except| cidr_contains(except, endpoint.ip));
+    }
+    let Some(namespace) = &endpoint.namespace else {
+        // Only an ipBlock can match an endpoint outside the pod network.
+        return false;
+    };
+    let namespace_ok = match &peer.namespace_selector {
+        None => namespace == policy_namespace,
+        Some(selector) => {
+            let namespace_labels =
+                BTreeMap::from([(NAMESPACE_NAME_LABEL.to_owned(), namespace.clone())]);
+            selects(Some(selector), &namespace_labels)
+        }
+    };
+    let pods_ok = match &peer.pod_selector {
+        None => true,
+        Some(selector) => selects(Some(selector), &endpoint.labels),
+    };
+    namespace_ok && pods_ok && (peer.namespace_selector.is_some() || peer.pod_selector.is_some())
+}
+
+/// An absent or empty port list matches every port.
+fn ports_match(ports: Option<&[NetworkPolicyPort]>, port: Port) -> bool {
+    match ports {
+        None | Some([]) => true,
+        Some(ports) => ports.iter().any(|p| {
+            let protocol = p.protocol.as_deref().unwrap_or("TCP");
+            let number_ok = match &p.port {
+                None => true,
+                Some(IntOrString::Int(number)) => {
+                    let end = p.end_port.unwrap_or(*number);
+                    (*number..=end).contains(&i32::from(port.number))
+                }
+                // Named ports resolve against the pod's container ports, which policies alone
+                // do not know: such a rule is not counted as allowing a numbered port.
+                Some(IntOrString::String(_)) => false,
+            };
+            protocol == port.protocol && number_ok
+        }),
+    }
+}
+
+/// A label selector; an absent or empty selector selects everything.
+pub fn selects(selector: Option<&LabelSelector>, labels: &BTreeMap<String, String>) -> bool {
+    let Some(selector) = selector else {
+        return true;
+    };
+    let labels_ok = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(key, value)| labels.get(key) == Some(value));
+    let expressions_ok = selector
+        .match_expressions
+        .iter()
+        .flatten()
+        .all(|expression| {
+            let value = labels.get(&expression.key);
+            let values = expression.values.as_deref().unwrap_or_default();
+            match expression.operator.as_str() {
+                "In" => value.is_some_and(|v| values.contains(v)),
+                "NotIn" => value.is_none_or(|v| !values.contains(v)),
+                "Exists" => value.is_some(),
+                "DoesNotExist" => value.is_none(),
+                _ => false,
+            }
+        });
+    labels_ok && expressions_ok
+}
+
+fn cidr_contains(cidr: &str, ip: Ipv4Addr) -> bool {
+    let Some((address, prefix)) = cidr.split_once('/') else {
+        return false;
+    };
+    let (Ok(address), Ok(prefix)) = (address.parse::<Ipv4Addr>(), prefix.parse::<u32>()) else {
+        return false;
+    };
+    if prefix > 32 {
+        return false;
+    }
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
+    (u32::from(address) & mask) == (u32::from(ip) & mask)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(name: &str, namespace: &str, app: &str, last: u8) -> Endpoint {
+        Endpoint::pod(
+            name,
+            namespace,
+            BTreeMap::from([("app".into(), app.into())]),
+            Ipv4Addr::new(10, 244, 0, last),
+        )
+    }
+
+    fn parse(objects: serde_json::Value) -> Vec<NetworkPolicy> {
+        policies(objects.as_array().unwrap()).unwrap()
+    }
+
+    const TCP_80: Port = Port {
+        number: 80,
+        protocol: "TCP",
+    };
+
+    #[test]
+    fn without_policies_everything_is_allowed() {
+        assert!(allows(
+            &[],
+            &pod("a", "x", "a", 1),
+            &pod("b", "y", "b", 2),
+            TCP_80
+        ));
+    }
+
+    #[test]
+    fn a_connection_needs_egress_and_ingress() {
+        let deny = |ns: &str| {
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "deny", "namespace": ns}, "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}})
+        };
+        let egress = json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "out", "namespace": "x"}, "spec": {"podSelector": {"matchLabels": {"app": "a"}}, "policyTypes": ["Egress"],
+            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "y"}}, "podSelector": {"matchLabels": {"app": "b"}}}], "ports": [{"port": 80, "protocol": "TCP"}]}]}});
+        let ingress = json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "in", "namespace": "y"}, "spec": {"podSelector": {"matchLabels": {"app": "b"}}, "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "x"}}, "podSelector": {"matchLabels": {"app": "a"}}}], "ports": [{"port": 80}]}]}});
+        let (a, b, c) = (
+            pod("a", "x", "a", 1),
+            pod("b", "y", "b", 2),
+            pod("c", "x", "c", 3),
+        );
+
+        let only_egress = parse(json!([deny("x"), deny("y"), egress.clone()]));
+        assert!(!allows(&only_egress, &a, &b, TCP_80));
+        let both = parse(json!([deny("x"), deny("y"), egress, ingress]));
+        assert!(allows(&both, &a, &b, TCP_80));
+        assert!(!allows(
+            &both,
+            &a,
+            &b,
+            Port {
+                number: 81,
+                protocol: "TCP"
+            }
+        ));
+        assert!(!allows(
+            &both,
+            &a,
+            &b,
+            Port {
+                number: 80,
+                protocol: "UDP"
+            }
+        ));
+        assert!(!allows(&both, &c, &b, TCP_80));
+        assert!(!allows(&both, &b, &a, TCP_80));
+    }
+
+    #[test]
+    fn ip_blocks_match_addresses_and_honour_exceptions() {
+        let policy = parse(
+            json!([{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "out", "namespace": "x"}, "spec": {"podSelector": {}, "policyTypes": ["Egress"],
+            "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}], "ports": [{"port": 443}]}]}}]),
+        );
+        let a = pod("a", "x", "a", 1);
+        let internet = Endpoint::outside("internet", Ipv4Addr::new(203, 0, 113, 9));
+        let private = Endpoint::outside("private", Ipv4Addr::new(10, 1, 2, 3));
+        let https = Port {
+            number: 443,
+            protocol: "TCP",
+        };
+        assert!(allows(&policy, &a, &internet, https));
+        assert!(!allows(&policy, &a, &private, https));
+        assert!(!allows(&policy, &a, &internet, TCP_80));
+    }
+
+    #[test]
+    fn selectors_support_expressions() {
+        let selector: LabelSelector = serde_json::from_value(json!({"matchExpressions": [
+            {"key": "tier", "operator": "In", "values": ["web", "api"]},
+            {"key": "legacy", "operator": "DoesNotExist"}]}))
+        .unwrap();
+        let labels = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect()
+        };
+        assert!(selects(Some(&selector), &labels(&[("tier", "web")])));
+        assert!(!selects(Some(&selector), &labels(&[("tier", "db")])));
+        assert!(!selects(
+            Some(&selector),
+            &labels(&[("tier", "web"), ("legacy", "y")])
+        ));
+    }
+}

@@ -1,0 +1,196 @@
+//! The reachability matrix of an environment, computed from its rendered NetworkPolicies.
+//!
+//! The endpoints are the components that run pods (their namespace and pod labels), cluster
+//! DNS, the Kubernetes API server and an address on the internet. Which of them may reach
+//! which, on which port, is evaluated from the rendered policies alone, so the matrix shows
+//! what the YAML says, to be compared with what the graph declares.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use platform_netpol::{Endpoint, Port, allows};
+
+use crate::plan::Plan;
+use crate::render::RenderedEnvironment;
+
+pub const KUBE_DNS: &str = "kube-dns";
+pub const KUBERNETES_API: &str = "kubernetes-api";
+pub const INTERNET: &str = "internet";
+
+/// A port no policy names, to tell "any port" from a list of ports.
+const PROBE_PORT: u16 = 1;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reach {
+    Denied,
+    Ports(Vec<Port>),
+    AnyPort,
+}
+
+#[derive(Clone, Debug)]
+pub struct Matrix {
+    pub endpoints: Vec<Endpoint>,
+    /// Every (from, to) pair of endpoint names, including each endpoint with itself.
+    pub cells: BTreeMap<(String, String), Reach>,
+}
+
+/// The endpoints of a planned environment: its pods, and what lies outside them.
+pub fn endpoints(plan: &Plan, api_server_cidrs: &[String]) -> Vec<Endpoint> {
+    let mut endpoints: Vec<Endpoint> = plan
+        .components
+        .iter()
+        .filter(|c| c.component.traffic.runs_pods())
+        .enumerate()
+        .map(|(i, c)| {
+            let [_, _, high, low] = u32::try_from(i + 1).unwrap_or(u32::MAX).to_be_bytes();
+            Endpoint::pod(
+                &c.component.name,
+                &c.component.namespace,
+                c.component.traffic.pods.clone(),
+                Ipv4Addr::new(10, 244, high, low),
+            )
+        })
+        .collect();
+    endpoints.push(Endpoint::pod(
+        KUBE_DNS,
+        "kube-system",
+        BTreeMap::from([("k8s-app".to_owned(), "kube-dns".to_owned())]),
+        Ipv4Addr::new(10, 244, 255, 10),
+    ));
+    endpoints.push(Endpoint::outside(
+        KUBERNETES_API,
+        api_server_address(api_server_cidrs),
+    ));
+    endpoints.push(Endpoint::outside(INTERNET, Ipv4Addr::new(203, 0, 113, 10)));
+    endpoints
+}
+
+/// An address inside the first API server range (kind's control plane when it is `0.0.0.0/0`).
+fn api_server_address(cidrs: &[String]) -> Ipv4Addr {
+    cidrs
+        .first()
+        .filter(|c| c.as_str() != "0.0.0.0/0")
+        .and_then(|c| c.split_once('/'))
+        .and_then(|(address, _)| address.parse::<Ipv4Addr>().ok())
+        .map_or(Ipv4Addr::new(172, 18, 0, 2), |a| {
+            Ipv4Addr::from(u32::from(a) + 1)
+        })
+}
+
+/// Every port the policies name, which are the only ones whose verdict can differ.
+fn candidate_ports(policies: &[NetworkPolicy]) -> BTreeSet<Port> {
+    let mut ports = BTreeSet::new();
+    for spec in policies.iter().filter_map(|p| p.spec.as_ref()) {
+        let ingress = spec
+            .ingress
+            .iter()
+            .flatten()
+            .flat_map(|r| r.ports.iter().flatten());
+        let egress = spec
+            .egress
+            .iter()
+            .flatten()
+            .flat_map(|r| r.ports.iter().flatten());
+        for port in ingress.chain(egress) {
+            if let Some(IntOrString::Int(number)) = port.port
+                && let Ok(number) = u16::try_from(number)
+            {
+                let protocol = match port.protocol.as_deref() {
+                    Some("UDP") => "UDP",
+                    Some("SCTP") => "SCTP",
+                    _ => "TCP",
+                };
+                ports.insert(Port { number, protocol });
+            }
+        }
+    }
+    ports
+}
+
+/// The policies of a rendered environment.
+pub fn rendered_policies(rendered: &RenderedEnvironment) -> Result<Vec<NetworkPolicy>, String> {
+    let objects: Vec<serde_json::Value> = rendered
+        .files
+        .iter()
+        .filter(|(path, _)| path.starts_with("manifests/"))
+        .map(|(path, yaml)| serde_yaml::from_str(yaml).map_err(|e| format!("{path}: {e}")))
+        .collect::<Result<_, _>>()?;
+    platform_netpol::policies(&objects)
+}
+
+pub fn matrix(endpoints: Vec<Endpoint>, policies: &[NetworkPolicy]) -> Matrix {
+    let ports = candidate_ports(policies);
+    let probe = Port {
+        number: PROBE_PORT,
+        protocol: "TCP",
+    };
+    let mut cells = BTreeMap::new();
+    for from in &endpoints {
+        for to in &endpoints {
+            let reach = if from.namespace.is_none() && to.namespace.is_none() {
+                // Outside the pod network, policies have nothing to say.
+                Reach::AnyPort
+            } else if allows(policies, from, to, probe) {
+                Reach::AnyPort
+            } else {
+                let open: Vec<Port> = ports
+                    .iter()
+                    .copied()
+                    .filter(|port| allows(policies, from, to, *port))
+                    .collect();
+                if open.is_empty() {
+                    Reach::Denied
+                } else {
+                    Reach::Ports(open)
+                }
+            };
+            cells.insert((from.name.clone(), to.name.clone()), reach);
+        }
+    }
+    Matrix { endpoints, cells }
+}
+
+impl Matrix {
+    pub fn reach(&self, from: &str, to: &str) -> &Reach {
+        &self.cells[&(from.to_owned(), to.to_owned())]
+    }
+
+    /// One line per ordered pair: `from -> to: denied | 8200/TCP, … | any port`.
+    pub fn to_text(&self) -> String {
+        let width = self
+            .endpoints
+            .iter()
+            .map(|e| e.name.len())
+            .max()
+            .unwrap_or(0);
+        let mut text = String::new();
+        for from in &self.endpoints {
+            for to in &self.endpoints {
+                if from.namespace.is_none() && to.namespace.is_none() {
+                    continue;
+                }
+                let verdict = match self.reach(&from.name, &to.name) {
+                    Reach::Denied => "denied".to_owned(),
+                    Reach::AnyPort => "allowed, any port".to_owned(),
+                    Reach::Ports(ports) => format!(
+                        "allowed {}",
+                        ports
+                            .iter()
+                            .map(|p| format!("{}/{}", p.number, p.protocol))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                let _ = writeln!(
+                    text,
+                    "{:>width$} -> {:<width$}  {verdict}",
+                    from.name, to.name
+                );
+            }
+        }
+        text
+    }
+}

@@ -1,0 +1,405 @@
+//! Zero trust by construction: the rendered NetworkPolicies allow exactly the declared edges,
+//! and AppProjects keep teams inside their own namespaces.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use platform::matrix::{self, INTERNET, KUBE_DNS, KUBERNETES_API, Matrix, Reach};
+use platform::plan::Plan;
+use platform::{LoadedEnvironment, RenderedEnvironment};
+use platform_core::model::{App, AppCall, ExternalEgress, Team};
+use platform_core::traffic::{DNS_PORTS, Peer};
+use platform_netpol::Port;
+use platform_tests::{load, load_all, objects, render};
+use serde_json::Value;
+
+fn matrix_of(loaded: &LoadedEnvironment) -> (Plan, RenderedEnvironment, Matrix) {
+    let plan = platform::plan(&loaded.env).unwrap();
+    let rendered = render(loaded);
+    let policies = matrix::rendered_policies(&rendered).unwrap();
+    let endpoints = matrix::endpoints(&plan, &loaded.env.network.api_server_cidrs);
+    let matrix = matrix::matrix(endpoints, &policies);
+    (plan, rendered, matrix)
+}
+
+fn as_port(port: platform_core::traffic::Port) -> Port {
+    Port {
+        number: port.number,
+        protocol: port.protocol.as_str(),
+    }
+}
+
+/// dev with a second team whose app calls finops-app and the internet, and asks for the API.
+fn two_teams() -> LoadedEnvironment {
+    let mut dev = load("dev");
+    dev.env.teams.push(Team {
+        name: "billing".try_into().unwrap(),
+        cost_center: "cc-billing".try_into().unwrap(),
+    });
+    let mut billing: App = dev.env.apps[0].clone();
+    billing.name = "billing-api".try_into().unwrap();
+    billing.team = "billing".try_into().unwrap();
+    billing.secrets.clear();
+    billing.calls = vec![AppCall {
+        app: "finops-app".try_into().unwrap(),
+        port: 8080,
+    }];
+    billing.egress = vec![ExternalEgress {
+        cidr: "0.0.0.0/0".into(),
+        ports: vec![443],
+    }];
+    billing.api_access = true;
+    dev.env.apps.push(billing);
+    dev
+}
+
+/// What the declarations allow, computed from the components alone.
+fn declared(plan: &Plan, loaded: &LoadedEnvironment, from: &str, to: &str, port: Port) -> bool {
+    let component = |name: &str| plan.get(name).map(|c| &c.component);
+    let contains = |cidr: &str, ip: std::net::Ipv4Addr| {
+        platform_core::model::cidr_within(&format!("{ip}/32"), cidr)
+    };
+    let endpoints = matrix::endpoints(plan, &loaded.env.network.api_server_cidrs);
+    let ip_of = |name: &str| endpoints.iter().find(|e| e.name == name).unwrap().ip;
+    if let Some(caller) = component(from) {
+        if from == to {
+            return caller.traffic.among_themselves;
+        }
+        if to == KUBE_DNS {
+            return DNS_PORTS.iter().any(|p| as_port(*p) == port);
+        }
+        return caller.traffic.calls.iter().any(|edge| {
+            let port_ok = edge.ports.iter().any(|p| as_port(*p) == port);
+            let peer_ok = match &edge.to {
+                Peer::Component(name) => name == to,
+                // The API server is named by its address ranges, so whatever lies in them.
+                Peer::KubernetesApi => {
+                    (to == KUBERNETES_API || to == INTERNET)
+                        && loaded
+                            .env
+                            .network
+                            .api_server_cidrs
+                            .iter()
+                            .any(|c| contains(c, ip_of(to)))
+                }
+                Peer::External { cidr } => {
+                    (to == KUBERNETES_API || to == INTERNET) && contains(cidr, ip_of(to))
+                }
+            };
+            port_ok && peer_ok
+        });
+    }
+    if from == KUBERNETES_API || from == INTERNET {
+        // The API server calls webhooks from the API server's address range.
+        return component(to).is_some_and(|callee| {
+            callee.traffic.webhooks.iter().any(|p| as_port(*p) == port)
+                && loaded
+                    .env
+                    .network
+                    .api_server_cidrs
+                    .iter()
+                    .any(|c| contains(c, ip_of(from)))
+        });
+    }
+    false
+}
+
+#[test]
+fn every_pair_of_endpoints_is_allowed_exactly_when_declared() {
+    let mut environments = load_all();
+    environments.push(two_teams());
+    for loaded in environments {
+        let (plan, _, matrix) = matrix_of(&loaded);
+        let mut ports: BTreeSet<Port> = BTreeSet::new();
+        for reach in matrix.cells.values() {
+            if let Reach::Ports(open) = reach {
+                ports.extend(open);
+            }
+        }
+        for planned in &plan.components {
+            let traffic = &planned.component.traffic;
+            ports.extend(
+                traffic
+                    .calls
+                    .iter()
+                    .flat_map(|e| e.ports.iter().map(|p| as_port(*p))),
+            );
+            ports.extend(traffic.webhooks.iter().map(|p| as_port(*p)));
+        }
+        ports.insert(Port {
+            number: 1,
+            protocol: "TCP",
+        });
+        let pods: Vec<&str> = matrix
+            .endpoints
+            .iter()
+            .filter(|e| e.namespace.is_some() && e.name != KUBE_DNS)
+            .map(|e| e.name.as_str())
+            .collect();
+        let mut checked = 0;
+        for from in matrix.endpoints.iter().map(|e| e.name.as_str()) {
+            for to in matrix.endpoints.iter().map(|e| e.name.as_str()) {
+                let involves_our_pods = pods.contains(&from) || pods.contains(&to);
+                if !involves_our_pods {
+                    continue;
+                }
+                for port in &ports {
+                    let allowed = match matrix.reach(from, to) {
+                        Reach::Denied => false,
+                        Reach::AnyPort => true,
+                        Reach::Ports(open) => open.contains(port),
+                    };
+                    let expected = declared(&plan, &loaded, from, to, *port);
+                    assert_eq!(
+                        allowed, expected,
+                        "{}: {from} -> {to} on {}/{}: policies say {allowed}, declarations say {expected}",
+                        loaded.name, port.number, port.protocol
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 500, "{}: only {checked} verdicts", loaded.name);
+    }
+}
+
+#[test]
+fn vault_admits_only_external_secrets_on_8200_in_every_environment() {
+    let mut environments = load_all();
+    environments.push(two_teams());
+    for loaded in environments {
+        let (_, _, matrix) = matrix_of(&loaded);
+        for endpoint in &matrix.endpoints {
+            let reach = matrix.reach(&endpoint.name, "vault");
+            match endpoint.name.as_str() {
+                "vault" => assert_eq!(reach, &Reach::AnyPort, "Raft peers"),
+                "external-secrets" => assert_eq!(
+                    reach,
+                    &Reach::Ports(vec![Port {
+                        number: 8200,
+                        protocol: "TCP"
+                    }]),
+                    "{}",
+                    loaded.name
+                ),
+                other => assert_eq!(
+                    reach,
+                    &Reach::Denied,
+                    "{}: {other} reaches vault",
+                    loaded.name
+                ),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_user_app_cannot_reach_vault_even_with_internet_and_api_egress() {
+    let loaded = two_teams();
+    let (_, _, matrix) = matrix_of(&loaded);
+    assert_eq!(matrix.reach("billing-api", "vault"), &Reach::Denied);
+    assert_eq!(matrix.reach("finops-app", "vault"), &Reach::Denied);
+    assert_eq!(
+        matrix.reach("billing-api", "finops-app"),
+        &Reach::Ports(vec![Port {
+            number: 8080,
+            protocol: "TCP"
+        }])
+    );
+    assert_eq!(
+        matrix.reach("finops-app", "billing-api"),
+        &Reach::Denied,
+        "edges are one-way"
+    );
+}
+
+#[test]
+fn every_namespace_that_runs_pods_has_a_default_deny() {
+    let mut environments = load_all();
+    environments.push(two_teams());
+    for loaded in environments {
+        let plan = platform::plan(&loaded.env).unwrap();
+        let rendered = render(&loaded);
+        let deny: BTreeSet<String> = objects(&rendered)
+            .values()
+            .filter(|o| o["kind"] == "NetworkPolicy" && o["metadata"]["name"] == "default-deny")
+            .map(|o| {
+                assert_eq!(o["spec"]["podSelector"], serde_json::json!({}));
+                assert_eq!(
+                    o["spec"]["policyTypes"],
+                    serde_json::json!(["Ingress", "Egress"])
+                );
+                o["metadata"]["namespace"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        let namespaces: BTreeSet<String> = plan
+            .components
+            .iter()
+            .filter(|c| c.component.traffic.runs_pods())
+            .map(|c| c.component.namespace.clone())
+            .collect();
+        assert_eq!(deny, namespaces, "{}", loaded.name);
+    }
+}
+
+#[test]
+fn no_allow_policy_selects_nothing() {
+    for loaded in load_all() {
+        let plan = platform::plan(&loaded.env).unwrap();
+        let pods: Vec<(String, BTreeMap<String, String>)> = plan
+            .components
+            .iter()
+            .filter(|c| c.component.traffic.runs_pods())
+            .map(|c| {
+                (
+                    c.component.namespace.clone(),
+                    c.component.traffic.pods.clone(),
+                )
+            })
+            .collect();
+        for (path, object) in objects(&render(&loaded)) {
+            if object["kind"] != "NetworkPolicy" {
+                continue;
+            }
+            let namespace = object["metadata"]["namespace"].as_str().unwrap();
+            let selector: BTreeMap<String, String> =
+                serde_json::from_value(object["spec"]["podSelector"]["matchLabels"].clone())
+                    .unwrap_or_default();
+            let selects_some = pods.iter().any(|(ns, labels)| {
+                ns == namespace && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+            });
+            assert!(selects_some, "{}/{path} selects no pod", loaded.name);
+        }
+    }
+}
+
+fn project<'a>(objects: &'a BTreeMap<String, Value>, name: &str) -> &'a Value {
+    &objects[&format!("apps/projects/{name}.yaml")]
+}
+
+#[test]
+fn each_team_project_keeps_its_apps_in_its_own_namespaces() {
+    let loaded = two_teams();
+    let objects = objects(&render(&loaded));
+    for (app, team, foreign) in [
+        ("finops-app", "finops", "billing-api"),
+        ("billing-api", "billing", "finops-app"),
+    ] {
+        let application = &objects[&format!("apps/{app}.yaml")];
+        assert_eq!(application["spec"]["project"], format!("team-{team}"));
+        let project = project(&objects, &format!("team-{team}"));
+        let destinations: Vec<&str> = project["spec"]["destinations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["namespace"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            destinations,
+            [app],
+            "team {team} deploys only into its namespace"
+        );
+        assert!(!destinations.contains(&foreign));
+        let cluster_kinds = project["spec"]["clusterResourceWhitelist"]
+            .as_array()
+            .unwrap();
+        assert_eq!(cluster_kinds.len(), 1, "only its own Namespace");
+        assert_eq!(cluster_kinds[0]["kind"], "Namespace");
+        assert_eq!(cluster_kinds[0]["name"], app);
+        let kinds: Vec<&str> = project["spec"]["namespaceResourceWhitelist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kind"].as_str().unwrap())
+            .collect();
+        for forbidden in [
+            "Role",
+            "RoleBinding",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "Secret",
+        ] {
+            assert!(
+                !kinds.contains(&forbidden),
+                "team {team} may deploy {forbidden}"
+            );
+        }
+        assert_eq!(
+            project["spec"]["sourceRepos"],
+            serde_json::json!([loaded.env.git.repo_url])
+        );
+    }
+}
+
+#[test]
+fn an_app_moved_into_another_teams_namespace_is_caught() {
+    let loaded = two_teams();
+    let rendered = render(&loaded);
+    let mut files: BTreeMap<String, String> = rendered
+        .files
+        .iter()
+        .map(|(path, text)| (format!("dev/{path}"), text.clone()))
+        .collect();
+    let path = "dev/apps/billing-api.yaml";
+    let mut app: Value = serde_yaml::from_str(&files[path]).unwrap();
+    app["spec"]["destination"]["namespace"] = "finops-app".into();
+    files.insert(path.to_owned(), serde_yaml::to_string(&app).unwrap());
+    let report = platform_validate::validate(&files, None);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.file == path && f.rule == "project-destination"),
+        "{:#?}",
+        report.findings
+    );
+}
+
+#[test]
+fn user_apps_get_no_token_unless_they_ask_and_no_cluster_role() {
+    let loaded = two_teams();
+    let objects = objects(&render(&loaded));
+    for (app, asked) in [("finops-app", false), ("billing-api", true)] {
+        let account = &objects[&format!("manifests/{app}/serviceaccount-{app}.yaml")];
+        assert_eq!(account["automountServiceAccountToken"], asked);
+        let deployment = &objects[&format!("manifests/{app}/deployment-{app}.yaml")];
+        assert_eq!(
+            deployment["spec"]["template"]["spec"]["automountServiceAccountToken"],
+            asked
+        );
+        assert_eq!(
+            deployment["spec"]["template"]["spec"]["serviceAccountName"],
+            app
+        );
+    }
+    let bindings = objects
+        .iter()
+        .filter(|(path, o)| {
+            !path.starts_with("apps/")
+                && (o["kind"] == "RoleBinding" || o["kind"] == "ClusterRoleBinding")
+        })
+        .count();
+    assert_eq!(bindings, 0, "user apps bind no role");
+}
+
+#[test]
+fn platform_project_reads_only_the_pinned_repositories() {
+    let loaded = load("dev");
+    let objects = objects(&render(&loaded));
+    let repos: Vec<&str> = project(&objects, "platform")["spec"]["sourceRepos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(repos.contains(&loaded.env.git.repo_url.as_str()));
+    assert!(repos.contains(&"https://helm.releases.hashicorp.com"));
+    assert!(
+        repos.iter().all(|r| !r.contains('*')),
+        "no wildcard repositories: {repos:?}"
+    );
+    assert_eq!(
+        repos.len(),
+        8,
+        "the Git repository and seven chart repositories: {repos:?}"
+    );
+}
