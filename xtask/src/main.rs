@@ -51,6 +51,15 @@ enum Command {
         #[arg(value_name = "PATH")]
         path: Option<PathBuf>,
     },
+    /// Print the component graph with waves.
+    Graph {
+        /// The environment.
+        #[arg(long, value_name = "NAME")]
+        env: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
     /// Print who may reach whom, on which port, as the rendered NetworkPolicies say.
     Netpol {
         /// The environment.
@@ -71,6 +80,13 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -98,6 +114,7 @@ fn main() -> ExitCode {
         Command::Schema { check } => schema(&root, check),
         Command::Synthesize { apps, out } => synthesize(&root, apps, &out),
         Command::Netpol { env } => netpol(&root, &env),
+        Command::Graph { env, format } => graph(&root, &env, format),
         Command::Validate {
             schemas,
             format,
@@ -232,6 +249,26 @@ fn load_one(root: &Path, name: &str) -> Result<platform::LoadedEnvironment, Fail
             ),
         }])
     })
+}
+
+fn graph(root: &Path, name: &str, format: GraphFormat) -> Result<ExitCode, Failure> {
+    let loaded = load_one(root, name)?;
+    let plan = platform::plan(&loaded.env).map_err(|errors| {
+        Failure::Input(
+            errors
+                .into_iter()
+                .map(|e| loaded.diagnostic(None, e.to_string()))
+                .collect(),
+        )
+    })?;
+    let applications = platform::docs::applications(&plan, &loaded);
+    let text = match format {
+        GraphFormat::Mermaid => platform_docs::graph::mermaid(&applications),
+        GraphFormat::Dot => platform_docs::graph::dot(name, &applications),
+        GraphFormat::Json => platform_docs::graph::json(name, &applications),
+    };
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn netpol(root: &Path, name: &str) -> Result<ExitCode, Failure> {

@@ -97,7 +97,7 @@ pub fn child_application(
                 }),
                 directory: None,
             };
-            if component.platform_manifests.is_empty() {
+            if component.extra_manifests.is_empty() {
                 (Some(chart), Vec::new())
             } else {
                 (None, vec![chart, folder()])

@@ -45,9 +45,10 @@ pub struct Component {
     pub traffic: Traffic,
     /// The AppProject it belongs to.
     pub project: String,
-    /// Objects the platform adds beside the component's own (its NetworkPolicies). A Helm
-    /// component with some becomes a two-source Application: the chart, and this folder.
-    pub platform_manifests: Vec<Manifest>,
+    /// Objects beside the component's source: its own (a bootstrap hook) and those the
+    /// platform adds (its NetworkPolicies). A Helm component with some becomes a two-source
+    /// Application: the chart, and its folder under `manifests/`.
+    pub extra_manifests: Vec<Manifest>,
 }
 
 impl Component {
@@ -67,7 +68,7 @@ impl Component {
             ignore_differences: Vec::new(),
             traffic: Traffic::default(),
             project: PLATFORM_PROJECT.to_owned(),
-            platform_manifests: Vec::new(),
+            extra_manifests: Vec::new(),
         }
     }
 
@@ -87,7 +88,7 @@ impl Component {
             Source::Manifests(manifests) => manifests.as_slice(),
             Source::Helm(_) => &[],
         };
-        own.iter().chain(&self.platform_manifests)
+        own.iter().chain(&self.extra_manifests)
     }
 
     pub fn cluster(mut self, cluster: TargetCluster) -> Self {

@@ -101,6 +101,13 @@ pub const PROMETHEUS: ServiceEndpoint = ServiceEndpoint {
 /// The Prometheus server pod's port, behind the Service's port 80: what NetworkPolicies see.
 pub const PROMETHEUS_SERVER_POD_PORT: u16 = 9090;
 
+/// Argo CD's API server and UI.
+pub const ARGOCD_SERVER: ServiceEndpoint = ServiceEndpoint {
+    namespace: namespace::ARGOCD,
+    service: "argocd-server",
+    port: 443,
+};
+
 /// OpenCost's UI.
 pub const OPENCOST_UI: ServiceEndpoint = ServiceEndpoint {
     namespace: namespace::OPENCOST,

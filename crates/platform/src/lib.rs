@@ -6,6 +6,7 @@
 
 pub mod bootstrap;
 pub mod catalog;
+pub mod docs;
 pub mod matrix;
 pub mod network;
 pub mod plan;

@@ -33,7 +33,7 @@ pub struct DanglingEdge {
     pub peer: String,
 }
 
-/// Adds the NetworkPolicies of every component to its `platform_manifests`.
+/// Adds the NetworkPolicies of every component to its `extra_manifests`.
 pub fn attach(
     components: &mut [&mut Component],
     env: &Environment,
@@ -159,7 +159,7 @@ pub fn attach(
     for component in components.iter_mut() {
         if let Some(owned) = policies.remove(&component.name) {
             component
-                .platform_manifests
+                .extra_manifests
                 .extend(owned.iter().map(Manifest::new));
         }
     }

@@ -6,7 +6,7 @@ use platform_core::application::{RenderedPaths, child_application, root_applicat
 use platform_core::manifest::{Manifest, to_yaml};
 
 use crate::plan::{Plan, PlanError, plan};
-use crate::{bootstrap, projects};
+use crate::{bootstrap, docs, projects};
 use platform_core::model::Environment;
 use platform_core::waves::WaveError;
 use platform_environments::{Diagnostic, LoadedEnvironment};
@@ -79,6 +79,10 @@ pub fn render_plan(
             );
         }
     }
+    files.add_verbatim(
+        "README.md".to_owned(),
+        platform_docs::readme(&docs::model(loaded, plan)),
+    );
     for project in projects::projects(env, plan) {
         let manifest = Manifest::new(&project);
         files.add(
@@ -97,6 +101,12 @@ pub fn render_plan(
     );
     if let Some(kind) = bootstrap::kind_cluster(env) {
         files.add("bootstrap/kind-cluster.yaml".to_owned(), to_yaml(&kind));
+    }
+    if env.vault.enabled {
+        // Scripts and policies carry their own header: a shebang must stay first.
+        for (name, text) in component_vault::bootstrap::files(env) {
+            files.add_verbatim(format!("bootstrap/vault/{name}"), text);
+        }
     }
 
     files.finish(&loaded.name)
@@ -121,6 +131,11 @@ impl<'a> Files<'a> {
     }
 
     fn add(&mut self, path: String, yaml: String) {
+        let text = format!("{}{yaml}", self.header);
+        self.add_verbatim(path, text);
+    }
+
+    fn add_verbatim(&mut self, path: String, text: String) {
         if self.files.contains_key(&path) {
             self.collisions.push(Diagnostic {
                 file: self.source.to_owned(),
@@ -132,7 +147,7 @@ impl<'a> Files<'a> {
             });
             return;
         }
-        self.files.insert(path, format!("{}{yaml}", self.header));
+        self.files.insert(path, text);
     }
 
     fn finish(self, name: &str) -> Result<RenderedEnvironment, Vec<Diagnostic>> {

@@ -383,7 +383,15 @@ impl<'a> Environment<'a> {
         for workload in workloads {
             let namespace = workload.namespace().unwrap_or_default();
             let wave = self.wave_of(workload);
+            let manual: Vec<&str> = workload.object["metadata"]["annotations"]
+                [labels::MANUAL_SECRETS_ANNOTATION]
+                .as_str()
+                .map(|names| names.split(',').map(str::trim).collect())
+                .unwrap_or_default();
             for (pointer, name) in secret_references(&workload.object) {
+                if manual.contains(&name.as_str()) {
+                    continue;
+                }
                 match produced.get(&(namespace, name.as_str())) {
                     None => self.finding(workload, &pointer, "wave-deadlock", &Value::String(name.clone()), format!("Secret `{name}` is produced by nothing in namespace `{namespace}`; the pod would never start")),
                     Some(Some(at)) if wave.is_some_and(|w| *at > w) => self.finding(workload, &pointer, "wave-deadlock", &Value::String(name.clone()), format!("Secret `{name}` appears in wave {at}, after the workload")),

@@ -1,6 +1,8 @@
 //! HashiCorp Vault, the source of every secret: a single in-memory dev server on kind, or a
 //! Raft-replicated HA cluster elsewhere.
 
+pub mod bootstrap;
+
 use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, tier};
 use platform_core::model::{Environment, ServiceType, VaultMode};
 use platform_core::names;
@@ -143,6 +145,11 @@ pub fn components(env: &Environment) -> Vec<Component> {
     if env.vault.service_type == ServiceType::LoadBalancer && env.uses_metallb() {
         // Vault's LoadBalancer Service gets its address from MetalLB.
         vault = vault.depends_on(&[names::app::METALLB]);
+    }
+    if env.vault.mode == VaultMode::Dev {
+        // A dev server starts empty: configure it after every sync, so the environment comes
+        // up with no manual Vault command.
+        vault.extra_manifests.extend(bootstrap::hook(env));
     }
     vec![vault]
 }

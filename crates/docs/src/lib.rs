@@ -1,0 +1,14 @@
+//! Documentation generated from the same model that renders the manifests, so it cannot drift:
+//! each environment's README and the component graph in Mermaid, Graphviz dot and JSON.
+//!
+//! The caller (the platform crate) fills a [`DocModel`] with plain data; this crate knows
+//! nothing of components, only of what a reader needs. Diagrams are built as typed values
+//! ([`mermaid`]) and escaped on output; minijinja lays out the prose around them.
+
+pub mod graph;
+pub mod mermaid;
+mod model;
+mod readme;
+
+pub use model::{Access, Application, Bootstrap, DocModel, SecretFlow, SecretRef};
+pub use readme::readme;

@@ -1,0 +1,124 @@
+//! The documentation model of an environment, filled from its plan: what `platform_docs`
+//! turns into the environment's README and graph.
+
+use platform_core::component::{Source, SyncMode};
+use platform_core::model::{ClusterProvider, Environment, VaultMode};
+use platform_core::names::{self, ServiceEndpoint};
+use platform_docs::{Access, Application, Bootstrap, DocModel, SecretFlow, SecretRef};
+use platform_environments::LoadedEnvironment;
+
+use crate::matrix;
+use crate::plan::Plan;
+
+/// Services a person opens through `kubectl port-forward`, with the local port to use.
+const ACCESS: [(&str, ServiceEndpoint, u16, &str); 4] = [
+    (names::app::ARGOCD, names::ARGOCD_SERVER, 8080, "https"),
+    (names::app::VAULT, names::VAULT, 8200, "http"),
+    (names::app::OPENCOST, names::OPENCOST_UI, 9090, "http"),
+    (names::app::PROMETHEUS, names::PROMETHEUS, 9091, "http"),
+];
+
+pub fn applications(plan: &Plan, loaded: &LoadedEnvironment) -> Vec<Application> {
+    plan.components
+        .iter()
+        .map(|planned| {
+            let component = &planned.component;
+            Application {
+                name: component.name.clone(),
+                namespace: component.namespace.clone(),
+                wave: planned.wave,
+                layer: component.layer.title().to_owned(),
+                source: match &component.source {
+                    Source::Helm(release) => format!("{} {}", release.chart.name, release.version),
+                    Source::Manifests(_) => {
+                        format!("rendered/{}/manifests/{}", loaded.name, component.name)
+                    }
+                },
+                sync: match component.sync {
+                    SyncMode::Automated => "automated".to_owned(),
+                    SyncMode::Manual => "manual".to_owned(),
+                },
+                depends_on: component.depends_on.clone(),
+            }
+        })
+        .collect()
+}
+
+fn secret_flows(env: &Environment) -> Vec<SecretFlow> {
+    env.apps
+        .iter()
+        .filter(|app| !app.secrets.is_empty())
+        .map(|app| SecretFlow {
+            app: app.name.to_string(),
+            namespace: app.namespace().to_string(),
+            store: names::CLUSTER_SECRET_STORE.to_owned(),
+            secrets: app
+                .secrets
+                .iter()
+                .map(|secret| SecretRef {
+                    name: secret.name.to_string(),
+                    vault_path: secret.vault_path.clone(),
+                    keys: secret.keys.clone(),
+                    refresh: env.secrets.refresh_interval.to_string(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
+    let env = &loaded.env;
+    let access = ACCESS
+        .iter()
+        .filter(|(component, ..)| plan.get(component).is_some())
+        .map(|(component, endpoint, local_port, scheme)| Access {
+            component: (*component).to_owned(),
+            namespace: endpoint.namespace.to_owned(),
+            service: endpoint.service.to_owned(),
+            service_port: endpoint.port,
+            local_port: *local_port,
+            scheme: (*scheme).to_owned(),
+        })
+        .collect();
+    let policies: Vec<serde_json::Value> = plan
+        .components
+        .iter()
+        .flat_map(|c| c.component.extra_manifests.iter())
+        .map(|m| m.body.clone())
+        .collect();
+    let policies = platform_netpol::policies(&policies).unwrap_or_default();
+    let network_matrix = (!policies.is_empty()).then(|| {
+        let endpoints = matrix::endpoints(plan, &env.network.api_server_cidrs);
+        matrix::matrix(endpoints, &policies).to_text()
+    });
+    DocModel {
+        env: loaded.name.clone(),
+        source: loaded.source.clone(),
+        cluster: env.cluster.name.to_string(),
+        applications: applications(plan, loaded),
+        access,
+        secret_flows: secret_flows(env),
+        network_matrix,
+        bootstrap: Bootstrap {
+            kind_cluster: env.cluster.provider == ClusterProvider::Kind,
+            argocd_chart_version: env.charts.argocd.as_ref().map_or(
+                component_argocd::CHART.version.to_owned(),
+                ToString::to_string,
+            ),
+            argocd_repo: component_argocd::CHART.repo_url.to_owned(),
+            vault_dev_mode: env.vault.enabled && env.vault.mode == VaultMode::Dev,
+            vault_replicas: env.vault.replicas,
+            manual_sync: plan
+                .components
+                .iter()
+                .filter(|c| c.component.sync == SyncMode::Manual)
+                .map(|c| c.component.name.clone())
+                .collect(),
+            token_secret: component_vault::bootstrap::TOKEN_SECRET.to_owned(),
+            vault_namespace: names::namespace::VAULT.to_owned(),
+            git_repo: env.git.repo_url.clone(),
+            git_revision: env.git.target_revision.clone(),
+            cluster_server: env.cluster.server.clone(),
+        },
+    }
+}

@@ -1,0 +1,238 @@
+//! Vault's one-time setup for External Secrets, from the same settings as the
+//! ClusterSecretStore: a policy, an idempotent setup script, and, where Vault runs in dev
+//! mode, an Argo CD PostSync hook that runs the script so the environment needs no manual
+//! Vault command.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::core::v1::{
+    Capabilities, ConfigMap, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar,
+    EnvVarSource, PodSecurityContext, PodSpec, PodTemplateSpec, SeccompProfile, SecretKeySelector,
+    SecurityContext, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use minijinja::{Environment as Templates, context};
+use platform_core::application::metadata;
+use platform_core::labels;
+use platform_core::manifest::Manifest;
+use platform_core::model::Environment;
+use platform_core::names;
+
+/// Files under `rendered/<env>/bootstrap/vault/`.
+pub const SCRIPT: &str = "setup.sh";
+
+/// The Secret, in Vault's namespace, that holds the token the hook uses. Created by hand,
+/// never rendered: `kubectl -n vault create secret generic vault-bootstrap-token --from-literal=token=…`.
+pub const TOKEN_SECRET: &str = "vault-bootstrap-token";
+pub const TOKEN_KEY: &str = "token";
+
+/// How long a token issued to ESO by the role lives.
+const TOKEN_TTL: &str = "1h";
+/// The Vault image of the pinned chart (its `server.image.tag`), which has the CLI.
+const VAULT_IMAGE: &str = "hashicorp/vault:2.0.4";
+/// The `vault` user of that image.
+const VAULT_UID: i64 = 100;
+const HOOK_NAME: &str = "vault-bootstrap";
+
+fn templates() -> Templates<'static> {
+    let mut templates = Templates::new();
+    templates.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+            .expect("a valid syntax"),
+    );
+    templates
+        .add_template("setup.sh", include_str!("../templates/setup.sh.j2"))
+        .expect("the setup template parses");
+    templates
+        .add_template("policy.hcl", include_str!("../templates/eso-policy.hcl.j2"))
+        .expect("the policy template parses");
+    templates
+}
+
+fn render(template: &str, env: &Environment) -> String {
+    let secrets = &env.secrets;
+    templates()
+        .get_template(template)
+        .and_then(|t| {
+            t.render(context! {
+                kv_mount => secrets.kv_mount.as_str(),
+                auth_mount => secrets.auth_mount.as_str(),
+                policy => secrets.policy.as_str(),
+                role => secrets.role.as_str(),
+                service_account => names::ESO_SERVICE_ACCOUNT,
+                namespace => names::namespace::EXTERNAL_SECRETS,
+                token_ttl => TOKEN_TTL,
+                vault_port => names::VAULT.port,
+            })
+        })
+        .unwrap_or_else(|error| panic!("{template} does not render: {error}"))
+}
+
+/// The policy file's name: the policy's own.
+pub fn policy_file(env: &Environment) -> String {
+    format!("{}.hcl", env.secrets.policy)
+}
+
+/// `bootstrap/vault/<file>` and contents.
+pub fn files(env: &Environment) -> Vec<(String, String)> {
+    vec![
+        (policy_file(env), render("policy.hcl", env)),
+        (SCRIPT.to_owned(), render("setup.sh", env)),
+    ]
+}
+
+/// The ConfigMap with the script and policy, and the PostSync Job that runs them.
+pub fn hook(env: &Environment) -> Vec<Manifest> {
+    let namespace = names::namespace::VAULT;
+    let files = files(env);
+    let mut pod_labels =
+        labels::cost_allocation(labels::PLATFORM_TEAM, labels::PLATFORM_COST_CENTER);
+    // Part of the vault release: Vault's NetworkPolicies let its own pods reach it, and no one
+    // else but ESO.
+    pod_labels.insert(labels::INSTANCE.to_owned(), names::app::VAULT.to_owned());
+    pod_labels.insert(labels::NAME.to_owned(), HOOK_NAME.to_owned());
+
+    let config = ConfigMap {
+        metadata: ObjectMeta {
+            labels: Some(pod_labels.clone()),
+            ..metadata(HOOK_NAME, Some(namespace))
+        },
+        data: Some(files.iter().cloned().collect()),
+        ..ConfigMap::default()
+    };
+
+    let env_var = |name: &str, value: String| EnvVar {
+        name: name.to_owned(),
+        value: Some(value),
+        ..EnvVar::default()
+    };
+    let container = Container {
+        name: HOOK_NAME.to_owned(),
+        image: Some(VAULT_IMAGE.to_owned()),
+        command: Some(vec!["sh".to_owned(), format!("/scripts/{SCRIPT}")]),
+        env: Some(vec![
+            env_var("VAULT_ADDR", names::VAULT.url("http")),
+            env_var("POLICY_FILE", format!("/scripts/{}", policy_file(env))),
+            env_var("HOME", "/tmp".to_owned()),
+            EnvVar {
+                name: "VAULT_TOKEN".to_owned(),
+                value_from: Some(EnvVarSource {
+                    secret_key_ref: Some(SecretKeySelector {
+                        name: TOKEN_SECRET.to_owned(),
+                        key: TOKEN_KEY.to_owned(),
+                        optional: Some(false),
+                    }),
+                    ..EnvVarSource::default()
+                }),
+                ..EnvVar::default()
+            },
+        ]),
+        resources: Some(k8s_openapi::api::core::v1::ResourceRequirements {
+            requests: Some(quantities("10m", "32Mi")),
+            limits: Some(quantities("200m", "128Mi")),
+            ..Default::default()
+        }),
+        security_context: Some(SecurityContext {
+            run_as_non_root: Some(true),
+            allow_privilege_escalation: Some(false),
+            privileged: Some(false),
+            read_only_root_filesystem: Some(true),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".to_owned()]),
+                ..Capabilities::default()
+            }),
+            ..SecurityContext::default()
+        }),
+        volume_mounts: Some(vec![
+            VolumeMount {
+                name: "scripts".to_owned(),
+                mount_path: "/scripts".to_owned(),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            },
+            VolumeMount {
+                name: "tmp".to_owned(),
+                mount_path: "/tmp".to_owned(),
+                ..VolumeMount::default()
+            },
+        ]),
+        ..Container::default()
+    };
+
+    let mut job_metadata = ObjectMeta {
+        labels: Some(pod_labels.clone()),
+        ..metadata(HOOK_NAME, Some(namespace))
+    };
+    job_metadata.annotations = Some(BTreeMap::from([
+        ("argocd.argoproj.io/hook".to_owned(), "PostSync".to_owned()),
+        (
+            "argocd.argoproj.io/hook-delete-policy".to_owned(),
+            "BeforeHookCreation,HookSucceeded".to_owned(),
+        ),
+        (
+            labels::MANUAL_SECRETS_ANNOTATION.to_owned(),
+            TOKEN_SECRET.to_owned(),
+        ),
+    ]));
+    let job = Job {
+        metadata: job_metadata,
+        spec: Some(JobSpec {
+            backoff_limit: Some(6),
+            ttl_seconds_after_finished: Some(600),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(pod_labels),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    restart_policy: Some("Never".to_owned()),
+                    automount_service_account_token: Some(false),
+                    security_context: Some(PodSecurityContext {
+                        run_as_non_root: Some(true),
+                        run_as_user: Some(VAULT_UID),
+                        run_as_group: Some(1000),
+                        seccomp_profile: Some(SeccompProfile {
+                            type_: "RuntimeDefault".to_owned(),
+                            ..SeccompProfile::default()
+                        }),
+                        ..PodSecurityContext::default()
+                    }),
+                    containers: vec![container],
+                    volumes: Some(vec![
+                        Volume {
+                            name: "scripts".to_owned(),
+                            config_map: Some(ConfigMapVolumeSource {
+                                name: HOOK_NAME.to_owned(),
+                                ..ConfigMapVolumeSource::default()
+                            }),
+                            ..Volume::default()
+                        },
+                        Volume {
+                            name: "tmp".to_owned(),
+                            empty_dir: Some(EmptyDirVolumeSource::default()),
+                            ..Volume::default()
+                        },
+                    ]),
+                    ..PodSpec::default()
+                }),
+            },
+            ..JobSpec::default()
+        }),
+        ..Job::default()
+    };
+    vec![Manifest::new(&config), Manifest::new(&job)]
+}
+
+fn quantities(
+    cpu: &str,
+    memory: &str,
+) -> BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity> {
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    BTreeMap::from([
+        ("cpu".to_owned(), Quantity(cpu.to_owned())),
+        ("memory".to_owned(), Quantity(memory.to_owned())),
+    ])
+}

@@ -1,0 +1,356 @@
+//! The generated documentation and Vault bootstrap agree with the manifests they describe.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use platform_docs::mermaid::{parse_flowchart, parse_sequence};
+use platform_tests::{load, load_all, objects, render};
+use serde_json::Value;
+
+fn mermaid_blocks(readme: &str) -> Vec<String> {
+    readme
+        .split("```mermaid\n")
+        .skip(1)
+        .map(|block| block.split("```").next().unwrap().to_owned())
+        .collect()
+}
+
+fn table_rows<'a>(readme: &'a str, header: &str) -> Vec<Vec<&'a str>> {
+    let section = readme
+        .split(header)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {header}"));
+    section
+        .lines()
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| {
+            line.trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().trim_matches('`'))
+                .collect()
+        })
+        .collect()
+}
+
+fn sources(app: &Value) -> Vec<&Value> {
+    match app["spec"]["sources"].as_array() {
+        Some(sources) => sources.iter().collect(),
+        None => vec![&app["spec"]["source"]],
+    }
+}
+
+#[test]
+fn the_wave_table_agrees_with_the_rendered_applications() {
+    for loaded in load_all() {
+        let rendered = render(&loaded);
+        let objects = objects(&rendered);
+        let readme = &rendered.files["README.md"];
+        let rows = table_rows(
+            readme,
+            "| Wave | Application | Namespace | Chart or path | Sync |",
+        );
+        let applications: BTreeMap<&str, &Value> = objects
+            .iter()
+            .filter(|(path, o)| {
+                path.starts_with("apps/")
+                    && !path.contains("projects/")
+                    && o["kind"] == "Application"
+            })
+            .map(|(_, o)| (o["metadata"]["name"].as_str().unwrap(), o))
+            .collect();
+        assert_eq!(
+            rows.len(),
+            applications.len(),
+            "{}: one row per Application",
+            loaded.name
+        );
+        for row in rows {
+            let [wave, name, namespace, source, sync] = row[..] else {
+                panic!("bad row {row:?}")
+            };
+            let app = applications[name];
+            assert_eq!(
+                app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], wave,
+                "{name}"
+            );
+            assert_eq!(app["spec"]["destination"]["namespace"], namespace, "{name}");
+            let rendered_source = sources(app)
+                .iter()
+                .find_map(|s| {
+                    Some(format!(
+                        "{} {}",
+                        s["chart"].as_str()?,
+                        s["targetRevision"].as_str()?
+                    ))
+                })
+                .unwrap_or_else(|| sources(app)[0]["path"].as_str().unwrap().to_owned());
+            assert_eq!(rendered_source, source, "{name}");
+            let automated = app["spec"]["syncPolicy"]["automated"].is_object();
+            assert_eq!(
+                sync,
+                if automated { "automated" } else { "manual" },
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn port_forwards_use_the_ports_the_charts_are_given() {
+    let rendered = render(&load("dev"));
+    let objects = objects(&rendered);
+    let values = |app: &str| {
+        sources(&objects[&format!("apps/{app}.yaml")])[0]["helm"]["valuesObject"].clone()
+    };
+    let rows = table_rows(
+        &rendered.files["README.md"],
+        "| Component | Namespace | Service | Port | Reach it with | Then open |",
+    );
+    let commands: BTreeMap<&str, &str> = rows.iter().map(|r| (r[0], r[4])).collect();
+    let vault_port = values("vault")["server"]["service"]["port"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        commands["vault"],
+        format!("kubectl -n vault port-forward svc/vault 8200:{vault_port}")
+    );
+    let ui_port = values("opencost")["opencost"]["ui"]["uiPort"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        commands["opencost"],
+        format!("kubectl -n opencost port-forward svc/opencost 9090:{ui_port}")
+    );
+    assert_eq!(
+        commands["argocd"],
+        "kubectl -n argocd port-forward svc/argocd-server 8080:443"
+    );
+}
+
+#[test]
+fn every_diagram_is_valid_mermaid_and_shows_the_graph() {
+    for loaded in load_all() {
+        let plan = platform::plan(&loaded.env).unwrap();
+        let rendered = render(&loaded);
+        let blocks = mermaid_blocks(&rendered.files["README.md"]);
+        let flowchart = parse_flowchart(&blocks[0])
+            .unwrap_or_else(|e| panic!("{}: {e}\n{}", loaded.name, blocks[0]));
+        assert_eq!(flowchart.nodes.len(), plan.components.len());
+        let dependencies: usize = plan
+            .components
+            .iter()
+            .map(|c| c.component.depends_on.len())
+            .sum();
+        assert_eq!(flowchart.edges.len(), dependencies);
+        let apps_with_secrets = loaded
+            .env
+            .apps
+            .iter()
+            .filter(|a| !a.secrets.is_empty())
+            .count();
+        assert_eq!(blocks.len(), 1 + apps_with_secrets);
+        for block in &blocks[1..] {
+            let (participants, messages) =
+                parse_sequence(block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+            assert!(participants.contains("Vault") && participants.contains("App"));
+            assert!(
+                messages
+                    .iter()
+                    .any(|(from, to)| from == "Store" && to == "Vault")
+            );
+        }
+    }
+}
+
+#[test]
+fn seeding_commands_write_exactly_the_keys_each_external_secret_reads() {
+    let loaded = load("dev");
+    let rendered = render(&loaded);
+    let readme = &rendered.files["README.md"];
+    let mount = loaded.env.secrets.kv_mount.to_string();
+    for object in objects(&rendered)
+        .values()
+        .filter(|o| o["kind"] == "ExternalSecret")
+    {
+        let data = object["spec"]["data"].as_array().unwrap();
+        let key = data[0]["remoteRef"]["key"].as_str().unwrap();
+        let line = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("vault kv put {mount}/{key} ")))
+            .unwrap_or_else(|| panic!("no seeding command for {key}"));
+        for item in data {
+            let property = item["remoteRef"]["property"].as_str().unwrap();
+            assert!(
+                line.contains(&format!(" {property}=\"$")),
+                "{line} lacks {property}"
+            );
+        }
+    }
+}
+
+fn bootstrap_dir(env: &str) -> std::path::PathBuf {
+    platform_tests::workspace_root().join(format!("rendered/{env}/bootstrap/vault"))
+}
+
+fn run(script: &Path, args: &[&str], envs: &[(&str, &str)]) -> String {
+    let output = Command::new("bash")
+        .arg(script)
+        .args(args)
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn setup_script_dry_runs_are_stable_and_match_the_cluster_secret_store() {
+    for loaded in load_all() {
+        let script = bootstrap_dir(&loaded.name).join("setup.sh");
+        let first = run(&script, &["--dry-run"], &[]);
+        assert_eq!(first, run(&script, &["--dry-run"], &[]), "{}", loaded.name);
+        let store = &objects(&render(&loaded))["manifests/vault-config/clustersecretstore-vault-backend.yaml"];
+        let vault = &store["spec"]["provider"]["vault"];
+        let auth = &vault["auth"]["kubernetes"];
+        let (mount, auth_mount, role) = (
+            vault["path"].as_str().unwrap(),
+            auth["mountPath"].as_str().unwrap(),
+            auth["role"].as_str().unwrap(),
+        );
+        let account = &auth["serviceAccountRef"];
+        let policy = loaded.env.secrets.policy.as_str();
+        let expected = [
+            format!("vault secrets enable -path={mount} -version=2 kv"),
+            format!("vault auth enable -path={auth_mount} kubernetes"),
+            format!("vault write auth/{auth_mount}/config kubernetes_host="),
+            format!("vault policy write {policy} "),
+            format!(
+                "vault write auth/{auth_mount}/role/{role} bound_service_account_names={} bound_service_account_namespaces={} policies={policy} ttl=1h",
+                account["name"].as_str().unwrap(),
+                account["namespace"].as_str().unwrap()
+            ),
+        ];
+        let lines: Vec<&str> = first.lines().collect();
+        assert_eq!(lines.len(), expected.len(), "{first}");
+        for (line, expected) in lines.iter().zip(&expected) {
+            assert!(
+                line.starts_with(expected.as_str()),
+                "{line:?} is not {expected:?}"
+            );
+        }
+        let policy_text =
+            fs::read_to_string(bootstrap_dir(&loaded.name).join(format!("{policy}.hcl"))).unwrap();
+        assert!(
+            policy_text.contains(&format!(
+                "path \"{mount}/*\" {{\n  capabilities = [\"read\", \"list\"]\n}}"
+            )),
+            "{policy_text}"
+        );
+    }
+}
+
+#[test]
+fn setup_script_is_idempotent_against_a_vault_that_remembers() {
+    let dir = std::env::temp_dir().join(format!("fake-vault-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("calls.log");
+    fs::write(
+        dir.join("vault"),
+        "#!/bin/sh\necho \"vault $*\" >> \"$FAKE_VAULT_LOG\"\ncase \"$1 $2\" in\n\
+         \"secrets list\") if [ -f \"$FAKE_VAULT_LOG.kv\" ]; then echo '{\"secret/\": {}}'; else echo '{\"sys/\": {}}'; fi ;;\n\
+         \"auth list\") if [ -f \"$FAKE_VAULT_LOG.auth\" ]; then echo '{\"kubernetes/\": {}}'; else echo '{\"token/\": {}}'; fi ;;\n\
+         \"secrets enable\") touch \"$FAKE_VAULT_LOG.kv\" ;;\n\"auth enable\") touch \"$FAKE_VAULT_LOG.auth\" ;;\nesac\n",
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(dir.join("vault"))
+        .status()
+        .unwrap();
+    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap());
+    let envs = [
+        ("PATH", path.as_str()),
+        ("FAKE_VAULT_LOG", log.to_str().unwrap()),
+        ("VAULT_ADDR", "http://127.0.0.1:8200"),
+        ("VAULT_TOKEN", "test-token"),
+    ];
+    let script = bootstrap_dir("dev").join("setup.sh");
+    let quiet = run(&script, &[], &envs);
+    assert!(!quiet.contains("test-token"), "the token is never printed");
+    let first = fs::read_to_string(&log).unwrap();
+    run(&script, &[], &envs);
+    let both = fs::read_to_string(&log).unwrap();
+    let second = &both[first.len()..];
+    let _ = fs::remove_dir_all(&dir);
+    assert!(first.contains("vault secrets enable") && first.contains("vault auth enable"));
+    assert!(
+        !second.contains("enable"),
+        "a second run enables nothing:\n{second}"
+    );
+    assert!(
+        second.contains("vault write auth/kubernetes/role/external-secrets-role"),
+        "and rewrites the role:\n{second}"
+    );
+}
+
+#[test]
+fn setup_script_passes_shellcheck_where_it_is_installed() {
+    let Ok(output) = Command::new("shellcheck").arg("--version").output() else {
+        assert!(std::env::var_os("CI").is_none(), "CI installs shellcheck");
+        return;
+    };
+    assert!(output.status.success());
+    for loaded in load_all() {
+        let script = bootstrap_dir(&loaded.name).join("setup.sh");
+        let check = Command::new("shellcheck").arg(&script).output().unwrap();
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+    }
+}
+
+#[test]
+fn only_dev_mode_vault_configures_itself_with_a_hook() {
+    for loaded in load_all() {
+        let rendered = render(&loaded);
+        let objects = objects(&rendered);
+        let job = objects.get("manifests/vault/job-vault-bootstrap.yaml");
+        let dev_mode = loaded.env.vault.mode == platform_core::model::VaultMode::Dev;
+        assert_eq!(job.is_some(), dev_mode, "{}", loaded.name);
+        let Some(job) = job else { continue };
+        assert_eq!(
+            job["metadata"]["annotations"]["argocd.argoproj.io/hook"],
+            "PostSync"
+        );
+        let env = &job["spec"]["template"]["spec"]["containers"][0]["env"];
+        let token = env
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == "VAULT_TOKEN")
+            .unwrap();
+        assert!(
+            token.get("value").is_none(),
+            "the token never comes from Git"
+        );
+        assert_eq!(
+            token["valueFrom"]["secretKeyRef"]["name"],
+            "vault-bootstrap-token"
+        );
+        let config = &objects["manifests/vault/configmap-vault-bootstrap.yaml"];
+        assert_eq!(
+            config["data"]["setup.sh"].as_str().unwrap(),
+            rendered.files["bootstrap/vault/setup.sh"],
+            "the hook runs exactly the committed script"
+        );
+    }
+}
