@@ -150,27 +150,10 @@ fn workspace_root() -> PathBuf {
 }
 
 fn render(root: &Path, only: Option<&str>, check: bool) -> Result<ExitCode, Failure> {
-    let files = read_environment_files(root)?;
-    let selected: Vec<EnvironmentFile> = match only {
-        None => files,
-        Some(name) => {
-            let known: Vec<&str> = files.iter().map(EnvironmentFile::name).collect();
-            let Some(file) = files.iter().find(|f| f.name() == name) else {
-                return Err(Failure::Input(vec![Diagnostic {
-                    file: "environments/".to_owned(),
-                    location: None,
-                    path: None,
-                    message: format!(
-                        "no environment `{name}`; expected one of: {}",
-                        known.join(", ")
-                    ),
-                }]));
-            };
-            vec![file.clone()]
-        }
+    let loaded = match only {
+        None => platform::load(&read_environment_files(root)?).map_err(Failure::Input)?,
+        Some(name) => vec![load_one(root, name)?],
     };
-
-    let loaded = platform::load(&selected).map_err(Failure::Input)?;
     let mut rendered = Vec::new();
     let mut diagnostics = Vec::new();
     for environment in &loaded {
@@ -234,11 +217,16 @@ fn render(root: &Path, only: Option<&str>, check: bool) -> Result<ExitCode, Fail
     Ok(ExitCode::SUCCESS)
 }
 
+/// One environment, with the files it extends; the others are parsed but not checked.
 fn load_one(root: &Path, name: &str) -> Result<platform::LoadedEnvironment, Failure> {
     let files = read_environment_files(root)?;
-    let loaded = platform::load(&files).map_err(Failure::Input)?;
-    let known: Vec<String> = loaded.iter().map(|e| e.name.clone()).collect();
-    loaded.into_iter().find(|e| e.name == name).ok_or_else(|| {
+    let loaded = platform::load_matching(&files, |n| n == name).map_err(Failure::Input)?;
+    let known: Vec<&str> = files
+        .iter()
+        .map(EnvironmentFile::name)
+        .filter(|n| !n.starts_with("base"))
+        .collect();
+    loaded.into_iter().next().ok_or_else(|| {
         Failure::Input(vec![Diagnostic {
             file: "environments/".to_owned(),
             location: None,

@@ -183,5 +183,23 @@ fn the_real_environments_render_into_a_scratch_copy_and_replace_stale_files() {
         snapshot(&root.join("rendered/dev")).len(),
         snapshot(&repository().join("rendered/dev")).len()
     );
+
+    // One environment renders, and is checked, on its own: a mistake in prod does not stop dev.
+    let prod = root.join("environments/prod.yaml");
+    let broken = fs::read_to_string(&prod)
+        .unwrap()
+        .replace("replicas: 3", "replicas: three");
+    fs::write(&prod, broken).unwrap();
+    let before = snapshot(&root.join("rendered"));
+    assert!(xtask(&["render", "--env", "dev"]).status.success());
+    assert!(
+        xtask(&["render", "--env", "staging", "--check"])
+            .status
+            .success()
+    );
+    let all = xtask(&["render"]);
+    assert_eq!(all.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&all.stderr).contains("environments/prod.yaml"));
+    assert_eq!(snapshot(&root.join("rendered")), before, "nothing changed");
     let _ = fs::remove_dir_all(&root);
 }

@@ -4,10 +4,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvFromSource, Namespace,
-    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
-    SecretEnvSource, SecurityContext, Service, ServiceAccount, ServicePort, ServiceSpec,
-    TCPSocketAction, Volume, VolumeMount,
+    Container, ContainerPort, EmptyDirVolumeSource, EnvFromSource, Namespace, PodSpec,
+    PodTemplateSpec, Probe, ResourceRequirements, SecretEnvSource, Service, ServiceAccount,
+    ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
@@ -19,6 +18,7 @@ use platform_core::eso::{
     CreationPolicy, ExternalSecret, ExternalSecretData, ExternalSecretSpec, ExternalSecretTarget,
     RemoteRef, SecretStoreKind, SecretStoreRef,
 };
+use platform_core::hardening;
 use platform_core::manifest::Manifest;
 use platform_core::model::{App, AppSecret, Environment, ResourceAmounts, Team};
 use platform_core::names;
@@ -103,17 +103,7 @@ fn deployment(
             limits: Some(quantities(&app.resources.limits)),
             ..ResourceRequirements::default()
         }),
-        security_context: Some(SecurityContext {
-            run_as_non_root: Some(true),
-            allow_privilege_escalation: Some(false),
-            privileged: Some(false),
-            read_only_root_filesystem: Some(true),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_owned()]),
-                ..Capabilities::default()
-            }),
-            ..SecurityContext::default()
-        }),
+        security_context: Some(hardening::container()),
         readiness_probe: Some(tcp_probe(5)),
         liveness_probe: Some(tcp_probe(15)),
         // A read-only root filesystem still leaves the app somewhere to write temporary files.
@@ -141,17 +131,7 @@ fn deployment(
                 spec: Some(PodSpec {
                     service_account_name: Some(app.name.to_string()),
                     automount_service_account_token: Some(app.api_access),
-                    security_context: Some(PodSecurityContext {
-                        run_as_non_root: Some(true),
-                        run_as_user: Some(RUN_AS_USER),
-                        run_as_group: Some(RUN_AS_USER),
-                        fs_group: Some(RUN_AS_USER),
-                        seccomp_profile: Some(SeccompProfile {
-                            type_: "RuntimeDefault".to_owned(),
-                            ..SeccompProfile::default()
-                        }),
-                        ..PodSecurityContext::default()
-                    }),
+                    security_context: Some(hardening::pod(RUN_AS_USER, RUN_AS_USER)),
                     containers: vec![container],
                     volumes: Some(vec![Volume {
                         name: TMP_VOLUME.to_owned(),

@@ -13,6 +13,7 @@ pub mod application;
 pub mod argocd;
 pub mod component;
 pub mod eso;
+pub mod hardening;
 pub mod labels;
 pub mod manifest;
 pub mod model;

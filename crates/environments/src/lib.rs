@@ -83,6 +83,15 @@ impl LoadedEnvironment {
 /// are neither named `base*` nor marked `abstract: true`), sorted by name. Reports every
 /// problem of every file, not just the first.
 pub fn load(files: &[EnvironmentFile]) -> Result<Vec<LoadedEnvironment>, Vec<Diagnostic>> {
+    load_matching(files, |_| true)
+}
+
+/// Like [`load`], but types and checks only the environments `wanted` names; every file is
+/// still parsed, since any of them may be extended.
+pub fn load_matching(
+    files: &[EnvironmentFile],
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Vec<LoadedEnvironment>, Vec<Diagnostic>> {
     let mut diagnostics = Vec::new();
     let mut parsed = Vec::new();
     for file in files {
@@ -91,11 +100,20 @@ pub fn load(files: &[EnvironmentFile]) -> Result<Vec<LoadedEnvironment>, Vec<Dia
             Err(mut errors) => diagnostics.append(&mut errors),
         }
     }
-    let (merged, mut errors) = layering::resolve(parsed);
-    diagnostics.append(&mut errors);
+    let wanted_files: Vec<&str> = files
+        .iter()
+        .filter(|f| wanted(f.name()))
+        .map(|f| f.path.as_str())
+        .collect();
+    let (merged, errors) = layering::resolve(parsed);
+    diagnostics.extend(
+        errors
+            .into_iter()
+            .filter(|e| wanted_files.contains(&e.file.as_str())),
+    );
 
     let mut loaded = Vec::new();
-    for environment in merged {
+    for environment in merged.into_iter().filter(|e| wanted(&e.name)) {
         match typing::type_environment(&environment.root) {
             Ok((env, spans)) => loaded.push(LoadedEnvironment {
                 name: environment.name,

@@ -70,7 +70,8 @@ pub fn policies(objects: &[serde_json::Value]) -> Result<Vec<NetworkPolicy>, Str
 
 /// Whether `from` may open a connection to `to` on `port`.
 pub fn allows(policies: &[NetworkPolicy], from: &Endpoint, to: &Endpoint, port: Port) -> bool {
-    egress_allows(policies, from, to, port) && ingress_allows(policies, from, to, port)
+    side_allows(policies, from, to, port, Direction::Egress)
+        && side_allows(policies, to, from, port, Direction::Ingress)
 }
 
 /// Policies of the endpoint's namespace that select it and govern `direction`.
@@ -105,35 +106,42 @@ fn types(policy: &NetworkPolicy) -> Vec<&str> {
     }
 }
 
-fn egress_allows(policies: &[NetworkPolicy], from: &Endpoint, to: &Endpoint, port: Port) -> bool {
-    let mut isolated = false;
-    for policy in governing(policies, from, "Egress") {
-        isolated = true;
-        let namespace = policy.metadata.namespace.as_deref().unwrap_or_default();
-        let rules = policy.spec.as_ref().and_then(|s| s.egress.as_ref());
-        for rule in rules.into_iter().flatten() {
-            if peers_match(rule.to.as_deref(), namespace, to)
-                && ports_match(rule.ports.as_deref(), port)
-            {
-                return true;
-            }
-        }
-    }
-    !isolated
+#[derive(Clone, Copy)]
+enum Direction {
+    Ingress,
+    Egress,
 }
 
-fn ingress_allows(policies: &[NetworkPolicy], from: &Endpoint, to: &Endpoint, port: Port) -> bool {
+/// Whether the policies isolating `subject` in `direction` let it talk with `peer` (it sends
+/// to `peer` for egress, receives from it for ingress); with no such policy, they do.
+fn side_allows(
+    policies: &[NetworkPolicy],
+    subject: &Endpoint,
+    peer: &Endpoint,
+    port: Port,
+    direction: Direction,
+) -> bool {
+    let name = match direction {
+        Direction::Ingress => "Ingress",
+        Direction::Egress => "Egress",
+    };
     let mut isolated = false;
-    for policy in governing(policies, to, "Ingress") {
+    for policy in governing(policies, subject, name) {
         isolated = true;
         let namespace = policy.metadata.namespace.as_deref().unwrap_or_default();
-        let rules = policy.spec.as_ref().and_then(|s| s.ingress.as_ref());
-        for rule in rules.into_iter().flatten() {
-            if peers_match(rule.from.as_deref(), namespace, from)
-                && ports_match(rule.ports.as_deref(), port)
-            {
-                return true;
-            }
+        let Some(spec) = &policy.spec else { continue };
+        let allowed = match direction {
+            Direction::Egress => spec.egress.iter().flatten().any(|rule| {
+                peers_match(rule.to.as_deref(), namespace, peer)
+                    && ports_match(rule.ports.as_deref(), port)
+            }),
+            Direction::Ingress => spec.ingress.iter().flatten().any(|rule| {
+                peers_match(rule.from.as_deref(), namespace, peer)
+                    && ports_match(rule.ports.as_deref(), port)
+            }),
+        };
+        if allowed {
+            return true;
         }
     }
     !isolated

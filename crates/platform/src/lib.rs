@@ -16,5 +16,6 @@ pub mod render;
 pub use plan::{Plan, PlannedComponent, plan};
 pub use platform_environments::{
     Diagnostic, EnvironmentFile, LoadedEnvironment, complete_schema, layer_schema, load,
+    load_matching,
 };
 pub use render::{RenderedEnvironment, render};

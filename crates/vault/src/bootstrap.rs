@@ -7,17 +7,16 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMap, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar,
-    EnvVarSource, PodSecurityContext, PodSpec, PodTemplateSpec, SeccompProfile, SecretKeySelector,
-    SecurityContext, Volume, VolumeMount,
+    ConfigMap, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource,
+    PodSpec, PodTemplateSpec, SecretKeySelector, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use minijinja::{Environment as Templates, context};
 use platform_core::application::metadata;
-use platform_core::labels;
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::{hardening, labels};
 
 /// Files under `rendered/<env>/bootstrap/vault/`.
 pub const SCRIPT: &str = "setup.sh";
@@ -31,8 +30,9 @@ pub const TOKEN_KEY: &str = "token";
 const TOKEN_TTL: &str = "1h";
 /// The Vault image of the pinned chart (its `server.image.tag`), which has the CLI.
 const VAULT_IMAGE: &str = "hashicorp/vault:2.0.4";
-/// The `vault` user of that image.
+/// The `vault` user and group of that image.
 const VAULT_UID: i64 = 100;
+const VAULT_GID: i64 = 1000;
 const HOOK_NAME: &str = "vault-bootstrap";
 
 fn templates() -> Templates<'static> {
@@ -135,17 +135,7 @@ pub fn hook(env: &Environment) -> Vec<Manifest> {
             limits: Some(quantities("200m", "128Mi")),
             ..Default::default()
         }),
-        security_context: Some(SecurityContext {
-            run_as_non_root: Some(true),
-            allow_privilege_escalation: Some(false),
-            privileged: Some(false),
-            read_only_root_filesystem: Some(true),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_owned()]),
-                ..Capabilities::default()
-            }),
-            ..SecurityContext::default()
-        }),
+        security_context: Some(hardening::container()),
         volume_mounts: Some(vec![
             VolumeMount {
                 name: "scripts".to_owned(),
@@ -190,16 +180,7 @@ pub fn hook(env: &Environment) -> Vec<Manifest> {
                 spec: Some(PodSpec {
                     restart_policy: Some("Never".to_owned()),
                     automount_service_account_token: Some(false),
-                    security_context: Some(PodSecurityContext {
-                        run_as_non_root: Some(true),
-                        run_as_user: Some(VAULT_UID),
-                        run_as_group: Some(1000),
-                        seccomp_profile: Some(SeccompProfile {
-                            type_: "RuntimeDefault".to_owned(),
-                            ..SeccompProfile::default()
-                        }),
-                        ..PodSecurityContext::default()
-                    }),
+                    security_context: Some(hardening::pod(VAULT_UID, VAULT_GID)),
                     containers: vec![container],
                     volumes: Some(vec![
                         Volume {
