@@ -60,37 +60,110 @@ pub struct Port {
 }
 
 /// Parses every NetworkPolicy among rendered objects; other kinds are skipped.
-pub fn policies(objects: &[serde_json::Value]) -> Result<Vec<NetworkPolicy>, String> {
+pub fn policies(objects: &[serde_json::Value]) -> Result<Policies, String> {
     objects
         .iter()
         .filter(|o| o["kind"] == "NetworkPolicy" && o["apiVersion"] == "networking.k8s.io/v1")
         .map(|o| serde_json::from_value(o.clone()).map_err(|e| format!("not a NetworkPolicy: {e}")))
-        .collect()
+        .collect::<Result<Vec<NetworkPolicy>, String>>()
+        .map(Policies::new)
 }
 
-/// Whether `from` may open a connection to `to` on `port`.
-pub fn allows(policies: &[NetworkPolicy], from: &Endpoint, to: &Endpoint, port: Port) -> bool {
-    side_allows(policies, from, to, port, Direction::Egress)
-        && side_allows(policies, to, from, port, Direction::Ingress)
+/// NetworkPolicies indexed by namespace: a policy only ever governs pods of its own.
+#[derive(Clone, Debug, Default)]
+pub struct Policies {
+    by_namespace: BTreeMap<String, Vec<NetworkPolicy>>,
 }
 
-/// Policies of the endpoint's namespace that select it and govern `direction`.
-fn governing<'a>(
-    policies: &'a [NetworkPolicy],
-    endpoint: &'a Endpoint,
-    direction: &'a str,
-) -> impl Iterator<Item = &'a NetworkPolicy> + 'a {
-    policies.iter().filter(move |policy| {
-        let Some(namespace) = &endpoint.namespace else {
-            return false;
+impl Policies {
+    pub fn new(policies: Vec<NetworkPolicy>) -> Self {
+        let mut by_namespace: BTreeMap<String, Vec<NetworkPolicy>> = BTreeMap::new();
+        for policy in policies {
+            let namespace = policy.metadata.namespace.clone().unwrap_or_default();
+            by_namespace.entry(namespace).or_default().push(policy);
+        }
+        Self { by_namespace }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_namespace.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &NetworkPolicy> {
+        self.by_namespace.values().flatten()
+    }
+
+    /// Whether `from` may open a connection to `to` on `port`.
+    pub fn allows(&self, from: &Endpoint, to: &Endpoint, port: Port) -> bool {
+        self.side_allows(from, to, port, Direction::Egress)
+            && self.side_allows(to, from, port, Direction::Ingress)
+    }
+
+    /// Policies of the endpoint's namespace that select it and govern `direction`.
+    fn governing<'a>(
+        &'a self,
+        endpoint: &'a Endpoint,
+        direction: &'a str,
+    ) -> impl Iterator<Item = &'a NetworkPolicy> + 'a {
+        endpoint
+            .namespace
+            .as_ref()
+            .and_then(|namespace| self.by_namespace.get(namespace))
+            .into_iter()
+            .flatten()
+            .filter(move |policy| {
+                policy
+                    .spec
+                    .as_ref()
+                    .is_some_and(|spec| selects(spec.pod_selector.as_ref(), &endpoint.labels))
+                    && types(policy).contains(&direction)
+            })
+    }
+
+    /// Whether the policies isolating `subject` in `direction` let it talk with `peer` (it
+    /// sends to `peer` for egress, receives from it for ingress); with no such policy, they do.
+    fn side_allows(
+        &self,
+        subject: &Endpoint,
+        peer: &Endpoint,
+        port: Port,
+        direction: Direction,
+    ) -> bool {
+        let name = match direction {
+            Direction::Ingress => "Ingress",
+            Direction::Egress => "Egress",
         };
-        let Some(spec) = &policy.spec else {
-            return false;
-        };
-        policy.metadata.namespace.as_deref() == Some(namespace.as_str())
-            && selects(spec.pod_selector.as_ref(), &endpoint.labels)
-            && types(policy).contains(&direction)
-    })
+        let mut isolated = false;
+        for policy in self.governing(subject, name) {
+            isolated = true;
+            let namespace = policy.metadata.namespace.as_deref().unwrap_or_default();
+            let Some(spec) = &policy.spec else { continue };
+            let allowed = match direction {
+                Direction::Egress => spec.egress.iter().flatten().any(|rule| {
+                    peers_match(rule.to.as_deref(), namespace, peer)
+                        && ports_match(rule.ports.as_deref(), port)
+                }),
+                Direction::Ingress => spec.ingress.iter().flatten().any(|rule| {
+                    peers_match(rule.from.as_deref(), namespace, peer)
+                        && ports_match(rule.ports.as_deref(), port)
+                }),
+            };
+            if allowed {
+                return true;
+            }
+        }
+        !isolated
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Direction {
+    Ingress,
+    Egress,
 }
 
 /// `policyTypes`, defaulted as the API server does: Ingress always, Egress when there are
@@ -104,47 +177,6 @@ fn types(policy: &NetworkPolicy) -> Vec<&str> {
         None if spec.egress.is_some() => vec!["Ingress", "Egress"],
         None => vec!["Ingress"],
     }
-}
-
-#[derive(Clone, Copy)]
-enum Direction {
-    Ingress,
-    Egress,
-}
-
-/// Whether the policies isolating `subject` in `direction` let it talk with `peer` (it sends
-/// to `peer` for egress, receives from it for ingress); with no such policy, they do.
-fn side_allows(
-    policies: &[NetworkPolicy],
-    subject: &Endpoint,
-    peer: &Endpoint,
-    port: Port,
-    direction: Direction,
-) -> bool {
-    let name = match direction {
-        Direction::Ingress => "Ingress",
-        Direction::Egress => "Egress",
-    };
-    let mut isolated = false;
-    for policy in governing(policies, subject, name) {
-        isolated = true;
-        let namespace = policy.metadata.namespace.as_deref().unwrap_or_default();
-        let Some(spec) = &policy.spec else { continue };
-        let allowed = match direction {
-            Direction::Egress => spec.egress.iter().flatten().any(|rule| {
-                peers_match(rule.to.as_deref(), namespace, peer)
-                    && ports_match(rule.ports.as_deref(), port)
-            }),
-            Direction::Ingress => spec.ingress.iter().flatten().any(|rule| {
-                peers_match(rule.from.as_deref(), namespace, peer)
-                    && ports_match(rule.ports.as_deref(), port)
-            }),
-        };
-        if allowed {
-            return true;
-        }
-    }
-    !isolated
 }
 
 /// An absent or empty peer list matches everything.
@@ -270,8 +302,12 @@ mod tests {
         )
     }
 
-    fn parse(objects: serde_json::Value) -> Vec<NetworkPolicy> {
+    fn parse(objects: serde_json::Value) -> Policies {
         policies(objects.as_array().unwrap()).unwrap()
+    }
+
+    fn allows(policies: &Policies, from: &Endpoint, to: &Endpoint, port: Port) -> bool {
+        policies.allows(from, to, port)
     }
 
     const TCP_80: Port = Port {
@@ -282,7 +318,7 @@ mod tests {
     #[test]
     fn without_policies_everything_is_allowed() {
         assert!(allows(
-            &[],
+            &Policies::default(),
             &pod("a", "x", "a", 1),
             &pod("b", "y", "b", 2),
             TCP_80

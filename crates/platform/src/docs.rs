@@ -89,7 +89,7 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
     let policies = platform_netpol::policies(&policies).unwrap_or_default();
     let network_matrix = (!policies.is_empty()).then(|| {
         let endpoints = matrix::endpoints(plan, &env.network.api_server_cidrs);
-        matrix::matrix(endpoints, &policies).to_text()
+        matrix::matrix(endpoints, &policies).allowed_text()
     });
     DocModel {
         env: loaded.name.clone(),

@@ -9,9 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
-use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use platform_netpol::{Endpoint, Port, allows};
+use platform_netpol::{Endpoint, Policies, Port};
 
 use crate::plan::Plan;
 use crate::render::RenderedEnvironment;
@@ -81,7 +80,7 @@ fn api_server_address(cidrs: &[String]) -> Ipv4Addr {
 }
 
 /// Every port the policies name, which are the only ones whose verdict can differ.
-fn candidate_ports(policies: &[NetworkPolicy]) -> BTreeSet<Port> {
+fn candidate_ports(policies: &Policies) -> BTreeSet<Port> {
     let mut ports = BTreeSet::new();
     for spec in policies.iter().filter_map(|p| p.spec.as_ref()) {
         let ingress = spec
@@ -111,7 +110,7 @@ fn candidate_ports(policies: &[NetworkPolicy]) -> BTreeSet<Port> {
 }
 
 /// The policies of a rendered environment.
-pub fn rendered_policies(rendered: &RenderedEnvironment) -> Result<Vec<NetworkPolicy>, String> {
+pub fn rendered_policies(rendered: &RenderedEnvironment) -> Result<Policies, String> {
     let objects: Vec<serde_json::Value> = rendered
         .files
         .iter()
@@ -121,7 +120,7 @@ pub fn rendered_policies(rendered: &RenderedEnvironment) -> Result<Vec<NetworkPo
     platform_netpol::policies(&objects)
 }
 
-pub fn matrix(endpoints: Vec<Endpoint>, policies: &[NetworkPolicy]) -> Matrix {
+pub fn matrix(endpoints: Vec<Endpoint>, policies: &Policies) -> Matrix {
     let ports = candidate_ports(policies);
     let probe = Port {
         number: PROBE_PORT,
@@ -133,13 +132,13 @@ pub fn matrix(endpoints: Vec<Endpoint>, policies: &[NetworkPolicy]) -> Matrix {
             let reach = if from.namespace.is_none() && to.namespace.is_none() {
                 // Outside the pod network, policies have nothing to say.
                 Reach::AnyPort
-            } else if allows(policies, from, to, probe) {
+            } else if policies.allows(from, to, probe) {
                 Reach::AnyPort
             } else {
                 let open: Vec<Port> = ports
                     .iter()
                     .copied()
-                    .filter(|port| allows(policies, from, to, *port))
+                    .filter(|port| policies.allows(from, to, *port))
                     .collect();
                 if open.is_empty() {
                     Reach::Denied
@@ -158,8 +157,19 @@ impl Matrix {
         &self.cells[&(from.to_owned(), to.to_owned())]
     }
 
+    /// One line per allowed ordered pair between endpoints of which at least one is a pod;
+    /// every pair not listed is denied. Grows with the edges, not with the square of the
+    /// endpoints, so it suits documentation of large environments.
+    pub fn allowed_text(&self) -> String {
+        self.lines(false)
+    }
+
     /// One line per ordered pair: `from -> to: denied | 8200/TCP, … | any port`.
     pub fn to_text(&self) -> String {
+        self.lines(true)
+    }
+
+    fn lines(&self, with_denied: bool) -> String {
         let width = self
             .endpoints
             .iter()
@@ -173,6 +183,7 @@ impl Matrix {
                     continue;
                 }
                 let verdict = match self.reach(&from.name, &to.name) {
+                    Reach::Denied if !with_denied => continue,
                     Reach::Denied => "denied".to_owned(),
                     Reach::AnyPort => "allowed, any port".to_owned(),
                     Reach::Ports(ports) => format!(
