@@ -473,6 +473,12 @@ impl Environment<'_> {
             .map(|o| (o.name(), *o))
             .collect();
         let applications: Vec<&RenderedObject> = self.applications.values().copied().collect();
+        let mut owned_by: BTreeMap<&str, Vec<&RenderedObject>> = BTreeMap::new();
+        for object in self.objects.iter().copied().filter(|o| !o.is_child_application()) {
+            if let Some(app) = object.app.as_deref() {
+                owned_by.entry(app).or_default().push(object);
+            }
+        }
         for app in applications {
             let project_name = app.object["spec"]["project"].as_str().unwrap_or_default();
             if project_name == "default" {
@@ -503,13 +509,7 @@ impl Environment<'_> {
                     ),
                 );
             }
-            let owned: Vec<&RenderedObject> = self
-                .objects
-                .iter()
-                .copied()
-                .filter(|o| o.app.as_deref() == Some(app.name()) && !o.is_child_application())
-                .collect();
-            for object in owned {
+            for object in owned_by.get(app.name()).into_iter().flatten().copied() {
                 let group = object.group();
                 let kind = object.kind();
                 let permitted = if CLUSTER_SCOPED.contains(&kind) {
