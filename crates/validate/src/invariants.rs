@@ -474,7 +474,12 @@ impl Environment<'_> {
             .collect();
         let applications: Vec<&RenderedObject> = self.applications.values().copied().collect();
         let mut owned_by: BTreeMap<&str, Vec<&RenderedObject>> = BTreeMap::new();
-        for object in self.objects.iter().copied().filter(|o| !o.is_child_application()) {
+        for object in self
+            .objects
+            .iter()
+            .copied()
+            .filter(|o| !o.is_child_application())
+        {
             if let Some(app) = object.app.as_deref() {
                 owned_by.entry(app).or_default().push(object);
             }
