@@ -159,3 +159,76 @@ fn a_misspelt_application_field_is_rejected_by_the_schema() {
     let errors = SchemaSet::default().validate(&app).unwrap();
     assert!(errors.iter().any(|e| e.contains("selfheal")), "{errors:?}");
 }
+
+/// Every field path of a schemars schema, following `$ref`s into its `$defs`.
+fn field_paths(schema: &Value, node: &Value, prefix: &str, out: &mut Vec<String>) {
+    if let Some(reference) = node["$ref"].as_str() {
+        let target = schema.pointer(reference.trim_start_matches('#')).unwrap();
+        return field_paths(schema, target, prefix, out);
+    }
+    for combinator in ["anyOf", "oneOf", "allOf"] {
+        for branch in node[combinator].as_array().into_iter().flatten() {
+            field_paths(schema, branch, prefix, out);
+        }
+    }
+    if let Some(items) = node.get("items") {
+        field_paths(schema, items, &format!("{prefix}[]"), out);
+    }
+    for (name, property) in node["properties"].as_object().into_iter().flatten() {
+        let path = format!("{prefix}.{name}");
+        out.push(path.clone());
+        field_paths(schema, property, &path, out);
+    }
+}
+
+/// The upstream schema node at a field path such as `.source.helm.releaseName`.
+fn upstream_node<'a>(mut node: &'a Value, path: &str) -> Option<&'a Value> {
+    for segment in path.split('.').skip(1) {
+        let (name, items) = match segment.strip_suffix("[]") {
+            Some(name) => (name, true),
+            None => (segment, false),
+        };
+        node = node["properties"].get(name)?;
+        if items {
+            node = node.get("items")?;
+        }
+    }
+    Some(node)
+}
+
+fn assert_invents_no_field(ours: &Value, crd_file: &str) -> usize {
+    let crd: Value =
+        serde_json::from_str(&fs::read_to_string(schemas_dir().join(crd_file)).unwrap()).unwrap();
+    let upstream_spec = &crd["properties"]["spec"];
+    assert!(
+        upstream_node(upstream_spec, ".definitelyNotAField").is_none(),
+        "the lookup can fail"
+    );
+    let mut paths = Vec::new();
+    field_paths(ours, ours, "", &mut paths);
+    for path in &paths {
+        // valuesObject is free-form upstream (preserve-unknown-fields): stop below it.
+        if path.contains(".valuesObject.") {
+            continue;
+        }
+        assert!(
+            upstream_node(upstream_spec, path).is_some(),
+            "{crd_file}: spec{path} does not exist upstream"
+        );
+    }
+    paths.len()
+}
+
+#[test]
+fn the_typed_argo_cd_specs_invent_no_field() {
+    let application = serde_json::to_value(schemars::schema_for!(
+        platform_core::argocd::ApplicationSpec
+    ))
+    .unwrap();
+    let checked =
+        assert_invents_no_field(&application, "crds/argoproj.io/application_v1alpha1.json");
+    assert!(checked > 20, "only {checked} fields walked");
+    let project =
+        serde_json::to_value(schemars::schema_for!(platform_core::argocd::AppProjectSpec)).unwrap();
+    assert!(assert_invents_no_field(&project, "crds/argoproj.io/appproject_v1alpha1.json") > 8);
+}

@@ -38,11 +38,6 @@ impl RenderedPaths<'_> {
         format!("{}/apps", self.root())
     }
 
-    /// The folder of the AppProjects.
-    pub fn projects(&self) -> String {
-        format!("{}/projects", self.apps())
-    }
-
     /// The folder of a path-based Application's plain manifests.
     pub fn manifests(&self, application: &str) -> String {
         format!("{}/manifests/{application}", self.root())

@@ -216,7 +216,7 @@ pub struct AppProjectSpec {
     pub source_repos: Vec<String>,
     pub destinations: Vec<ApplicationDestination>,
     /// Cluster-scoped kinds the project may deploy; empty denies them all.
-    pub cluster_resource_whitelist: Vec<GroupKind>,
+    pub cluster_resource_whitelist: Vec<ClusterResource>,
     /// Namespaced kinds the project may deploy; absent allows them all.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace_resource_whitelist: Option<Vec<GroupKind>>,
@@ -224,6 +224,13 @@ pub struct AppProjectSpec {
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 pub struct GroupKind {
+    pub group: String,
+    pub kind: String,
+}
+
+/// A cluster-scoped kind a project may deploy, optionally only under some names.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+pub struct ClusterResource {
     pub group: String,
     pub kind: String,
     /// Only objects of this name (a glob); absent means any name.

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use platform_core::application::metadata;
 use platform_core::argocd::{
-    AppProject, AppProjectSpec, ApplicationDestination, GroupKind, SYNC_WAVE_ANNOTATION,
+    AppProject, AppProjectSpec, ApplicationDestination, ClusterResource, GroupKind,
+    SYNC_WAVE_ANNOTATION,
 };
 use platform_core::component::{PLATFORM_PROJECT, Source, TargetCluster};
 use platform_core::manifest::ObjectRef;
@@ -77,7 +78,7 @@ fn platform_spec(
         description: "The platform's own components: anything, from the pinned chart repositories and this environment's Git repository.".to_owned(),
         source_repos: repos.into_iter().collect(),
         destinations,
-        cluster_resource_whitelist: vec![GroupKind {
+        cluster_resource_whitelist: vec![ClusterResource {
             group: "*".to_owned(),
             kind: "*".to_owned(),
             name: None,
@@ -101,10 +102,9 @@ fn team_spec(
             namespaced_kinds.insert(GroupKind {
                 group,
                 kind: kind.clone(),
-                name: None,
             });
         } else {
-            cluster_kinds.insert(GroupKind {
+            cluster_kinds.insert(ClusterResource {
                 group,
                 kind: kind.clone(),
                 name: Some(manifest.id.name.clone()),

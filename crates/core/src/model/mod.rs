@@ -6,8 +6,6 @@
 mod check;
 mod values;
 
-use std::collections::BTreeMap;
-
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -501,11 +499,6 @@ impl Environment {
     /// Whether MetalLB gives this cluster its LoadBalancer addresses.
     pub fn uses_metallb(&self) -> bool {
         self.metallb.enabled
-    }
-
-    /// Teams by name, for lookups that must not depend on file order.
-    pub fn teams_by_name(&self) -> BTreeMap<&DnsLabel, &Team> {
-        self.teams.iter().map(|team| (&team.name, team)).collect()
     }
 }
 
