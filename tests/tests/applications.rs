@@ -232,3 +232,27 @@ fn the_typed_argo_cd_specs_invent_no_field() {
         serde_json::to_value(schemars::schema_for!(platform_core::argocd::AppProjectSpec)).unwrap();
     assert!(assert_invents_no_field(&project, "crds/argoproj.io/appproject_v1alpha1.json") > 8);
 }
+
+#[test]
+fn bootstrap_installs_argo_cd_with_exactly_the_self_managed_values() {
+    for env in platform_tests::load_all() {
+        let rendered = render(&env);
+        let values: Value =
+            serde_yaml::from_str(&rendered.files["bootstrap/argocd-values.yaml"]).unwrap();
+        let app: Value = serde_yaml::from_str(&rendered.files["apps/argocd.yaml"]).unwrap();
+        let chart = sources(&app)
+            .into_iter()
+            .find(|s| s["chart"] == "argo-cd")
+            .unwrap();
+        assert_eq!(values, chart["helm"]["valuesObject"], "{}", env.name);
+        let health =
+            values["configs"]["cm"]["resource.customizations.health.argoproj.io_Application"]
+                .as_str()
+                .unwrap();
+        assert!(
+            health.contains("obj.status.sync.status"),
+            "the health check waits for Synced"
+        );
+        assert_eq!(values["configs"]["cm"]["timeout.reconciliation"], "180s");
+    }
+}
