@@ -10,6 +10,8 @@ pub struct DocModel {
     pub cluster: String,
     pub applications: Vec<Application>,
     pub access: Vec<Access>,
+    /// Commands that report cost by each cost-allocation label, when OpenCost runs.
+    pub cost_queries: Vec<String>,
     pub secret_flows: Vec<SecretFlow>,
     /// The reachability matrix, when NetworkPolicies are rendered.
     pub network_matrix: Option<String>,

@@ -1,8 +1,12 @@
 //! OpenCost: reads the in-cluster Prometheus and allocates cost by the platform's
 //! cost-allocation labels.
+//!
+//! OpenCost aggregates by any pod label (`aggregate=label:team`, `label:cost-center`) as long
+//! as Prometheus holds the pods' labels: the prometheus component makes kube-state-metrics
+//! export exactly the cost-allocation labels. OpenCost's own `team` property reads the label
+//! `team` by default, which is this platform's key too.
 
 use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, tier};
-use platform_core::labels;
 use platform_core::model::Environment;
 use platform_core::names;
 use platform_core::traffic::{Port, Traffic};
@@ -26,7 +30,6 @@ pub struct OpenCost {
     pub exporter: Exporter,
     pub prometheus: Prometheus,
     pub ui: Ui,
-    pub custom_pricing: CustomPricing,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -57,22 +60,6 @@ pub struct Ui {
     pub ui_port: u16,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CustomPricing {
-    pub enabled: bool,
-    /// Merged by Helm over the chart's default prices, which stay as they are.
-    pub cost_model: LabelMapping,
-}
-
-/// Which labels OpenCost reads for its team and department allocation properties.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct LabelMapping {
-    pub team_label: String,
-    /// OpenCost's "department" is this platform's cost center.
-    pub department_label: String,
-}
-
 pub fn values(env: &Environment) -> Values {
     let prometheus = names::PROMETHEUS;
     Values {
@@ -91,13 +78,6 @@ pub fn values(env: &Environment) -> Values {
             ui: Ui {
                 enabled: true,
                 ui_port: names::OPENCOST_UI.port,
-            },
-            custom_pricing: CustomPricing {
-                enabled: true,
-                cost_model: LabelMapping {
-                    team_label: labels::TEAM.to_owned(),
-                    department_label: labels::COST_CENTER.to_owned(),
-                },
             },
         },
     }

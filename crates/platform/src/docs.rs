@@ -2,6 +2,7 @@
 //! turns into the environment's README and graph.
 
 use platform_core::component::{Source, SyncMode};
+use platform_core::labels;
 use platform_core::model::{ClusterProvider, Environment, VaultMode};
 use platform_core::names::{self, ServiceEndpoint};
 use platform_docs::{Access, Application, Bootstrap, DocModel, SecretFlow, SecretRef};
@@ -66,6 +67,25 @@ fn secret_flows(env: &Environment) -> Vec<SecretFlow> {
         .collect()
 }
 
+/// OpenCost's allocation API, aggregated by each cost-allocation label.
+fn cost_queries(plan: &Plan) -> Vec<String> {
+    if plan.get(names::app::OPENCOST).is_none() {
+        return Vec::new();
+    }
+    let api = names::OPENCOST_METRICS;
+    let mut commands = vec![format!(
+        "kubectl -n {} port-forward svc/{} {}:{} &",
+        api.namespace, api.service, api.port, api.port
+    )];
+    commands.extend(labels::COST_ALLOCATION.iter().map(|label| {
+        format!(
+            "curl -s 'http://localhost:{}/allocation/compute?window=7d&aggregate=label:{label}'",
+            api.port
+        )
+    }));
+    commands
+}
+
 pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
     let env = &loaded.env;
     let access = ACCESS
@@ -97,6 +117,7 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
         cluster: env.cluster.name.to_string(),
         applications: applications(plan, loaded),
         access,
+        cost_queries: cost_queries(plan),
         secret_flows: secret_flows(env),
         network_matrix,
         bootstrap: Bootstrap {

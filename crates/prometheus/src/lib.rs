@@ -1,6 +1,7 @@
 //! Prometheus, the metrics store OpenCost computes cost from.
 
 use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, tier};
+use platform_core::labels;
 use platform_core::manifest::to_yaml;
 use platform_core::model::Environment;
 use platform_core::names;
@@ -22,6 +23,8 @@ pub struct Values {
     pub alertmanager: Toggle,
     #[serde(rename = "prometheus-pushgateway")]
     pub pushgateway: Toggle,
+    #[serde(rename = "kube-state-metrics")]
+    pub kube_state_metrics: KubeStateMetrics,
     /// Scrape jobs beyond the chart's Kubernetes service discovery, as Prometheus YAML.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extra_scrape_configs: Option<String>,
@@ -42,6 +45,19 @@ pub struct Global {
 pub struct Toggle {
     pub enabled: bool,
 }
+
+/// Values of the kube-state-metrics subchart.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeStateMetrics {
+    pub enabled: bool,
+    /// Labels exported as `label_*` of `kube_<resource>_labels`, as `resource=[label,...]`.
+    /// kube-state-metrics exports none by default; cost allocation by label needs them.
+    pub metric_labels_allowlist: Vec<String>,
+}
+
+/// Resources whose cost-allocation labels Prometheus must hold for OpenCost.
+const LABELLED_RESOURCES: [&str; 3] = ["pods", "namespaces", "deployments"];
 
 /// One job of Prometheus's `scrape_configs`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -67,6 +83,13 @@ pub fn values(env: &Environment) -> Values {
         },
         alertmanager: Toggle { enabled: false },
         pushgateway: Toggle { enabled: false },
+        kube_state_metrics: KubeStateMetrics {
+            enabled: true,
+            metric_labels_allowlist: LABELLED_RESOURCES
+                .iter()
+                .map(|resource| format!("{resource}=[{}]", labels::COST_ALLOCATION.join(",")))
+                .collect(),
+        },
         extra_scrape_configs: scrape_configs(env),
     }
 }

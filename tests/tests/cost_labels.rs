@@ -1,0 +1,55 @@
+//! One source of truth for the cost-allocation labels: apps carry them, the policy requires
+//! them, and Prometheus keeps them for OpenCost to allocate by.
+
+use platform_core::labels::COST_ALLOCATION;
+use platform_tests::{load_all, objects, render};
+use serde_json::Value;
+
+fn keys(object: &Value) -> Vec<String> {
+    object
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn apps_policies_and_prometheus_agree_on_the_cost_labels() {
+    let expected: Vec<String> = COST_ALLOCATION.iter().map(|k| (*k).to_owned()).collect();
+    for env in load_all() {
+        let objects = objects(&render(&env));
+
+        let policy = &objects["manifests/security-policies/clusterpolicy-require-cost-allocation-labels.yaml"];
+        let mut required =
+            keys(&policy["spec"]["rules"][0]["validate"]["pattern"]["metadata"]["labels"]);
+        required.sort();
+        let mut sorted = expected.clone();
+        sorted.sort();
+        assert_eq!(
+            required, sorted,
+            "{}: the policy requires the cost labels",
+            env.name
+        );
+
+        for app in &env.env.apps {
+            let deployment = &objects[&format!("manifests/{0}/deployment-{0}.yaml", app.name)];
+            let pod_labels = &deployment["spec"]["template"]["metadata"]["labels"];
+            let team = env.env.team(&app.team).unwrap();
+            assert_eq!(pod_labels["team"], team.name.as_str());
+            assert_eq!(pod_labels["cost-center"], team.cost_center.as_str());
+        }
+
+        let prometheus = &objects["apps/prometheus.yaml"];
+        let values = prometheus["spec"]["sources"][0]["helm"]["valuesObject"].clone();
+        let allowlist: Vec<&str> = values["kube-state-metrics"]["metricLabelsAllowlist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(
+            allowlist.contains(&format!("pods=[{}]", expected.join(",")).as_str()),
+            "{}: kube-state-metrics exports the pods' cost labels: {allowlist:?}",
+            env.name
+        );
+    }
+}
