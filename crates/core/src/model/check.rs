@@ -120,6 +120,44 @@ pub fn check(env: &Environment) -> Vec<ModelError> {
                 ),
             );
         }
+        let namespace = app.namespace().as_str();
+        let reserved = crate::names::namespace::PLATFORM
+            .iter()
+            .chain(crate::names::namespace::SYSTEM.iter())
+            .any(|n| *n == namespace);
+        if reserved {
+            error(
+                at(if app.namespace.is_some() {
+                    "namespace"
+                } else {
+                    "name"
+                }),
+                format!(
+                    "`{namespace}` is a namespace of the platform or of Kubernetes; expected a namespace of the app's own, e.g. `{}`",
+                    if app.namespace.is_some() {
+                        app.name.to_string()
+                    } else {
+                        format!("{}-{}", app.team, app.name)
+                    }
+                ),
+            );
+        }
+        if let Some(other) = env.apps[..i]
+            .iter()
+            .find(|o| o.namespace().as_str() == namespace && o.name != app.name)
+        {
+            error(
+                at(if app.namespace.is_some() {
+                    "namespace"
+                } else {
+                    "name"
+                }),
+                format!(
+                    "namespace `{namespace}` already belongs to app `{}`; each app runs in a namespace of its own",
+                    other.name
+                ),
+            );
+        }
         if app.port == 0 {
             error(at("port"), "0 is not a port; expected 1 to 65535".into());
         }
