@@ -185,13 +185,7 @@ impl<'a> Schemas<'a> {
                 )];
             }
             Err(message) => {
-                return vec![Finding::new(
-                    file,
-                    "",
-                    "values:unreadable",
-                    &Value::Null,
-                    message,
-                )];
+                return vec![unreadable(file, message)];
             }
         };
         if known_version.as_deref() != Some(version) {
@@ -210,13 +204,7 @@ impl<'a> Schemas<'a> {
         let defaults = match self.document(&format!("charts/{chart}/values.yaml")) {
             Ok(document) => document.cloned().unwrap_or(Value::Null),
             Err(message) => {
-                return vec![Finding::new(
-                    file,
-                    "",
-                    "values:unreadable",
-                    &Value::Null,
-                    message,
-                )];
+                return vec![unreadable(file, message)];
             }
         };
         let schema_path = format!("charts/{chart}/values.schema.json");
@@ -251,9 +239,14 @@ impl<'a> Schemas<'a> {
                     )
                 })
                 .collect(),
-            Err(message) => vec![Finding::new(file, "", "values:unreadable", &Value::Null, message)],
+            Err(message) => vec![unreadable(file, message)],
         }
     }
+}
+
+/// A schema file that exists but cannot be read or compiled.
+fn unreadable(file: &str, message: String) -> Finding {
+    Finding::new(file, "", "values:unreadable", &Value::Null, message)
 }
 
 /// The keyword a schema error broke: the last segment of its schema path.

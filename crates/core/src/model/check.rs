@@ -121,17 +121,19 @@ pub fn check(env: &Environment) -> Vec<ModelError> {
             );
         }
         let namespace = app.namespace().as_str();
+        // The field that chose the namespace: explicit, or the app's name by default.
+        let namespace_field = at(if app.namespace.is_some() {
+            "namespace"
+        } else {
+            "name"
+        });
         let reserved = crate::names::namespace::PLATFORM
             .iter()
             .chain(crate::names::namespace::SYSTEM.iter())
             .any(|n| *n == namespace);
         if reserved {
             error(
-                at(if app.namespace.is_some() {
-                    "namespace"
-                } else {
-                    "name"
-                }),
+                namespace_field.clone(),
                 format!(
                     "`{namespace}` is a namespace of the platform or of Kubernetes; expected a namespace of the app's own, e.g. `{}`",
                     if app.namespace.is_some() {
@@ -147,11 +149,7 @@ pub fn check(env: &Environment) -> Vec<ModelError> {
             .find(|o| o.namespace().as_str() == namespace && o.name != app.name)
         {
             error(
-                at(if app.namespace.is_some() {
-                    "namespace"
-                } else {
-                    "name"
-                }),
+                namespace_field.clone(),
                 format!(
                     "namespace `{namespace}` already belongs to app `{}`; each app runs in a namespace of its own",
                     other.name
