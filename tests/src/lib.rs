@@ -1,46 +1,36 @@
 //! Helpers shared by the integration tests: the repository's environments, the upstream
-//! schemas, and a cache of compiled validators.
+//! schemas it carries, and a cache of compiled validators.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use platform_checkout::Checkout;
+
 use platform::{EnvironmentFile, LoadedEnvironment, RenderedEnvironment};
 
-/// Overrides where the upstream schemas are read from; default `../shared/schemas`.
-pub const SCHEMAS_ENV: &str = "PLATFORM_SCHEMAS";
+pub use platform_checkout::{SCHEMAS_ENV, SchemaFolder};
 
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ sits in the workspace root")
-        .to_path_buf()
+/// The checkout under test, found at run time: cargo runs tests with `CARGO_MANIFEST_DIR`
+/// set to this package, in whichever checkout `cargo test` was invoked.
+pub fn checkout() -> Checkout {
+    Checkout::locate().unwrap_or_else(|e| panic!("{e}"))
 }
 
+pub fn workspace_root() -> PathBuf {
+    checkout().root().to_path_buf()
+}
+
+/// The repository's `schemas/`, or `$PLATFORM_SCHEMAS`.
 pub fn schemas_dir() -> PathBuf {
-    std::env::var_os(SCHEMAS_ENV)
-        .map_or_else(|| workspace_root().join("../shared/schemas"), PathBuf::from)
+    checkout().schemas_dir(None)
 }
 
 /// Every environment file of the repository, as `cargo xtask render` reads them.
 pub fn environment_files() -> Vec<EnvironmentFile> {
-    let dir = workspace_root().join("environments");
-    let mut files: Vec<EnvironmentFile> = fs::read_dir(&dir)
-        .expect("environments/ exists")
-        .map(|entry| entry.expect("readable entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .map(|path| EnvironmentFile {
-            path: format!(
-                "environments/{}",
-                path.file_name()
-                    .and_then(|n| n.to_str())
-                    .expect("utf-8 name")
-            ),
-            contents: fs::read_to_string(&path).expect("readable file"),
-        })
-        .collect();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    files
+    checkout()
+        .environment_files()
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn load_all() -> Vec<LoadedEnvironment> {
@@ -148,20 +138,6 @@ impl SchemaSet {
             self.validators.insert(path.to_path_buf(), validator);
         }
         Ok(&self.validators[path])
-    }
-}
-
-/// The upstream schema folder as the validator reads it.
-#[derive(Debug)]
-pub struct SchemaFolder(pub PathBuf);
-
-impl platform_validate::SchemaSource for SchemaFolder {
-    fn read(&self, relative: &str) -> Result<Option<String>, String> {
-        match fs::read_to_string(self.0.join(relative)) {
-            Ok(text) => Ok(Some(text)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.to_string()),
-        }
     }
 }
 

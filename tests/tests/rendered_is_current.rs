@@ -1,7 +1,7 @@
 //! The committed `rendered/` is exactly what the code produces from `environments/`.
 
 use platform_tests::{load_all, render, workspace_root};
-use platform_writer::Tree;
+use platform_writer::{Scope, Tree};
 
 #[test]
 fn committed_rendered_tree_matches_the_code() {
@@ -13,7 +13,12 @@ fn committed_rendered_tree_matches_the_code() {
             files: &r.files,
         })
         .collect();
-    let drift = platform_writer::check(&workspace_root().join("rendered"), &trees).unwrap();
+    let drift = platform_writer::check(
+        &workspace_root().join("rendered"),
+        &trees,
+        Scope::Everything,
+    )
+    .unwrap();
     assert!(
         drift.is_empty(),
         "rendered/ is stale; run `cargo xtask render`:\n{}",

@@ -5,33 +5,12 @@
 //! Each case is `tests/invalid/<case>.yaml`, rendered next to the repository's `base.yaml`;
 //! its `# expect: ` lines are the exact errors, in order.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        for entry in fs::read_dir(&current).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.insert(path.clone(), fs::read(&path).unwrap());
-            }
-        }
-    }
-    files
-}
+mod common;
+use common::{repository, snapshot};
 
 /// A scratch repository with `base.yaml`, the case, and a committed-looking `rendered/`.
 fn scratch(case: &Path) -> PathBuf {
@@ -144,6 +123,9 @@ fn the_real_environments_render_into_a_scratch_copy_and_replace_stale_files() {
     fs::write(&stale, "stale").unwrap();
     let outside = root.join("rendered/README.md");
     fs::write(&outside, "not ours").unwrap();
+    let deleted_environment = root.join("rendered/qa/apps/vault.yaml");
+    fs::create_dir_all(deleted_environment.parent().unwrap()).unwrap();
+    fs::write(&deleted_environment, "kind: Application\n").unwrap();
 
     let xtask = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -164,14 +146,21 @@ fn the_real_environments_render_into_a_scratch_copy_and_replace_stale_files() {
         listing.contains("missing: rendered/prod/apps/vault.yaml"),
         "{listing}"
     );
+    assert!(listing.contains("extra: rendered/qa\n"), "{listing}");
 
-    assert!(xtask(&["render"]).status.success());
+    let render = xtask(&["render"]);
+    assert!(render.status.success());
+    assert!(
+        String::from_utf8_lossy(&render.stdout).contains("removed rendered/qa\n"),
+        "a removed environment is reported"
+    );
+    assert!(!root.join("rendered/qa").exists());
     assert!(xtask(&["schema"]).status.success());
     assert!(!stale.exists(), "stale files are removed");
     assert_eq!(
         fs::read_to_string(&outside).unwrap(),
         "not ours",
-        "nothing outside rendered/<env>/ is touched"
+        "a file beside the environments is not touched"
     );
     let check = xtask(&["render", "--check"]);
     assert!(

@@ -36,7 +36,7 @@ impl Layer {
         self.root.get(EXTENDS_KEY)
     }
 
-    fn is_abstract(&self) -> bool {
+    pub fn is_abstract(&self) -> bool {
         self.name.starts_with("base")
             || self
                 .root
@@ -51,6 +51,8 @@ impl Layer {
 pub struct Merged {
     pub name: String,
     pub path: String,
+    /// The file and every file it extends, nearest first.
+    pub chain: Vec<String>,
     pub root: Node,
 }
 
@@ -72,6 +74,7 @@ pub fn resolve(layers: Vec<Layer>) -> (Vec<Merged>, Vec<Diagnostic>) {
                 merged.push(Merged {
                     name: layer.name.clone(),
                     path: layer.path.clone(),
+                    chain: chain.iter().map(|link| link.path.clone()).collect(),
                     root,
                 });
             }

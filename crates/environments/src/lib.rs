@@ -47,6 +47,8 @@ pub struct LoadedEnvironment {
     pub name: String,
     /// The file it was loaded from, for messages and generated comments.
     pub source: String,
+    /// `source` and every file it extends, nearest first: where its values may come from.
+    pub chain: Vec<String>,
     pub env: Environment,
     /// Where each field of the merged environment was set, for errors found later.
     spans: typing::Spans,
@@ -59,6 +61,7 @@ impl LoadedEnvironment {
         Self {
             name: name.to_owned(),
             source: source.to_owned(),
+            chain: vec![source.to_owned()],
             env,
             spans: typing::Spans::default(),
         }
@@ -77,6 +80,19 @@ impl LoadedEnvironment {
             },
         }
     }
+}
+
+/// The names of the files that render an environment of their own: neither named `base*` nor
+/// marked `abstract: true`. Files that do not parse are left out; loading reports them.
+pub fn concrete_names(files: &[EnvironmentFile]) -> Vec<String> {
+    files
+        .iter()
+        .filter_map(|file| {
+            let root = tree::parse(&file.path, &file.contents).ok()?;
+            let layer = layering::Layer::new(file.name(), &file.path, root);
+            (!layer.is_abstract()).then_some(layer.name)
+        })
+        .collect()
 }
 
 /// Parses, layers and checks every file, and returns the concrete environments (files that
@@ -118,6 +134,7 @@ pub fn load_matching(
             Ok((env, spans)) => loaded.push(LoadedEnvironment {
                 name: environment.name,
                 source: environment.path,
+                chain: environment.chain,
                 env,
                 spans,
             }),

@@ -15,7 +15,7 @@ pub mod render;
 
 pub use plan::{Plan, PlannedComponent, plan};
 pub use platform_environments::{
-    Diagnostic, EnvironmentFile, LoadedEnvironment, complete_schema, layer_schema, load,
-    load_matching,
+    Diagnostic, EnvironmentFile, LoadedEnvironment, complete_schema, concrete_names, layer_schema,
+    load, load_matching,
 };
 pub use render::{RenderedEnvironment, render};

@@ -59,10 +59,7 @@ pub fn render_plan(
     let paths = RenderedPaths {
         env_name: &loaded.name,
     };
-    let header = format!(
-        "# Rendered by `cargo xtask render` from {}. Edit that file, not this one.\n",
-        loaded.source
-    );
+    let header = header(loaded);
     let mut files = Files::new(header, &loaded.source);
 
     for planned in &plan.components {
@@ -110,6 +107,20 @@ pub fn render_plan(
     }
 
     files.finish(&loaded.name)
+}
+
+/// The comment every rendered YAML file starts with: which files its values come from.
+fn header(loaded: &LoadedEnvironment) -> String {
+    match loaded.chain.as_slice() {
+        [] | [_] => format!(
+            "# Rendered by `cargo xtask render` from {}. Edit that file, not this one.\n",
+            loaded.source
+        ),
+        [own, extended @ ..] => format!(
+            "# Rendered by `cargo xtask render` from {own} (extends {}). Edit those files, not this one.\n",
+            extended.join(", then ")
+        ),
+    }
 }
 
 /// Collects files and refuses two at the same path, which would silently lose one.

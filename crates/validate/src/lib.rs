@@ -11,6 +11,7 @@
 //! Every failure is a [`Finding`]: file, JSON pointer, rule, offending value. Nothing here
 //! touches the file system: the caller hands in file contents and a schema source.
 
+pub mod import;
 mod invariants;
 mod report;
 mod schemas;
@@ -19,17 +20,49 @@ mod tree;
 pub use invariants::check as check_invariants;
 pub use report::{Finding, Report};
 pub use schemas::{SchemaSource, Schemas, UNCHECKED_KINDS};
-pub use tree::{RenderedObject, RenderedTree, parse_tree};
+pub use tree::{RenderedObject, RenderedTree, parse_plain, parse_tree};
 
-/// Everything: schema checks when `schemas` is given, and the invariants.
-pub fn validate(
-    files: &std::collections::BTreeMap<String, String>,
+use std::collections::BTreeMap;
+
+/// A tree in the generator's layout, all of it: schema checks when `schemas` is given, and
+/// the invariants.
+pub fn validate(files: &BTreeMap<String, String>, schemas: Option<&mut Schemas<'_>>) -> Report {
+    validate_within(files, schemas, "")
+}
+
+/// Like [`validate`], but reports only on the files whose path starts with `prefix` (an
+/// environment's folder, one Application's manifests). The rest of the tree is context: an
+/// invariant needs the whole environment (the namespace another wave creates, the project an
+/// Application names), so it is checked whole and its findings outside `prefix` are dropped.
+pub fn validate_within(
+    files: &BTreeMap<String, String>,
     schemas: Option<&mut Schemas<'_>>,
+    prefix: &str,
 ) -> Report {
-    let (tree, mut findings) = parse_tree(files);
+    let (tree, findings) = parse_tree(files);
+    let selected = RenderedTree {
+        objects: tree
+            .objects
+            .iter()
+            .filter(|o| o.file.starts_with(prefix))
+            .cloned()
+            .collect(),
+        files: tree.files.clone(),
+    };
+    let mut findings = findings;
     if let Some(schemas) = schemas {
-        findings.extend(schemas.check_tree(&tree));
+        findings.extend(schemas.check_tree(&selected));
     }
     findings.extend(invariants::check(&tree));
+    findings.retain(|f| f.file.starts_with(prefix));
+    Report::new(findings, selected.objects.len())
+}
+
+/// A tree in no particular layout: every object of every YAML document against its schema.
+/// The invariants are not checked: they are about environments and Applications, which only
+/// the generator's layout says.
+pub fn validate_plain(files: &BTreeMap<String, String>, schemas: &mut Schemas<'_>) -> Report {
+    let (tree, mut findings) = parse_plain(files);
+    findings.extend(schemas.check_tree(&tree));
     Report::new(findings, tree.objects.len())
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::report::Finding;
@@ -90,8 +91,9 @@ impl RenderedTree {
     }
 }
 
-/// Parses the YAML files of a tree (keyed by path relative to its root). Files that are not
-/// Kubernetes objects (Helm values, kind's config, documentation) are skipped.
+/// Parses a tree in the generator's layout (`<env>/apps/`, `<env>/manifests/<app>/`,
+/// `<env>/bootstrap/root-app.yaml`), keyed by path relative to its root. Other files (Helm
+/// values, kind's config, documentation) are inputs of other tools and are skipped.
 pub fn parse_tree(files: &BTreeMap<String, String>) -> (RenderedTree, Vec<Finding>) {
     let mut tree = RenderedTree::default();
     let mut findings = Vec::new();
@@ -136,6 +138,62 @@ pub fn parse_tree(files: &BTreeMap<String, String>) -> (RenderedTree, Vec<Findin
                 &Value::Null,
                 format!("not valid YAML: {error}"),
             )),
+        }
+    }
+    (tree, findings)
+}
+
+/// Parses a tree in no particular layout (a flat folder of manifests, a chart's output): every
+/// document of every `.yaml`/`.yml` file is an object, with no environment or Application. An
+/// object from a multi-document file is named `<file>#<n>` (1-based) in findings.
+pub fn parse_plain(files: &BTreeMap<String, String>) -> (RenderedTree, Vec<Finding>) {
+    let mut tree = RenderedTree::default();
+    let mut findings = Vec::new();
+    for (file, text) in files {
+        tree.files.push(file.clone());
+        if !(file.ends_with(".yaml") || file.ends_with(".yml")) {
+            continue;
+        }
+        let documents: Result<Vec<Value>, _> = serde_yaml::Deserializer::from_str(text)
+            .map(Value::deserialize)
+            .collect();
+        let documents = match documents {
+            Ok(documents) => documents,
+            Err(error) => {
+                findings.push(Finding::new(
+                    file,
+                    "",
+                    "yaml",
+                    &Value::Null,
+                    format!("not valid YAML: {error}"),
+                ));
+                continue;
+            }
+        };
+        let documents: Vec<Value> = documents.into_iter().filter(|d| !d.is_null()).collect();
+        let several = documents.len() > 1;
+        for (index, object) in documents.into_iter().enumerate() {
+            let name = if several {
+                format!("{file}#{}", index + 1)
+            } else {
+                file.clone()
+            };
+            if object.get("apiVersion").is_some() && object.get("kind").is_some() {
+                tree.objects.push(RenderedObject {
+                    file: name,
+                    env: String::new(),
+                    app: None,
+                    object,
+                });
+            } else {
+                findings.push(Finding::new(
+                    &name,
+                    "",
+                    "object",
+                    &object,
+                    "not a Kubernetes object: apiVersion and kind are required".to_owned(),
+                ));
+            }
         }
     }
     (tree, findings)

@@ -1,15 +1,23 @@
 //! The only code that writes to `rendered/`.
 //!
-//! Each environment's tree is written in full to a staging folder beside its target, and only
-//! when every environment has been staged are they swapped into place, one rename each. A
-//! failure before the swap leaves `rendered/` exactly as it was; files that are no longer
-//! rendered disappear with the old tree; nothing outside `rendered/<env>/` is touched.
+//! A render writes exactly the files whose bytes or mode differ from what is on disk, each
+//! atomically: to a hidden temporary file in the same folder, then renamed over the old one.
+//! Then it removes what is no longer rendered, temporary files a killed run left behind
+//! included, and folders that became empty. So an unchanged re-render touches nothing (no
+//! mtime changes, no churn for `git status` or editors), and a render killed at any moment
+//! leaves every file whole: each one is either as before or as rendered. What a killed render
+//! does not give is a tree that is all old or all new; the next render completes it, and
+//! `check` says whether it is complete. Nothing outside `rendered/` is touched.
 
-use std::collections::BTreeMap;
+mod disk;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+
+pub use disk::{Mode, mode_of};
 
 /// The files of one environment: path relative to `rendered/<name>/`, and contents.
 #[derive(Clone, Copy, Debug)]
@@ -18,86 +26,144 @@ pub struct Tree<'a> {
     pub files: &'a BTreeMap<String, String>,
 }
 
-/// How a file on disk differs from what would be rendered.
+/// Which part of `rendered/` the trees describe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every environment: a folder of `rendered/` that no tree names is stale (its environment
+    /// file was deleted or renamed) and goes. Files directly in `rendered/` (a README saying
+    /// the tree is generated) are not environments and stay.
+    Everything,
+    /// Only the named environments; the rest of `rendered/` is left alone.
+    OnlyThese,
+}
+
+/// How the disk differs from what would be rendered.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Drift {
     /// Would be written but is not on disk.
     Missing(PathBuf),
-    /// On disk but would not be written.
+    /// On disk but would not be written: a stale file, a leftover temporary file, or a whole
+    /// environment folder whose environment file is gone.
     Extra(PathBuf),
     /// On disk with other contents.
     Differs(PathBuf),
+    /// Right contents, wrong mode (a script that is not executable, or the reverse).
+    Mode(PathBuf),
+}
+
+impl Drift {
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::Missing(p) | Self::Extra(p) | Self::Differs(p) | Self::Mode(p) => p,
+        }
+    }
+
+    /// One word for what is wrong: `missing`, `extra`, `differs`, `mode`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Missing(_) => "missing",
+            Self::Extra(_) => "extra",
+            Self::Differs(_) => "differs",
+            Self::Mode(_) => "mode",
+        }
+    }
 }
 
 impl fmt::Display for Drift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Missing(path) => write!(f, "missing: {}", path.display()),
-            Self::Extra(path) => write!(f, "extra:   {}", path.display()),
-            Self::Differs(path) => write!(f, "differs: {}", path.display()),
-        }
+        write!(f, "{}: {}", self.kind(), self.path().display())
     }
 }
 
-/// Replaces `root/<name>/` of every tree with exactly the tree's files.
-pub fn write(root: &Path, trees: &[Tree<'_>]) -> io::Result<()> {
-    fs::create_dir_all(root)?;
-    let mut staged = Vec::new();
+/// What a write changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Files created or replaced.
+    pub written: Vec<PathBuf>,
+    /// Files and folders removed because nothing renders them any more.
+    pub removed: Vec<PathBuf>,
+    /// Files already as rendered, left untouched.
+    pub unchanged: usize,
+}
+
+/// Makes `root/<name>/` of every tree hold exactly the tree's files, writing only what
+/// differs; with [`Scope::Everything`], also removes what no tree names from `root`.
+pub fn write(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Outcome> {
     for tree in trees {
         check_relative(tree)?;
-        let staging = root.join(format!(".{}.staging", tree.name));
-        match stage(&staging, tree) {
-            Ok(()) => staged.push((staging, root.join(tree.name))),
-            Err(error) => {
-                let _ = fs::remove_dir_all(&staging);
-                for (staging, _) in &staged {
-                    let _ = fs::remove_dir_all(staging);
-                }
-                return Err(error);
+    }
+    fs::create_dir_all(root)?;
+    let mut outcome = Outcome::default();
+    for tree in trees {
+        let dir = root.join(tree.name);
+        let on_disk = disk::list(&dir)?;
+        for (path, contents) in tree.files {
+            let target = dir.join(path);
+            let mode = Mode::of_contents(contents);
+            if disk::is_current(&target, on_disk.get(path), contents, mode)? {
+                outcome.unchanged += 1;
+            } else {
+                disk::replace(&target, contents, mode)?;
+                outcome.written.push(target);
             }
         }
+        // Removal comes after every write: a run killed in between leaves stale files, never
+        // missing ones, and the next run removes them.
+        for path in on_disk.keys().filter(|p| !tree.files.contains_key(*p)) {
+            let stale = dir.join(path);
+            fs::remove_file(&stale)?;
+            outcome.removed.push(stale);
+        }
+        disk::remove_empty_folders(&dir)?;
     }
-    for (staging, target) in staged {
-        swap(&staging, &target)?;
+    if scope == Scope::Everything {
+        for stale in strangers(root, trees)? {
+            fs::remove_dir_all(&stale)?;
+            outcome.removed.push(stale);
+        }
     }
-    Ok(())
+    Ok(outcome)
 }
 
-/// Compares `root/<name>/` of every tree with the tree's files, writing nothing.
-pub fn check(root: &Path, trees: &[Tree<'_>]) -> io::Result<Vec<Drift>> {
+/// Compares the disk with the trees, writing nothing.
+pub fn check(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Vec<Drift>> {
     let mut drift = Vec::new();
     for tree in trees {
         let dir = root.join(tree.name);
-        let on_disk = read_tree(&dir)?;
+        let on_disk = disk::list(&dir)?;
         for (path, contents) in tree.files {
+            let target = dir.join(path);
+            let mode = Mode::of_contents(contents);
             match on_disk.get(path) {
-                None => drift.push(Drift::Missing(dir.join(path))),
-                Some(existing) if existing != contents.as_bytes() => {
-                    drift.push(Drift::Differs(dir.join(path)));
+                None => drift.push(Drift::Missing(target)),
+                Some(_) if fs::read(&target)? != contents.as_bytes() => {
+                    drift.push(Drift::Differs(target));
                 }
+                Some(found) if *found != mode => drift.push(Drift::Mode(target)),
                 Some(_) => {}
             }
         }
-        for path in on_disk.keys() {
-            if !tree.files.contains_key(path) {
-                drift.push(Drift::Extra(dir.join(path)));
-            }
+        for path in on_disk.keys().filter(|p| !tree.files.contains_key(*p)) {
+            drift.push(Drift::Extra(dir.join(path)));
         }
+    }
+    if scope == Scope::Everything && root.exists() {
+        drift.extend(strangers(root, trees)?.into_iter().map(Drift::Extra));
     }
     drift.sort();
     Ok(drift)
 }
 
-/// Replaces one file outside `rendered/` (the editor schema): written beside it, then renamed.
-pub fn write_file(path: &Path, contents: &str) -> io::Result<()> {
-    let staging = path.with_file_name(format!(
-        ".{}.staging",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
-    ));
-    fs::write(&staging, contents)?;
-    fs::rename(&staging, path).inspect_err(|_| {
-        let _ = fs::remove_file(&staging);
-    })
+/// Replaces one file outside `rendered/` (the editor schema) atomically, unless it already
+/// holds `contents`. Returns whether it wrote.
+pub fn write_file(path: &Path, contents: &str) -> io::Result<bool> {
+    let mode = Mode::of_contents(contents);
+    let found = mode_of(path)?;
+    if disk::is_current(path, found.as_ref(), contents, mode)? {
+        return Ok(false);
+    }
+    disk::replace(path, contents, mode)?;
+    Ok(true)
 }
 
 /// How a single file differs from `contents`, if it does.
@@ -112,21 +178,37 @@ pub fn check_file(path: &Path, contents: &str) -> io::Result<Option<Drift>> {
     }
 }
 
+/// Folders of `root` that no tree names: stale environments, leftovers of older writers.
+fn strangers(root: &Path, trees: &[Tree<'_>]) -> io::Result<Vec<PathBuf>> {
+    let names: BTreeSet<&str> = trees.iter().map(|t| t.name).collect();
+    let mut found = Vec::new();
+    for entry in fs::read_dir(root)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if entry.file_type()?.is_dir() && !names.contains(name.to_string_lossy().as_ref()) {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
 fn check_relative(tree: &Tree<'_>) -> io::Result<()> {
-    let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidInput, what.to_owned());
+    let invalid = |what: String| io::Error::new(io::ErrorKind::InvalidInput, what);
     if tree.name.is_empty() || tree.name.contains(['/', '\\']) || tree.name.starts_with('.') {
-        return Err(invalid(&format!(
+        return Err(invalid(format!(
             "`{}` is not a plain folder name",
             tree.name
         )));
     }
     for path in tree.files.keys() {
-        let escapes = Path::new(path)
-            .components()
-            .any(|c| !matches!(c, std::path::Component::Normal(_)));
-        if escapes {
-            return Err(invalid(&format!(
-                "`{path}` would be written outside rendered/{}/",
+        let plain = Path::new(path).components().all(|c| match c {
+            std::path::Component::Normal(part) => !part.to_string_lossy().starts_with('.'),
+            _ => false,
+        });
+        if !plain {
+            return Err(invalid(format!(
+                "`{path}` is not a plain path inside rendered/{}/ (no `..`, no hidden names)",
                 tree.name
             )));
         }
@@ -134,207 +216,5 @@ fn check_relative(tree: &Tree<'_>) -> io::Result<()> {
     Ok(())
 }
 
-fn stage(staging: &Path, tree: &Tree<'_>) -> io::Result<()> {
-    if staging.exists() {
-        fs::remove_dir_all(staging)?;
-    }
-    fs::create_dir_all(staging)?;
-    for (path, contents) in tree.files {
-        let file = staging.join(path);
-        if let Some(parent) = file.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        fs::write(&file, contents)?;
-    }
-    Ok(())
-}
-
-/// Moves the old tree aside, the staged tree in, and deletes the old one.
-fn swap(staging: &Path, target: &Path) -> io::Result<()> {
-    let previous = target.with_file_name(format!(
-        ".{}.previous",
-        target
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("tree")
-    ));
-    if previous.exists() {
-        fs::remove_dir_all(&previous)?;
-    }
-    let had_previous = target.exists();
-    if had_previous {
-        fs::rename(target, &previous)?;
-    }
-    if let Err(error) = fs::rename(staging, target) {
-        if had_previous {
-            let _ = fs::rename(&previous, target);
-        }
-        return Err(error);
-    }
-    if had_previous {
-        fs::remove_dir_all(&previous)?;
-    }
-    Ok(())
-}
-
-/// Every file under `dir`, keyed by its path relative to `dir` with `/` separators.
-fn read_tree(dir: &Path) -> io::Result<BTreeMap<String, Vec<u8>>> {
-    let mut files = BTreeMap::new();
-    if dir.exists() {
-        collect(dir, dir, &mut files)?;
-    }
-    Ok(files)
-}
-
-fn collect(base: &Path, dir: &Path, files: &mut BTreeMap<String, Vec<u8>>) -> io::Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            collect(base, &path, files)?;
-        } else {
-            let relative = path
-                .strip_prefix(base)
-                .map_err(|e| io::Error::other(e.to_string()))?
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/");
-            files.insert(relative, fs::read(&path)?);
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn temp_root(test: &str) -> PathBuf {
-        let root =
-            std::env::temp_dir().join(format!("platform-writer-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        root
-    }
-
-    fn files(entries: &[(&str, &str)]) -> BTreeMap<String, String> {
-        entries
-            .iter()
-            .map(|(p, c)| ((*p).to_owned(), (*c).to_owned()))
-            .collect()
-    }
-
-    #[test]
-    fn write_replaces_the_tree_and_removes_stale_files() {
-        let root = temp_root("replace");
-        let first = files(&[("apps/a.yaml", "a"), ("apps/stale.yaml", "old")]);
-        write(
-            &root,
-            &[Tree {
-                name: "dev",
-                files: &first,
-            }],
-        )
-        .unwrap();
-        fs::write(root.join("untouched.txt"), "keep").unwrap();
-
-        let second = files(&[("apps/a.yaml", "a2"), ("bootstrap/root.yaml", "r")]);
-        write(
-            &root,
-            &[Tree {
-                name: "dev",
-                files: &second,
-            }],
-        )
-        .unwrap();
-
-        assert_eq!(read_tree(&root.join("dev")).unwrap().len(), 2);
-        assert_eq!(
-            fs::read_to_string(root.join("dev/apps/a.yaml")).unwrap(),
-            "a2"
-        );
-        assert!(!root.join("dev/apps/stale.yaml").exists());
-        assert_eq!(
-            fs::read_to_string(root.join("untouched.txt")).unwrap(),
-            "keep"
-        );
-        assert!(
-            check(
-                &root,
-                &[Tree {
-                    name: "dev",
-                    files: &second
-                }]
-            )
-            .unwrap()
-            .is_empty()
-        );
-        let _ = fs::remove_dir_all(&root);
-    }
-
-    #[test]
-    fn check_reports_missing_extra_and_different_files() {
-        let root = temp_root("check");
-        let on_disk = files(&[("a.yaml", "a"), ("b.yaml", "b")]);
-        write(
-            &root,
-            &[Tree {
-                name: "dev",
-                files: &on_disk,
-            }],
-        )
-        .unwrap();
-        let wanted = files(&[("a.yaml", "changed"), ("c.yaml", "c")]);
-        let drift = check(
-            &root,
-            &[Tree {
-                name: "dev",
-                files: &wanted,
-            }],
-        )
-        .unwrap();
-        let dir = root.join("dev");
-        assert_eq!(
-            drift,
-            vec![
-                Drift::Missing(dir.join("c.yaml")),
-                Drift::Extra(dir.join("b.yaml")),
-                Drift::Differs(dir.join("a.yaml")),
-            ]
-        );
-        let _ = fs::remove_dir_all(&root);
-    }
-
-    #[test]
-    fn a_path_outside_the_tree_is_refused_before_anything_is_written() {
-        let root = temp_root("escape");
-        let good = files(&[("a.yaml", "a")]);
-        write(
-            &root,
-            &[Tree {
-                name: "dev",
-                files: &good,
-            }],
-        )
-        .unwrap();
-        let bad = files(&[("../escaped.yaml", "x")]);
-        let error = write(
-            &root,
-            &[
-                Tree {
-                    name: "dev",
-                    files: &good,
-                },
-                Tree {
-                    name: "prod",
-                    files: &bad,
-                },
-            ],
-        );
-        assert!(error.is_err());
-        assert!(!root.join("escaped.yaml").exists());
-        assert!(!root.join("prod").exists());
-        assert_eq!(fs::read_to_string(root.join("dev/a.yaml")).unwrap(), "a");
-        let _ = fs::remove_dir_all(&root);
-    }
-}
+mod tests;

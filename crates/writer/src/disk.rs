@@ -1,0 +1,173 @@
+//! File-level operations: listing with modes, comparing, atomic replacement.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Whether a file is executable. A rendered file that starts with `#!` is a script and is
+/// written executable, so a documented `rendered/<env>/bootstrap/.../setup.sh` runs as is and
+/// Git records mode 100755.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Regular,
+    Executable,
+}
+
+impl Mode {
+    pub fn of_contents(contents: &str) -> Self {
+        if contents.starts_with("#!") {
+            Self::Executable
+        } else {
+            Self::Regular
+        }
+    }
+
+    #[cfg(unix)]
+    fn bits(self) -> u32 {
+        match self {
+            Self::Regular => 0o644,
+            Self::Executable => 0o755,
+        }
+    }
+}
+
+/// The mode of a file, `None` when it does not exist.
+pub fn mode_of(path: &Path) -> io::Result<Option<Mode>> {
+    match fs::metadata(path) {
+        Ok(metadata) => Ok(Some(mode_of_metadata(&metadata))),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+#[cfg(unix)]
+fn mode_of_metadata(metadata: &fs::Metadata) -> Mode {
+    use std::os::unix::fs::PermissionsExt;
+    if metadata.permissions().mode() & 0o111 != 0 {
+        Mode::Executable
+    } else {
+        Mode::Regular
+    }
+}
+
+#[cfg(not(unix))]
+fn mode_of_metadata(_: &fs::Metadata) -> Mode {
+    Mode::Regular
+}
+
+/// Every file below `dir` (hidden ones too: they are leftovers to remove), keyed by its path
+/// relative to `dir` with `/` separators, with its mode.
+pub fn list(dir: &Path) -> io::Result<BTreeMap<String, Mode>> {
+    let mut files = BTreeMap::new();
+    if !dir.is_dir() {
+        return Ok(files);
+    }
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in fs::read_dir(&current)? {
+            let entry = entry?;
+            let path = entry.path();
+            let file_type = entry.file_type()?;
+            if file_type.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let relative = path
+                .strip_prefix(dir)
+                .map_err(|e| io::Error::other(e.to_string()))?
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            files.insert(relative, mode_of_metadata(&entry.metadata()?));
+        }
+    }
+    Ok(files)
+}
+
+/// Whether `path` already holds exactly `contents` with `mode`.
+pub fn is_current(
+    path: &Path,
+    found: Option<&Mode>,
+    contents: &str,
+    mode: Mode,
+) -> io::Result<bool> {
+    match found {
+        Some(found) if *found == mode => match fs::read(path) {
+            Ok(existing) => Ok(existing == contents.as_bytes()),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(error) => Err(error),
+        },
+        _ => Ok(false),
+    }
+}
+
+/// Writes `contents` to a temporary file beside `path`, then renames it over `path`: a reader,
+/// or a run killed at any point, sees the old file or the new one, never a part of either.
+pub fn replace(path: &Path, contents: &str, mode: Mode) -> io::Result<()> {
+    let parent = path
+        .parent()
+        .ok_or_else(|| io::Error::other(format!("{} has no folder", path.display())))?;
+    fs::create_dir_all(parent)?;
+    let temporary = temporary_beside(path);
+    let written = (|| {
+        let mut file = fs::File::create(&temporary)?;
+        file.write_all(contents.as_bytes())?;
+        set_mode(&file, mode)?;
+        drop(file);
+        fs::rename(&temporary, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// `.<name>.<pid>.tmp`: hidden, so no reader takes it for part of the tree, and unique per
+/// process, so two runs never write into each other's file.
+fn temporary_beside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+#[cfg(unix)]
+fn set_mode(file: &fs::File, mode: Mode) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(fs::Permissions::from_mode(mode.bits()))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &fs::File, _: Mode) -> io::Result<()> {
+    Ok(())
+}
+
+/// Removes the folders below `dir` (and `dir` itself) that hold no file.
+pub fn remove_empty_folders(dir: &Path) -> io::Result<()> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    fn prune(dir: &Path) -> io::Result<bool> {
+        let mut empty = true;
+        for entry in fs::read_dir(dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                let child = entry.path();
+                if prune(&child)? {
+                    fs::remove_dir(&child)?;
+                } else {
+                    empty = false;
+                }
+            } else {
+                empty = false;
+            }
+        }
+        Ok(empty)
+    }
+    if prune(dir)? {
+        fs::remove_dir(dir)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,181 @@
+use super::*;
+
+fn temp_root(test: &str) -> PathBuf {
+    let root = std::env::temp_dir().join(format!("platform-writer-{test}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&root);
+    root
+}
+
+fn files(entries: &[(&str, &str)]) -> BTreeMap<String, String> {
+    entries
+        .iter()
+        .map(|(p, c)| ((*p).to_owned(), (*c).to_owned()))
+        .collect()
+}
+
+fn dev(files: &BTreeMap<String, String>) -> [Tree<'_>; 1] {
+    [Tree { name: "dev", files }]
+}
+
+#[test]
+fn write_replaces_changed_files_and_removes_stale_ones_and_empty_folders() {
+    let root = temp_root("replace");
+    let first = files(&[("apps/a.yaml", "a"), ("old/stale.yaml", "old")]);
+    write(&root, &dev(&first), Scope::OnlyThese).unwrap();
+    fs::write(root.join("untouched.txt"), "keep").unwrap();
+
+    let second = files(&[("apps/a.yaml", "a2"), ("bootstrap/root.yaml", "r")]);
+    let outcome = write(&root, &dev(&second), Scope::OnlyThese).unwrap();
+
+    assert_eq!(
+        outcome.written,
+        vec![
+            root.join("dev/apps/a.yaml"),
+            root.join("dev/bootstrap/root.yaml")
+        ]
+    );
+    assert_eq!(outcome.removed, vec![root.join("dev/old/stale.yaml")]);
+    assert_eq!(
+        fs::read_to_string(root.join("dev/apps/a.yaml")).unwrap(),
+        "a2"
+    );
+    assert!(!root.join("dev/old").exists(), "an emptied folder goes too");
+    assert_eq!(
+        fs::read_to_string(root.join("untouched.txt")).unwrap(),
+        "keep"
+    );
+    assert!(
+        check(&root, &dev(&second), Scope::OnlyThese)
+            .unwrap()
+            .is_empty()
+    );
+    let _ = fs::remove_dir_all(&root);
+}
+
+#[test]
+fn an_unchanged_rewrite_touches_no_file() {
+    let root = temp_root("unchanged");
+    let tree = files(&[("apps/a.yaml", "a"), ("bootstrap/setup.sh", "#!/bin/sh\n")]);
+    write(&root, &dev(&tree), Scope::Everything).unwrap();
+    let stamp = |p: &str| fs::metadata(root.join(p)).unwrap().modified().unwrap();
+    let before = (stamp("dev/apps/a.yaml"), stamp("dev/bootstrap/setup.sh"));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+
+    let outcome = write(&root, &dev(&tree), Scope::Everything).unwrap();
+
+    assert_eq!(outcome.written, Vec::<PathBuf>::new());
+    assert_eq!(outcome.removed, Vec::<PathBuf>::new());
+    assert_eq!(outcome.unchanged, 2);
+    assert_eq!(
+        before,
+        (stamp("dev/apps/a.yaml"), stamp("dev/bootstrap/setup.sh"))
+    );
+    let _ = fs::remove_dir_all(&root);
+}
+
+#[cfg(unix)]
+#[test]
+fn scripts_are_executable_and_a_lost_mode_is_drift_that_a_write_repairs() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = temp_root("mode");
+    let tree = files(&[("setup.sh", "#!/usr/bin/env bash\n"), ("a.yaml", "a")]);
+    write(&root, &dev(&tree), Scope::Everything).unwrap();
+    let mode = |p: &str| fs::metadata(root.join(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!((mode("dev/setup.sh"), mode("dev/a.yaml")), (0o755, 0o644));
+
+    fs::set_permissions(root.join("dev/setup.sh"), fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(
+        check(&root, &dev(&tree), Scope::Everything).unwrap(),
+        vec![Drift::Mode(root.join("dev/setup.sh"))]
+    );
+    let outcome = write(&root, &dev(&tree), Scope::Everything).unwrap();
+    assert_eq!(outcome.written, vec![root.join("dev/setup.sh")]);
+    assert_eq!(mode("dev/setup.sh"), 0o755);
+    let _ = fs::remove_dir_all(&root);
+}
+
+#[test]
+fn leftovers_of_a_killed_run_and_deleted_environments_are_reported_then_removed() {
+    let root = temp_root("leftovers");
+    let tree = files(&[("apps/a.yaml", "a")]);
+    write(&root, &dev(&tree), Scope::Everything).unwrap();
+    fs::write(root.join("dev/apps/.a.yaml.4242.tmp"), "half").unwrap();
+    fs::create_dir_all(root.join("qa/apps")).unwrap();
+    fs::write(root.join("qa/apps/a.yaml"), "a").unwrap();
+    fs::write(root.join("README.md"), "generated, do not edit").unwrap();
+
+    assert_eq!(
+        check(&root, &dev(&tree), Scope::Everything).unwrap(),
+        vec![
+            Drift::Extra(root.join("dev/apps/.a.yaml.4242.tmp")),
+            Drift::Extra(root.join("qa")),
+        ]
+    );
+    assert_eq!(
+        check(&root, &dev(&tree), Scope::OnlyThese).unwrap(),
+        vec![Drift::Extra(root.join("dev/apps/.a.yaml.4242.tmp"))],
+        "rendering one environment says nothing of the others"
+    );
+    let outcome = write(&root, &dev(&tree), Scope::Everything).unwrap();
+    assert_eq!(
+        outcome.removed,
+        vec![root.join("dev/apps/.a.yaml.4242.tmp"), root.join("qa")]
+    );
+    assert!(
+        check(&root, &dev(&tree), Scope::Everything)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        root.join("README.md").exists(),
+        "a file beside the environments stays"
+    );
+    let _ = fs::remove_dir_all(&root);
+}
+
+#[test]
+fn check_reports_missing_extra_and_different_files() {
+    let root = temp_root("check");
+    let on_disk = files(&[("a.yaml", "a"), ("b.yaml", "b")]);
+    write(&root, &dev(&on_disk), Scope::Everything).unwrap();
+    let wanted = files(&[("a.yaml", "changed"), ("c.yaml", "c")]);
+    let drift = check(&root, &dev(&wanted), Scope::Everything).unwrap();
+    let dir = root.join("dev");
+    assert_eq!(
+        drift,
+        vec![
+            Drift::Missing(dir.join("c.yaml")),
+            Drift::Extra(dir.join("b.yaml")),
+            Drift::Differs(dir.join("a.yaml")),
+        ]
+    );
+    let _ = fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_path_outside_the_tree_is_refused_before_anything_is_written() {
+    let root = temp_root("escape");
+    let good = files(&[("a.yaml", "a")]);
+    write(&root, &dev(&good), Scope::Everything).unwrap();
+    let bad = files(&[("../escaped.yaml", "x")]);
+    let changed = files(&[("a.yaml", "changed")]);
+    let error = write(
+        &root,
+        &[
+            Tree {
+                name: "dev",
+                files: &changed,
+            },
+            Tree {
+                name: "prod",
+                files: &bad,
+            },
+        ],
+        Scope::Everything,
+    );
+    assert!(error.is_err());
+    assert!(!root.join("escaped.yaml").exists());
+    assert!(!root.join("prod").exists());
+    assert_eq!(fs::read_to_string(root.join("dev/a.yaml")).unwrap(), "a");
+    let _ = fs::remove_dir_all(&root);
+}

@@ -1,0 +1,116 @@
+//! `cargo xtask render [--env NAME] [--check]`.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use platform::RenderedEnvironment;
+use platform_checkout::Checkout;
+use platform_writer::{Scope, Tree};
+
+use crate::environments::{load_all, load_one};
+use crate::{Failure, editor_schema};
+
+pub fn run(checkout: &Checkout, only: Option<&str>, check: bool) -> Result<ExitCode, Failure> {
+    let (loaded, scope) = match only {
+        None => (load_all(checkout, Failure::Render)?, Scope::Everything),
+        Some(name) => (
+            vec![load_one(checkout, name, Failure::Render)?],
+            Scope::OnlyThese,
+        ),
+    };
+    let mut rendered = Vec::new();
+    let mut diagnostics = Vec::new();
+    for environment in &loaded {
+        match platform::render(environment) {
+            Ok(tree) => rendered.push(tree),
+            Err(mut errors) => diagnostics.append(&mut errors),
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(Failure::Render(diagnostics));
+    }
+
+    // The invariants hold for what is about to be written, or nothing is written.
+    let report = platform_validate::validate(&combined(&rendered), None);
+    if !report.is_ok() {
+        for finding in &report.findings {
+            eprintln!("error: rendered/{finding}");
+        }
+        eprintln!(
+            "{} invariant(s) broken; rendered/ was not changed",
+            report.findings.len()
+        );
+        return Ok(ExitCode::from(2));
+    }
+
+    let output = checkout.rendered_dir();
+    let trees: Vec<Tree<'_>> = rendered.iter().map(tree).collect();
+    if check {
+        return check_only(checkout, &trees, scope);
+    }
+
+    let outcome = platform_writer::write(&output, &trees, scope)
+        .map_err(|e| Failure::Io(format!("writing {}: {e}", output.display())))?;
+    for removed in &outcome.removed {
+        println!("removed {}", checkout.display(removed));
+    }
+    for tree in &rendered {
+        let written = outcome
+            .written
+            .iter()
+            .filter(|p| p.starts_with(output.join(&tree.name)))
+            .count();
+        println!(
+            "rendered/{}/: {} files, {written} written",
+            tree.name,
+            tree.files.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_only(checkout: &Checkout, trees: &[Tree<'_>], scope: Scope) -> Result<ExitCode, Failure> {
+    let output = checkout.rendered_dir();
+    let mut drift = platform_writer::check(&output, trees, scope)
+        .map_err(|e| Failure::Io(format!("reading {}: {e}", output.display())))?;
+    drift.extend(editor_schema::drift(checkout)?);
+    if drift.is_empty() {
+        println!(
+            "rendered/ and {} are current ({} environment(s))",
+            editor_schema::FILE,
+            trees.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for difference in &drift {
+        println!(
+            "{}: {}",
+            difference.kind(),
+            checkout.display(difference.path())
+        );
+    }
+    eprintln!(
+        "{} file(s) out of date: run `cargo xtask render` (and `cargo xtask schema`) and commit them",
+        drift.len()
+    );
+    Ok(ExitCode::from(1))
+}
+
+/// Every environment's files in one map, keyed `<env>/<path>` as they lie under rendered/.
+pub fn combined(rendered: &[RenderedEnvironment]) -> BTreeMap<String, String> {
+    rendered
+        .iter()
+        .flat_map(|env| {
+            env.files
+                .iter()
+                .map(move |(path, text)| (format!("{}/{path}", env.name), text.clone()))
+        })
+        .collect()
+}
+
+pub fn tree(rendered: &RenderedEnvironment) -> Tree<'_> {
+    Tree {
+        name: &rendered.name,
+        files: &rendered.files,
+    }
+}

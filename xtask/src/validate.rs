@@ -1,0 +1,198 @@
+//! `cargo xtask validate [--schemas DIR] [--format text|json] [PATH]`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use platform_checkout::{Checkout, SchemaFolder, read_tree};
+use platform_validate::{Report, Schemas};
+
+use crate::Failure;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// What PATH is, and so how its files are keyed and which checks apply.
+#[derive(Debug, PartialEq, Eq)]
+enum Target {
+    /// A folder of environment folders (`rendered/`): everything, invariants included.
+    Rendered { root: PathBuf },
+    /// An environment folder or something below it: the environment is read whole, as context
+    /// for the invariants, and findings are reported for files under `prefix` only.
+    Environment {
+        root: PathBuf,
+        env: String,
+        prefix: String,
+    },
+    /// Anything else: every YAML document in it against its schema.
+    Plain { root: PathBuf, single_file: bool },
+}
+
+/// An environment folder is one the generator wrote: it has the root Application.
+fn is_environment(dir: &Path) -> bool {
+    dir.join("bootstrap/root-app.yaml").is_file()
+}
+
+fn classify(path: &Path) -> Result<Target, String> {
+    let path = path
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if path.is_dir() {
+        let has_environments = std::fs::read_dir(&path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?
+            .filter_map(Result::ok)
+            .any(|entry| is_environment(&entry.path()));
+        if has_environments && !is_environment(&path) {
+            return Ok(Target::Rendered { root: path });
+        }
+    }
+    for environment in path.ancestors() {
+        if !is_environment(environment) {
+            continue;
+        }
+        let (Some(root), Some(env)) = (environment.parent(), environment.file_name()) else {
+            break;
+        };
+        let env = env.to_string_lossy().into_owned();
+        let below = path
+            .strip_prefix(environment)
+            .map(|p| {
+                p.components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .unwrap_or_default();
+        let prefix = if below.is_empty() {
+            format!("{env}/")
+        } else if path.is_dir() {
+            format!("{env}/{below}/")
+        } else {
+            format!("{env}/{below}")
+        };
+        return Ok(Target::Environment {
+            root: root.to_path_buf(),
+            env,
+            prefix,
+        });
+    }
+    let single_file = path.is_file();
+    Ok(Target::Plain {
+        root: path,
+        single_file,
+    })
+}
+
+/// The files of a target, keyed as the validator expects.
+fn read(target: &Target) -> Result<BTreeMap<String, String>, String> {
+    let unreadable = |dir: &Path, e: std::io::Error| format!("reading {}: {e}", dir.display());
+    match target {
+        Target::Rendered { root } => read_tree(root).map_err(|e| unreadable(root, e)),
+        Target::Environment { root, env, .. } => {
+            let dir = root.join(env);
+            let files = read_tree(&dir).map_err(|e| unreadable(&dir, e))?;
+            Ok(files
+                .into_iter()
+                .map(|(path, text)| (format!("{env}/{path}"), text))
+                .collect())
+        }
+        Target::Plain {
+            root,
+            single_file: true,
+        } => {
+            let text = std::fs::read_to_string(root).map_err(|e| unreadable(root, e))?;
+            let name = root
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            Ok(BTreeMap::from([(name, text)]))
+        }
+        Target::Plain { root, .. } => read_tree(root).map_err(|e| unreadable(root, e)),
+    }
+}
+
+/// `checkout` is only needed for what defaults to it: the schema folder and the tree.
+pub fn run(
+    checkout: Result<Checkout, Failure>,
+    schemas: Option<PathBuf>,
+    format: Format,
+    path: Option<PathBuf>,
+) -> Result<ExitCode, Failure> {
+    let schemas =
+        schemas.or_else(|| std::env::var_os(platform_checkout::SCHEMAS_ENV).map(PathBuf::from));
+    let (schemas, path) = match (schemas, path) {
+        (Some(schemas), Some(path)) => (schemas, path),
+        (schemas, path) => {
+            let checkout = checkout?;
+            (
+                schemas.unwrap_or_else(|| checkout.schemas_dir(None)),
+                path.unwrap_or_else(|| checkout.rendered_dir()),
+            )
+        }
+    };
+    let folder = SchemaFolder(schemas);
+    if !folder.looks_complete() {
+        return Err(Failure::Usage(format!(
+            "no upstream schemas at {} (expected kubernetes/ and crds/ in it): pass --schemas DIR or set {} (see README, \"Validation\")",
+            folder.0.display(),
+            platform_checkout::SCHEMAS_ENV
+        )));
+    }
+    let target = classify(&path).map_err(Failure::Usage)?;
+    let files = read(&target).map_err(Failure::Io)?;
+    let mut store = Schemas::new(&folder);
+    let report = match &target {
+        Target::Rendered { .. } => platform_validate::validate(&files, Some(&mut store)),
+        Target::Environment { prefix, .. } => {
+            platform_validate::validate_within(&files, Some(&mut store), prefix)
+        }
+        Target::Plain { .. } => platform_validate::validate_plain(&files, &mut store),
+    };
+    if report.objects == 0 {
+        return Err(Failure::Usage(format!(
+            "{} holds no Kubernetes object ({} file(s) read): nothing was validated; expected YAML documents with apiVersion and kind",
+            path.display(),
+            count_in(&target, &files)
+        )));
+    }
+    print(&report, format, count_in(&target, &files), store.compiled());
+    Ok(if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// How many of the files read belong to what was asked for (not the context around it).
+fn count_in(target: &Target, files: &BTreeMap<String, String>) -> usize {
+    match target {
+        Target::Environment { prefix, .. } => files
+            .keys()
+            .filter(|f| f.starts_with(prefix.as_str()))
+            .count(),
+        _ => files.len(),
+    }
+}
+
+fn print(report: &Report, format: Format, files: usize, compiled: usize) {
+    match format {
+        Format::Json => println!("{}", report.to_json()),
+        Format::Text => {
+            for finding in &report.findings {
+                println!("{finding}");
+            }
+            let summary = format!(
+                "{} object(s) in {files} file(s), {compiled} schema(s); {} finding(s)",
+                report.objects,
+                report.findings.len()
+            );
+            if report.is_ok() {
+                println!("{summary}");
+            } else {
+                eprintln!("{summary}");
+            }
+        }
+    }
+}

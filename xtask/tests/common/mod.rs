@@ -1,0 +1,72 @@
+//! What the xtask integration tests share: the checkout under test, scratch repositories and
+//! snapshots of trees on disk.
+
+#![allow(dead_code)] // each test binary uses a part
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The checkout under test: cargo sets `CARGO_MANIFEST_DIR` when it runs the test, so this is
+/// the checkout `cargo test` was invoked in, not the one the binary was first built from.
+pub fn repository() -> PathBuf {
+    Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A fresh folder for one test, under cargo's scratch folder for tests (in the target dir,
+/// not the often slow system temp folder).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A repository with this checkout's environment files and nothing rendered: enough for
+/// every command (a root is a folder with `Cargo.toml` and `environments/`).
+pub fn repository_copy(root: &Path) {
+    fs::create_dir_all(root.join("environments")).unwrap();
+    fs::write(root.join("Cargo.toml"), "[workspace]\n").unwrap();
+    for entry in fs::read_dir(repository().join("environments")).unwrap() {
+        let path = entry.unwrap().path();
+        fs::copy(
+            &path,
+            root.join("environments").join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+}
+
+/// The xtask binary, run on the checkout at `root`.
+pub fn xtask_at(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Every file below `dir` with its bytes.
+pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    if !dir.exists() {
+        return files;
+    }
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.insert(path.clone(), fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
