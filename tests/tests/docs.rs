@@ -354,3 +354,200 @@ fn only_dev_mode_vault_configures_itself_with_a_hook() {
         );
     }
 }
+
+fn shell_blocks(readme: &str) -> Vec<String> {
+    readme
+        .split("```sh\n")
+        .skip(1)
+        .map(|block| block.split("```").next().unwrap().to_owned())
+        .collect()
+}
+
+/// shellcheck, when it is installed; CI installs it, so there a missing one is a failure.
+fn shellcheck(script: &str) -> Option<String> {
+    let spawned = Command::new("shellcheck")
+        .args(["--shell=bash", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(_) if std::env::var_os("CI").is_none() => {
+            eprintln!("shellcheck is not installed; the generated snippets were not checked");
+            return None;
+        }
+        Err(error) => panic!("shellcheck is required in CI: {error}"),
+    };
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    Some(if output.status.success() {
+        String::new()
+    } else {
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    })
+}
+
+#[test]
+fn seeding_commands_never_overwrite_a_shell_variable_and_pass_shellcheck() {
+    for base in load_all() {
+        let mut loaded = base.clone();
+        // Keys a person may well choose, whose upper-case names the shell itself uses.
+        loaded.env.apps[0].secrets[0].keys = ["path", "home", "ifs", "ps1", "api-key", "api_key"]
+            .map(str::to_owned)
+            .to_vec();
+        let readme = &render(&loaded).files["README.md"];
+        let blocks = shell_blocks(readme);
+        let seeding = blocks
+            .iter()
+            .find(|b| b.contains("vault kv put"))
+            .unwrap_or_else(|| panic!("{}: no seeding block", loaded.name));
+
+        let assigned: Vec<&str> = seeding
+            .lines()
+            .filter_map(|l| l.strip_prefix("read -rsp '"))
+            .map(|l| l.rsplit("' ").next().unwrap().split(' ').next().unwrap())
+            .collect();
+        assert!(assigned.contains(&"VAULT_TOKEN") || seeding.contains("export VAULT_TOKEN=root"));
+        let values: Vec<&&str> = assigned.iter().filter(|v| **v != "VAULT_TOKEN").collect();
+        assert_eq!(
+            values,
+            [
+                "SEED_PATH",
+                "SEED_HOME",
+                "SEED_IFS",
+                "SEED_PS1",
+                "SEED_API_KEY",
+                "SEED_API_KEY_2"
+            ]
+            .iter()
+            .collect::<Vec<_>>(),
+            "{}: {seeding}",
+            loaded.name
+        );
+        assert!(
+            seeding.contains(
+                "unset SEED_PATH SEED_HOME SEED_IFS SEED_PS1 SEED_API_KEY SEED_API_KEY_2"
+            )
+        );
+        assert!(seeding.contains("export VAULT_ADDR="));
+
+        for block in &blocks {
+            if let Some(findings) = shellcheck(block) {
+                assert!(findings.is_empty(), "{}: {block}\n{findings}", loaded.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn bootstrap_steps_are_complete_and_every_path_is_from_the_repository_root() {
+    for loaded in load_all() {
+        let readme = &render(&loaded).files["README.md"];
+        let steps = readme.split("## Bootstrap").nth(1).unwrap();
+        let env = &loaded.env;
+        assert!(
+            steps.contains(&format!(
+                "push the repository, `rendered/`\n   included, to {}",
+                env.git.repo_url
+            )),
+            "{}",
+            loaded.name
+        );
+        assert!(
+            steps.contains("argocd-initial-admin-secret"),
+            "{}: no admin password step",
+            loaded.name
+        );
+        if env.uses_metallb() {
+            assert!(
+                steps.contains("docker network inspect kind"),
+                "{}",
+                loaded.name
+            );
+            for range in &env.metallb.addresses {
+                assert!(steps.contains(range.as_str()), "{}: {range}", loaded.name);
+            }
+        }
+        assert!(
+            !steps.contains("<name>"),
+            "{}: an unfilled placeholder",
+            loaded.name
+        );
+        let objects = objects(&render(&loaded));
+        let manual: Vec<&Value> = objects
+            .iter()
+            .filter(|(path, o)| {
+                path.starts_with("apps/")
+                    && o["kind"] == "Application"
+                    && o["spec"]["syncPolicy"]["automated"].is_null()
+            })
+            .map(|(_, o)| o)
+            .collect();
+        assert!(!manual.is_empty(), "{}: kyverno syncs by hand", loaded.name);
+        for app in manual {
+            let name = app["metadata"]["name"].as_str().unwrap();
+            assert!(
+                steps.contains(&format!("`argocd app sync {name}`")),
+                "{}: {name}",
+                loaded.name
+            );
+            // The controller takes sync options from the operation alone: a patch that starts
+            // a sync must carry exactly the Application's own.
+            let patch = steps
+                .lines()
+                .find(|l| l.contains(&format!("patch application {name} ")))
+                .unwrap_or_else(|| panic!("{}: no kubectl command syncs {name}", loaded.name));
+            let operation = patch_body(patch);
+            assert_eq!(
+                operation["operation"]["sync"]["syncOptions"],
+                app["spec"]["syncPolicy"]["syncOptions"],
+                "{}: {name}",
+                loaded.name
+            );
+        }
+        for path in readme
+            .split('`')
+            .filter(|s| s.contains("bootstrap/") && !s.contains(' '))
+        {
+            assert!(
+                path.starts_with(&format!("rendered/{}/bootstrap/", loaded.name)),
+                "{}: `{path}` is not a path from the repository root",
+                loaded.name
+            );
+        }
+    }
+}
+
+/// The JSON a `kubectl patch ... -p '<json>'` line sends.
+fn patch_body(line: &str) -> Value {
+    serde_json::from_str(
+        line.split("-p '")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_top_readme_starts_kyverno_s_sync_as_the_generated_readme_does() {
+    let top = fs::read_to_string(platform_tests::workspace_root().join("README.md")).unwrap();
+    let dev = render(&load("dev")).files["README.md"].clone();
+    let shown = top
+        .lines()
+        .find(|l| l.contains("-p '{\"operation\""))
+        .expect("a patch command");
+    let generated = dev
+        .lines()
+        .find(|l| l.contains("patch application kyverno"))
+        .expect("a generated patch command");
+    assert_eq!(patch_body(shown), patch_body(generated));
+}

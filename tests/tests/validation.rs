@@ -229,6 +229,22 @@ fn mutations() -> Vec<Mutation> {
             "app-repo",
         ),
         (
+            "repository Argo CD cannot clone",
+            Box::new(|f| {
+                edit(
+                    f,
+                    "dev/bootstrap/root-app.yaml",
+                    set(
+                        "/spec/source/repoURL",
+                        json!("github.com/example-org/finops-platform"),
+                    ),
+                )
+            }),
+            "dev/bootstrap/root-app.yaml",
+            "/spec/source/repoURL",
+            "repo-url",
+        ),
+        (
             "unpinned chart",
             Box::new(|f| {
                 edit(

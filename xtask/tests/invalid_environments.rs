@@ -192,3 +192,24 @@ fn the_real_environments_render_into_a_scratch_copy_and_replace_stale_files() {
     assert_eq!(snapshot(&root.join("rendered")), before, "nothing changed");
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn the_readme_shows_real_error_output() {
+    let readme = fs::read_to_string(repository().join("README.md")).unwrap();
+    let after = readme
+        .split("**Errors.**")
+        .nth(1)
+        .expect("README has an Errors paragraph");
+    let shown = after
+        .split("```\n")
+        .nth(1)
+        .expect("the Errors paragraph shows output in a code block");
+    let case = repository().join("tests/invalid/three-mistakes.yaml");
+    let root = scratch(&case);
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["--root", root.to_str().unwrap(), "render"])
+        .output()
+        .unwrap();
+    let _ = fs::remove_dir_all(&root);
+    assert_eq!(String::from_utf8_lossy(&output.stderr), shown);
+}

@@ -101,12 +101,7 @@ pub fn child_application(
         Source::Manifests(_) => (Some(folder()), Vec::new()),
     };
 
-    let mut sync_options = component.sync_options.clone();
-    if !creates_own_namespace(component) {
-        sync_options.push(SyncOption::CreateNamespace);
-    }
-    sync_options.sort();
-    sync_options.dedup();
+    let sync_options = sync_options(component);
 
     Application {
         metadata,
@@ -208,11 +203,25 @@ fn retry(retry: &SyncRetry) -> RetryStrategy {
 
 /// Argo CD parses durations with Go, which knows no days or weeks.
 fn go_duration(millis: u64) -> String {
-    if millis % 1000 == 0 {
+    if millis.is_multiple_of(1000) {
         format!("{}s", millis / 1000)
     } else {
         format!("{millis}ms")
     }
+}
+
+/// The sync options of a component's Application. Argo CD's controller applies a sync with
+/// the options of the *operation* (argo-cd v3.4.4 `controller/sync.go`); only auto-sync and
+/// the API server (CLI, UI) copy them from the spec, so a sync started any other way must
+/// carry these itself.
+pub fn sync_options(component: &Component) -> Vec<SyncOption> {
+    let mut options = component.sync_options.clone();
+    if !creates_own_namespace(component) {
+        options.push(SyncOption::CreateNamespace);
+    }
+    options.sort();
+    options.dedup();
+    options
 }
 
 /// A path-based component that renders its destination Namespace needs no

@@ -10,5 +10,5 @@ pub mod mermaid;
 mod model;
 mod readme;
 
-pub use model::{Access, Application, Bootstrap, DocModel, SecretFlow, SecretRef};
+pub use model::{Access, Application, Bootstrap, DocModel, ManualSync, SecretFlow, SecretRef};
 pub use readme::readme;

@@ -13,6 +13,8 @@ pub struct DocModel {
     /// Commands that report cost by each cost-allocation label, when OpenCost runs.
     pub cost_queries: Vec<String>,
     pub secret_flows: Vec<SecretFlow>,
+    /// How a person reaches Vault to seed secrets, when Vault runs.
+    pub vault_access: Option<String>,
     /// The reachability matrix, when NetworkPolicies are rendered.
     pub network_matrix: Option<String>,
     pub bootstrap: Bootstrap,
@@ -69,7 +71,50 @@ pub struct SecretRef {
     /// Where it lives in Vault, e.g. `secret/finops-db-creds`.
     pub vault_path: String,
     pub keys: Vec<String>,
+    /// The shell variable each key's value is typed into, in the order of `keys`.
+    pub variables: Vec<String>,
     pub refresh: String,
+}
+
+impl SecretRef {
+    pub fn new(name: &str, vault_path: &str, keys: &[String], refresh: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            vault_path: vault_path.to_owned(),
+            keys: keys.to_vec(),
+            variables: seed_variables(keys),
+            refresh: refresh.to_owned(),
+        }
+    }
+}
+
+/// The shell variables the seeding commands read secret values into: `SEED_` and the key in
+/// upper case, anything but letters and digits as `_`, and a number where two keys would meet.
+/// The prefix keeps a key named `path`, `home` or `ifs` from overwriting a variable the
+/// user's shell depends on (`read PATH` would break the very next command).
+pub fn seed_variables(keys: &[String]) -> Vec<String> {
+    let mut variables: Vec<String> = Vec::new();
+    for key in keys {
+        let stem: String = key
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let base = format!("SEED_{stem}");
+        let mut variable = base.clone();
+        let mut n = 2;
+        while variables.contains(&variable) {
+            variable = format!("{base}_{n}");
+            n += 1;
+        }
+        variables.push(variable);
+    }
+    variables
 }
 
 /// What bringing the environment up takes.
@@ -79,12 +124,42 @@ pub struct Bootstrap {
     pub argocd_chart_version: String,
     pub argocd_repo: String,
     pub vault_dev_mode: bool,
+    /// The address ranges MetalLB hands out, when it runs.
+    pub metallb_addresses: Vec<String>,
     pub vault_replicas: u32,
     /// The Applications that sync only by hand.
-    pub manual_sync: Vec<String>,
+    pub manual_sync: Vec<ManualSync>,
     pub token_secret: String,
     pub vault_namespace: String,
     pub git_repo: String,
     pub git_revision: String,
     pub cluster_server: String,
+}
+
+/// An Application that syncs only when a person starts it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ManualSync {
+    pub name: String,
+    /// Its `syncPolicy.syncOptions`, which a sync started by a patch must repeat.
+    pub sync_options: Vec<String>,
+    /// `kubectl` that starts the sync, with those options.
+    pub patch_command: String,
+}
+
+impl ManualSync {
+    pub fn new(name: &str, argocd_namespace: &str, sync_options: Vec<String>) -> Self {
+        let operation = serde_json::json!({
+            "operation": {
+                "initiatedBy": {"username": "admin"},
+                "sync": {"syncOptions": sync_options},
+            }
+        });
+        Self {
+            name: name.to_owned(),
+            patch_command: format!(
+                "kubectl -n {argocd_namespace} patch application {name} --type merge -p '{operation}'"
+            ),
+            sync_options,
+        }
+    }
 }

@@ -1,11 +1,12 @@
 //! The documentation model of an environment, filled from its plan: what `platform_docs`
 //! turns into the environment's README and graph.
 
+use platform_core::application::sync_options;
 use platform_core::component::{Source, SyncMode};
 use platform_core::labels;
 use platform_core::model::{ClusterProvider, Environment, VaultMode};
 use platform_core::names::{self, ServiceEndpoint};
-use platform_docs::{Access, Application, Bootstrap, DocModel, SecretFlow, SecretRef};
+use platform_docs::{Access, Application, Bootstrap, DocModel, ManualSync, SecretFlow, SecretRef};
 use platform_environments::LoadedEnvironment;
 
 use crate::matrix;
@@ -56,11 +57,13 @@ fn secret_flows(env: &Environment) -> Vec<SecretFlow> {
             secrets: app
                 .secrets
                 .iter()
-                .map(|secret| SecretRef {
-                    name: secret.name.to_string(),
-                    vault_path: secret.vault_path.clone(),
-                    keys: secret.keys.clone(),
-                    refresh: env.secrets.refresh_interval.to_string(),
+                .map(|secret| {
+                    SecretRef::new(
+                        secret.name.as_ref(),
+                        &secret.vault_path,
+                        &secret.keys,
+                        env.secrets.refresh_interval.as_ref(),
+                    )
                 })
                 .collect(),
         })
@@ -88,7 +91,7 @@ fn cost_queries(plan: &Plan) -> Vec<String> {
 
 pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
     let env = &loaded.env;
-    let access = ACCESS
+    let access: Vec<Access> = ACCESS
         .iter()
         .filter(|(component, ..)| plan.get(component).is_some())
         .map(|(component, endpoint, local_port, scheme)| Access {
@@ -116,9 +119,13 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
         source: loaded.source.clone(),
         cluster: env.cluster.name.to_string(),
         applications: applications(plan, loaded),
-        access,
+        access: access.clone(),
         cost_queries: cost_queries(plan),
         secret_flows: secret_flows(env),
+        vault_access: access
+            .iter()
+            .find(|a| a.component == names::app::VAULT)
+            .map(Access::command),
         network_matrix,
         bootstrap: Bootstrap {
             kind_cluster: env.cluster.provider == ClusterProvider::Kind,
@@ -128,12 +135,23 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
             ),
             argocd_repo: component_argocd::CHART.repo_url.to_owned(),
             vault_dev_mode: env.vault.enabled && env.vault.mode == VaultMode::Dev,
+            metallb_addresses: if env.uses_metallb() {
+                env.metallb.addresses.clone()
+            } else {
+                Vec::new()
+            },
             vault_replicas: env.vault.replicas,
             manual_sync: plan
                 .components
                 .iter()
                 .filter(|c| c.component.sync == SyncMode::Manual)
-                .map(|c| c.component.name.clone())
+                .map(|c| {
+                    let options = sync_options(&c.component)
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect();
+                    ManualSync::new(&c.component.name, names::namespace::ARGOCD, options)
+                })
                 .collect(),
             token_secret: component_vault::bootstrap::TOKEN_SECRET.to_owned(),
             vault_namespace: names::namespace::VAULT.to_owned(),

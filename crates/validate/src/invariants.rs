@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use platform_core::labels;
 use platform_core::model::ChartVersion;
+use platform_core::model::check_repo_url;
 use serde_json::Value;
 
 use crate::report::Finding;
@@ -143,6 +144,24 @@ impl<'a> Environment<'a> {
                 &Value::String(first.env.clone()),
                 "the environment has no root Application, so nothing says which Git repository it lives in".to_owned(),
             ));
+        }
+        if let Some(url) = repo
+            && let Err(message) = check_repo_url(url)
+        {
+            let root = self
+                .objects
+                .iter()
+                .copied()
+                .find(|o| o.is_application() && o.app.is_none());
+            if let Some(root) = root {
+                self.finding(
+                    root,
+                    "/spec/source/repoURL",
+                    "repo-url",
+                    &Value::String(url.to_owned()),
+                    message,
+                );
+            }
         }
         let applications: Vec<&RenderedObject> = self.applications.values().copied().collect();
         for app in applications {
