@@ -92,27 +92,9 @@ pub struct SchemaSet {
 }
 
 impl SchemaSet {
-    /// The upstream schema file of an object's apiVersion and kind, in the layout of
-    /// `../shared/schemas`: `crds/<group>/<kind>_<version>.json` for custom resources,
-    /// `kubernetes/v1.37.0-standalone-strict/<kind>[-<group>]-<version>.json` otherwise.
+    /// The upstream schema file of an object's apiVersion and kind, where validation finds it.
     pub fn schema_path(api_version: &str, kind: &str) -> PathBuf {
-        let kind = kind.to_lowercase();
-        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-        let core_group = group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io");
-        let root = schemas_dir();
-        if core_group {
-            let group_part = group.split('.').next().unwrap_or_default();
-            let file = if group.is_empty() {
-                format!("{kind}-{version}.json")
-            } else {
-                format!("{kind}-{group_part}-{version}.json")
-            };
-            root.join("kubernetes/v1.37.0-standalone-strict").join(file)
-        } else {
-            root.join("crds")
-                .join(group)
-                .join(format!("{kind}_{version}.json"))
-        }
+        schemas_dir().join(platform_validate::object_schema_path(api_version, kind))
     }
 
     /// Every schema error of the object, as `pointer: message`.

@@ -19,7 +19,7 @@ mod tree;
 
 pub use invariants::check as check_invariants;
 pub use report::{Finding, Report};
-pub use schemas::{SchemaSource, Schemas, UNCHECKED_KINDS};
+pub use schemas::{SchemaSource, Schemas, UNCHECKED_KINDS, object_schema_path};
 pub use tree::{RenderedObject, RenderedTree, parse_plain, parse_tree};
 
 use std::collections::BTreeMap;
