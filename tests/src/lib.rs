@@ -125,15 +125,6 @@ impl SchemaSet {
 
 /// Every rendered environment, keyed `<env>/<path>` as under rendered/.
 pub fn rendered_tree() -> BTreeMap<String, String> {
-    load_all()
-        .iter()
-        .flat_map(|env| {
-            let rendered = render(env);
-            rendered
-                .files
-                .into_iter()
-                .map(move |(path, text)| (format!("{}/{path}", rendered.name), text))
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    let rendered: Vec<RenderedEnvironment> = load_all().iter().map(render).collect();
+    platform::combined(&rendered)
 }

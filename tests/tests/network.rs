@@ -55,9 +55,7 @@ fn two_teams() -> LoadedEnvironment {
 /// What the declarations allow, computed from the components alone.
 fn declared(plan: &Plan, loaded: &LoadedEnvironment, from: &str, to: &str, port: Port) -> bool {
     let component = |name: &str| plan.get(name).map(|c| &c.component);
-    let contains = |cidr: &str, ip: std::net::Ipv4Addr| {
-        platform_core::model::cidr_within(&format!("{ip}/32"), cidr)
-    };
+    let contains = |cidr: &str, ip: std::net::Ipv4Addr| platform_syntax::cidr::contains(cidr, ip);
     let endpoints = matrix::endpoints(plan, &loaded.env.network.api_server_cidrs);
     let ip_of = |name: &str| endpoints.iter().find(|e| e.name == name).unwrap().ip;
     if let Some(caller) = component(from) {
@@ -343,7 +341,7 @@ fn an_app_moved_into_another_teams_namespace_is_caught() {
     let mut app: Value = serde_yaml::from_str(&files[path]).unwrap();
     app["spec"]["destination"]["namespace"] = "finops-app".into();
     files.insert(path.to_owned(), serde_yaml::to_string(&app).unwrap());
-    let report = platform_validate::validate(&files, None);
+    let report = platform_validate::validate(&files, None, &platform::conventions());
     assert!(
         report
             .findings

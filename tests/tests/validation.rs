@@ -8,7 +8,7 @@ use platform_validate::{Finding, Schemas, validate};
 use serde_json::{Value, json};
 
 fn check(files: &BTreeMap<String, String>, schemas: &mut Schemas<'_>) -> Vec<Finding> {
-    validate(files, Some(schemas)).findings
+    validate(files, Some(schemas), &platform::conventions()).findings
 }
 
 #[test]
@@ -473,7 +473,7 @@ fn findings_serialize_for_machines() {
     );
     let source = SchemaFolder(schemas_dir());
     let mut schemas = Schemas::new(&source);
-    let report = validate(&files, Some(&mut schemas));
+    let report = validate(&files, Some(&mut schemas), &platform::conventions());
     let json: Value = serde_json::from_str(&report.to_json()).unwrap();
     assert_eq!(json["findings"][0]["file"], DEPLOYMENT);
     assert_eq!(json["findings"][0]["pointer"], "/spec/replicas");

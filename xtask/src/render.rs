@@ -1,6 +1,5 @@
 //! `cargo xtask render [--env NAME] [--check]`.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use platform::RenderedEnvironment;
@@ -31,7 +30,11 @@ pub fn run(checkout: &Checkout, only: Option<&str>, check: bool) -> Result<ExitC
     }
 
     // The invariants hold for what is about to be written, or nothing is written.
-    let report = platform_validate::validate(&combined(&rendered), None);
+    let report = platform_validate::validate(
+        &platform::combined(&rendered),
+        None,
+        &platform::conventions(),
+    );
     if !report.is_ok() {
         for finding in &report.findings {
             eprintln!("error: rendered/{finding}");
@@ -94,18 +97,6 @@ fn check_only(checkout: &Checkout, trees: &[Tree<'_>], scope: Scope) -> Result<E
         drift.len()
     );
     Ok(ExitCode::from(1))
-}
-
-/// Every environment's files in one map, keyed `<env>/<path>` as they lie under rendered/.
-pub fn combined(rendered: &[RenderedEnvironment]) -> BTreeMap<String, String> {
-    rendered
-        .iter()
-        .flat_map(|env| {
-            env.files
-                .iter()
-                .map(move |(path, text)| (format!("{}/{path}", env.name), text.clone()))
-        })
-        .collect()
 }
 
 pub fn tree(rendered: &RenderedEnvironment) -> Tree<'_> {

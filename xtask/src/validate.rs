@@ -143,10 +143,13 @@ pub fn run(
     let target = classify(&path).map_err(Failure::Usage)?;
     let files = read(&target).map_err(Failure::Io)?;
     let mut store = Schemas::new(&folder);
+    let conventions = platform::conventions();
     let report = match &target {
-        Target::Rendered { .. } => platform_validate::validate(&files, Some(&mut store)),
+        Target::Rendered { .. } => {
+            platform_validate::validate(&files, Some(&mut store), &conventions)
+        }
         Target::Environment { prefix, .. } => {
-            platform_validate::validate_within(&files, Some(&mut store), prefix)
+            platform_validate::validate_within(&files, Some(&mut store), &conventions, prefix)
         }
         Target::Plain { .. } => platform_validate::validate_plain(&files, &mut store),
     };

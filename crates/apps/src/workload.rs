@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use platform_core::application::{metadata, skip_dry_run_until_crd_exists};
+use platform_core::application::metadata;
 use platform_core::eso::{
     CreationPolicy, ExternalSecret, ExternalSecretData, ExternalSecretSpec, ExternalSecretTarget,
     RemoteRef, SecretStoreKind, SecretStoreRef,
@@ -208,7 +208,7 @@ fn external_secret(env: &Environment, secret: &AppSecret, metadata: ObjectMeta) 
         .kv_key(&env.secrets.kv_mount)
         .unwrap_or(secret.vault_path.as_str())
         .to_owned();
-    let mut external_secret = ExternalSecret {
+    ExternalSecret {
         metadata,
         spec: ExternalSecretSpec {
             refresh_interval: env.secrets.refresh_interval.to_string(),
@@ -232,7 +232,5 @@ fn external_secret(env: &Environment, secret: &AppSecret, metadata: ObjectMeta) 
                 })
                 .collect(),
         },
-    };
-    skip_dry_run_until_crd_exists(&mut external_secret.metadata);
-    external_secret
+    }
 }

@@ -4,9 +4,7 @@
 //! step installs by hand, so the first self-sync changes nothing.
 
 use platform_core::argocd::SyncOption;
-use platform_core::component::{
-    Component, HelmChart, HelmRelease, Layer, Source, TargetCluster, tier,
-};
+use platform_core::component::{Component, HelmChart, Layer, TargetCluster, Toggle, tier};
 use platform_core::model::Environment;
 use platform_core::names;
 use platform_core::traffic::{ANYWHERE, GIT_PORTS, Peer, Traffic};
@@ -16,6 +14,7 @@ pub const CHART: HelmChart = HelmChart {
     repo_url: "https://argoproj.github.io/argo-helm",
     name: "argo-cd",
     version: "10.1.1",
+    crd_groups: &["argoproj.io"],
 };
 
 /// The health check that makes a parent Application wait for its children.
@@ -43,11 +42,6 @@ pub struct ConfigMap {
     pub application_health: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Toggle {
-    pub enabled: bool,
-}
-
 /// The chart values, shared by the self-managed Application and the bootstrap install.
 pub fn values(env: &Environment) -> Values {
     Values {
@@ -66,14 +60,14 @@ pub fn components(env: &Environment) -> Vec<Component> {
     if !env.argocd.enabled {
         return Vec::new();
     }
-    let release = HelmRelease::new(CHART, names::app::ARGOCD, &values(env))
-        .with_version(env.charts.argocd.as_ref());
     vec![
-        Component::new(
+        Component::helm(
+            CHART,
             names::app::ARGOCD,
             names::namespace::ARGOCD,
             Layer::GitOps,
-            Source::Helm(release),
+            &values(env),
+            env.charts.argocd.as_ref(),
         )
         .earliest_wave(tier::BOOTSTRAP)
         // Argo CD manages itself where it runs; the environment's cluster may be remote.

@@ -54,15 +54,21 @@ pub fn metadata(name: &str, namespace: Option<&str>) -> ObjectMeta {
 }
 
 /// Marks a custom resource whose CRD another Application installs, so Argo CD's dry run does
-/// not fail before that CRD exists.
+/// not fail before that CRD exists; options already set stay. Types declared with
+/// `custom_resource!(..., crd: application)` call this as they serialize.
 pub fn skip_dry_run_until_crd_exists(metadata: &mut ObjectMeta) {
-    metadata
+    let option = SyncOption::SkipDryRunOnMissingResource.to_string();
+    let options = metadata
         .annotations
         .get_or_insert_with(BTreeMap::new)
-        .insert(
-            SYNC_OPTIONS_ANNOTATION.to_owned(),
-            SyncOption::SkipDryRunOnMissingResource.to_string(),
-        );
+        .entry(SYNC_OPTIONS_ANNOTATION.to_owned())
+        .or_default();
+    if !options.split(',').any(|o| o.trim() == option) {
+        if !options.is_empty() {
+            options.push(',');
+        }
+        options.push_str(&option);
+    }
 }
 
 /// The child Application of a component, in the wave the dependency graph gave it.

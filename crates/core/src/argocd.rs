@@ -14,14 +14,14 @@ custom_resource! {
     /// An Argo CD Application: one Git path or Helm chart synced into one destination.
     Application, spec: ApplicationSpec,
     group: "argoproj.io", version: "v1alpha1", kind: "Application", plural: "applications",
-    scope: NamespaceResourceScope
+    scope: NamespaceResourceScope, crd: bootstrap
 }
 
 custom_resource! {
     /// An Argo CD AppProject: what a group of Applications may deploy, from where, to where.
     AppProject, spec: AppProjectSpec,
     group: "argoproj.io", version: "v1alpha1", kind: "AppProject", plural: "appprojects",
-    scope: NamespaceResourceScope
+    scope: NamespaceResourceScope, crd: bootstrap
 }
 
 /// The annotation that orders Argo CD's sync of resources, including child Applications.

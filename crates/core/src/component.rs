@@ -18,6 +18,16 @@ pub struct HelmChart {
     pub repo_url: &'static str,
     pub name: &'static str,
     pub version: &'static str,
+    /// The API groups of the CRDs the chart installs that this platform creates objects of:
+    /// such an object syncs only after this chart's Application.
+    pub crd_groups: &'static [&'static str],
+}
+
+/// A chart value that switches a part of the chart on or off: `{enabled: bool}`, the shape
+/// most charts use for their optional parts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Toggle {
+    pub enabled: bool,
 }
 
 /// One Argo CD Application and everything it deploys.
@@ -70,6 +80,20 @@ impl Component {
             project: PLATFORM_PROJECT.to_owned(),
             extra_manifests: Vec::new(),
         }
+    }
+
+    /// A component that installs `chart` as a release named after the component, with the
+    /// component's typed values, at the environment's version of the chart if it sets one.
+    pub fn helm<V: Serialize>(
+        chart: HelmChart,
+        name: &str,
+        namespace: &str,
+        layer: Layer,
+        values: &V,
+        version: Option<&crate::model::ChartVersion>,
+    ) -> Self {
+        let release = HelmRelease::new(chart, name, values).with_version(version);
+        Self::new(name, namespace, layer, Source::Helm(release))
     }
 
     pub fn traffic(mut self, traffic: Traffic) -> Self {

@@ -11,14 +11,14 @@ custom_resource! {
     /// A secret store every namespace may read from.
     ClusterSecretStore, spec: ClusterSecretStoreSpec,
     group: "external-secrets.io", version: "v1", kind: "ClusterSecretStore", plural: "clustersecretstores",
-    scope: ClusterResourceScope
+    scope: ClusterResourceScope, crd: application
 }
 
 custom_resource! {
     /// Keys read from a store and written into one Kubernetes Secret, refreshed periodically.
     ExternalSecret, spec: ExternalSecretSpec,
     group: "external-secrets.io", version: "v1", kind: "ExternalSecret", plural: "externalsecrets",
-    scope: NamespaceResourceScope
+    scope: NamespaceResourceScope, crd: application
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

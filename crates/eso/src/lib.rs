@@ -1,9 +1,9 @@
 //! External Secrets Operator, and `vault-config`: the ClusterSecretStore through which every
 //! ExternalSecret reads Vault.
 
-use platform_core::application::{metadata, skip_dry_run_until_crd_exists};
+use platform_core::application::metadata;
 use platform_core::argocd::{ResourceIgnoreDifferences, SyncOption};
-use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, tier};
+use platform_core::component::{Component, HelmChart, Layer, Source, tier};
 use platform_core::eso::{
     ClusterSecretStore, ClusterSecretStoreSpec, KvVersion, SecretStoreProvider, ServiceAccountRef,
     VaultAuth, VaultKubernetesAuth, VaultProvider,
@@ -22,6 +22,7 @@ pub const CHART: HelmChart = HelmChart {
     repo_url: "https://charts.external-secrets.io",
     name: "external-secrets",
     version: "2.9.0",
+    crd_groups: &["external-secrets.io"],
 };
 
 /// Values of the external-secrets chart this platform sets.
@@ -49,14 +50,13 @@ pub fn components(env: &Environment) -> Vec<Component> {
             name: names::ESO_SERVICE_ACCOUNT.to_owned(),
         },
     };
-    let operator = Component::new(
+    let operator = Component::helm(
+        CHART,
         names::app::EXTERNAL_SECRETS,
         names::namespace::EXTERNAL_SECRETS,
         Layer::Secrets,
-        Source::Helm(
-            HelmRelease::new(CHART, names::app::EXTERNAL_SECRETS, &values)
-                .with_version(env.charts.external_secrets.as_ref()),
-        ),
+        &values,
+        env.charts.external_secrets.as_ref(),
     )
     .earliest_wave(tier::OPERATORS)
     .sync_options(&[
@@ -101,7 +101,7 @@ pub fn components(env: &Environment) -> Vec<Component> {
 /// service account through Vault's kubernetes auth method.
 pub fn cluster_secret_store(env: &Environment) -> ClusterSecretStore {
     let settings = &env.secrets;
-    let mut store = ClusterSecretStore {
+    ClusterSecretStore {
         metadata: metadata(names::CLUSTER_SECRET_STORE, None),
         spec: ClusterSecretStoreSpec {
             provider: SecretStoreProvider {
@@ -122,7 +122,5 @@ pub fn cluster_secret_store(env: &Environment) -> ClusterSecretStore {
                 },
             },
         },
-    };
-    skip_dry_run_until_crd_exists(&mut store.metadata);
-    store
+    }
 }

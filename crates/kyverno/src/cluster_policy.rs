@@ -8,7 +8,7 @@ custom_resource! {
     /// Policy rules that apply to resources in every namespace.
     ClusterPolicy, spec: ClusterPolicySpec,
     group: "kyverno.io", version: "v1", kind: "ClusterPolicy", plural: "clusterpolicies",
-    scope: ClusterResourceScope
+    scope: ClusterResourceScope, crd: application
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

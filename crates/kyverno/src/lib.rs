@@ -7,7 +7,7 @@ pub mod policies;
 use std::collections::BTreeMap;
 
 use platform_core::argocd::{ResourceIgnoreDifferences, SyncOption};
-use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, SyncMode, tier};
+use platform_core::component::{Component, HelmChart, Layer, Source, SyncMode, tier};
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
 use platform_core::names;
@@ -21,6 +21,7 @@ pub const CHART: HelmChart = HelmChart {
     repo_url: "https://kyverno.github.io/kyverno/",
     name: "kyverno",
     version: "3.9.0",
+    crd_groups: &["kyverno.io"],
 };
 
 /// Values of the kyverno chart this platform sets.
@@ -58,14 +59,13 @@ pub fn components(env: &Environment) -> Vec<Component> {
             )]),
         },
     };
-    let kyverno = Component::new(
+    let kyverno = Component::helm(
+        CHART,
         names::app::KYVERNO,
         names::namespace::KYVERNO,
         Layer::SecurityAndPolicy,
-        Source::Helm(
-            HelmRelease::new(CHART, names::app::KYVERNO, &values)
-                .with_version(env.charts.kyverno.as_ref()),
-        ),
+        &values,
+        env.charts.kyverno.as_ref(),
     )
     .earliest_wave(tier::OPERATORS)
     // An admission controller that can block every pod is upgraded by a person who watches.

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use platform_core::application::{metadata, skip_dry_run_until_crd_exists};
+use platform_core::application::metadata;
 use platform_core::labels;
 use platform_core::model::{FailureAction, PolicySettings};
 use platform_core::names;
@@ -124,15 +124,13 @@ fn cost_allocation_pattern() -> Value {
 }
 
 fn policy(name: &str, rules: Vec<Rule>) -> ClusterPolicy {
-    let mut policy = ClusterPolicy {
+    ClusterPolicy {
         metadata: metadata(name, None),
         spec: ClusterPolicySpec {
             background: true,
             rules,
         },
-    };
-    skip_dry_run_until_crd_exists(&mut policy.metadata);
-    policy
+    }
 }
 
 fn rule(name: &str, action: FailureAction, message: &str, pattern: Pattern) -> Rule {

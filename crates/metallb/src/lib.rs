@@ -1,8 +1,8 @@
 //! MetalLB, for clusters with no cloud load balancer (kind): the chart, then the address pool
 //! and L2 advertisement that let LoadBalancer Services such as Vault's get an address.
 
-use platform_core::application::{metadata, skip_dry_run_until_crd_exists};
-use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, tier};
+use platform_core::application::metadata;
+use platform_core::component::{Component, HelmChart, Layer, Source, tier};
 use platform_core::custom_resource;
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
@@ -14,6 +14,7 @@ pub const CHART: HelmChart = HelmChart {
     repo_url: "https://metallb.github.io/metallb",
     name: "metallb",
     version: "0.16.1",
+    crd_groups: &["metallb.io"],
 };
 
 /// The controller's webhook port.
@@ -26,14 +27,14 @@ custom_resource! {
     /// A range of addresses MetalLB may assign to LoadBalancer Services.
     IpAddressPool, spec: IpAddressPoolSpec,
     group: "metallb.io", version: "v1beta1", kind: "IPAddressPool", plural: "ipaddresspools",
-    scope: NamespaceResourceScope
+    scope: NamespaceResourceScope, crd: application
 }
 
 custom_resource! {
     /// Announces the addresses of the named pools on the local network with ARP/NDP.
     L2Advertisement, spec: L2AdvertisementSpec,
     group: "metallb.io", version: "v1beta1", kind: "L2Advertisement", plural: "l2advertisements",
-    scope: NamespaceResourceScope
+    scope: NamespaceResourceScope, crd: application
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -73,14 +74,13 @@ pub fn components(env: &Environment) -> Vec<Component> {
             frr: Frr { enabled: false },
         },
     };
-    let chart = Component::new(
+    let chart = Component::helm(
+        CHART,
         names::app::METALLB,
         names::namespace::METALLB,
         Layer::Networking,
-        Source::Helm(
-            HelmRelease::new(CHART, names::app::METALLB, &values)
-                .with_version(env.charts.metallb.as_ref()),
-        ),
+        &values,
+        env.charts.metallb.as_ref(),
     )
     .earliest_wave(tier::BOOTSTRAP)
     // The speakers run on the host network, which NetworkPolicies do not govern; the
@@ -105,19 +105,17 @@ pub fn components(env: &Environment) -> Vec<Component> {
 
 fn address_pool(env: &Environment) -> Vec<Manifest> {
     let namespace = Some(names::namespace::METALLB);
-    let mut pool = IpAddressPool {
+    let pool = IpAddressPool {
         metadata: metadata(POOL, namespace),
         spec: IpAddressPoolSpec {
             addresses: env.metallb.addresses.clone(),
         },
     };
-    skip_dry_run_until_crd_exists(&mut pool.metadata);
-    let mut advertisement = L2Advertisement {
+    let advertisement = L2Advertisement {
         metadata: metadata(POOL, namespace),
         spec: L2AdvertisementSpec {
             ip_address_pools: vec![POOL.to_owned()],
         },
     };
-    skip_dry_run_until_crd_exists(&mut advertisement.metadata);
     vec![Manifest::new(&pool), Manifest::new(&advertisement)]
 }

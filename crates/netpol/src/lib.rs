@@ -195,12 +195,12 @@ fn peers_match(
 
 fn peer_matches(peer: &NetworkPolicyPeer, policy_namespace: &str, endpoint: &Endpoint) -> bool {
     if let Some(block) = &peer.ip_block {
-        return cidr_contains(&block.cidr, endpoint.ip)
+        return platform_syntax::cidr::contains(&block.cidr, endpoint.ip)
             && !block
                 .except
                 .iter()
                 .flatten()
-                .any(|except| cidr_contains(except, endpoint.ip));
+                .any(|except| platform_syntax::cidr::contains(except, endpoint.ip));
     }
     let Some(namespace) = &endpoint.namespace else {
         // Only an ipBlock can match an endpoint outside the pod network.
@@ -268,24 +268,6 @@ pub fn selects(selector: Option<&LabelSelector>, labels: &BTreeMap<String, Strin
             }
         });
     labels_ok && expressions_ok
-}
-
-fn cidr_contains(cidr: &str, ip: Ipv4Addr) -> bool {
-    let Some((address, prefix)) = cidr.split_once('/') else {
-        return false;
-    };
-    let (Ok(address), Ok(prefix)) = (address.parse::<Ipv4Addr>(), prefix.parse::<u32>()) else {
-        return false;
-    };
-    if prefix > 32 {
-        return false;
-    }
-    let mask = if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - prefix)
-    };
-    (u32::from(address) & mask) == (u32::from(ip) & mask)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! export exactly the cost-allocation labels. OpenCost's own `team` property reads the label
 //! `team` by default, which is this platform's key too.
 
-use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, tier};
+use platform_core::component::{Component, HelmChart, Layer, tier};
 use platform_core::model::Environment;
 use platform_core::names;
 use platform_core::traffic::{Port, Traffic};
@@ -16,6 +16,7 @@ pub const CHART: HelmChart = HelmChart {
     repo_url: "https://opencost.github.io/opencost-helm-chart",
     name: "opencost",
     version: "2.5.17",
+    crd_groups: &[],
 };
 
 /// Values of the opencost chart this platform sets.
@@ -88,14 +89,13 @@ pub fn components(env: &Environment) -> Vec<Component> {
         return Vec::new();
     }
     vec![
-        Component::new(
+        Component::helm(
+            CHART,
             names::app::OPENCOST,
             names::namespace::OPENCOST,
             Layer::MonitoringAndCost,
-            Source::Helm(
-                HelmRelease::new(CHART, names::app::OPENCOST, &values(env))
-                    .with_version(env.charts.opencost.as_ref()),
-            ),
+            &values(env),
+            env.charts.opencost.as_ref(),
         )
         .earliest_wave(tier::CONFIGURATION)
         .depends_on(&[names::app::PROMETHEUS])

@@ -1,7 +1,7 @@
 //! Every component crate, asked in turn for its components. This is the one place that knows
 //! them all; each crate knows only itself and the core.
 
-use platform_core::component::Component;
+use platform_core::component::{Component, HelmChart};
 use platform_core::model::Environment;
 
 /// The components an environment enables, in catalog order.
@@ -21,3 +21,14 @@ pub fn components(env: &Environment) -> Vec<Component> {
         .flat_map(|components| components(env))
         .collect()
 }
+
+/// Every chart a component may install, whether or not an environment enables it.
+pub const CHARTS: [HelmChart; 7] = [
+    component_argocd::CHART,
+    component_metallb::CHART,
+    component_vault::CHART,
+    component_eso::CHART,
+    component_kyverno::CHART,
+    component_prometheus::CHART,
+    component_opencost::CHART,
+];

@@ -6,6 +6,7 @@
 
 pub mod bootstrap;
 pub mod catalog;
+mod conventions;
 pub mod docs;
 pub mod matrix;
 pub mod network;
@@ -13,9 +14,10 @@ pub mod plan;
 pub mod projects;
 pub mod render;
 
+pub use conventions::conventions;
 pub use plan::{Plan, PlannedComponent, plan};
 pub use platform_environments::{
     Diagnostic, EnvironmentFile, LoadedEnvironment, complete_schema, concrete_names, layer_schema,
     load, load_matching,
 };
-pub use render::{RenderedEnvironment, render};
+pub use render::{RenderedEnvironment, combined, render};

@@ -17,8 +17,9 @@ use platform_core::application::metadata;
 use platform_core::component::Component;
 use platform_core::labels;
 use platform_core::manifest::Manifest;
-use platform_core::model::{Environment, cidr_within};
+use platform_core::model::Environment;
 use platform_core::traffic::{DNS_PORTS, KUBERNETES_API_PORTS, Peer, Port};
+use platform_syntax::cidr;
 
 /// The label Kubernetes puts on every namespace with its own name.
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -233,7 +234,7 @@ fn ip_peers(cidrs: &[String], pod_cidrs: &[String]) -> Vec<NetworkPolicyPeer> {
         .map(|cidr| {
             let except: Vec<String> = pod_cidrs
                 .iter()
-                .filter(|pods| cidr_within(pods, cidr) && *pods != cidr)
+                .filter(|pods| cidr::within(pods, cidr) && *pods != cidr)
                 .cloned()
                 .collect();
             NetworkPolicyPeer {

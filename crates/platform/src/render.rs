@@ -172,3 +172,16 @@ impl<'a> Files<'a> {
         }
     }
 }
+
+/// Every environment's files in one map, keyed `<env>/<path>` as they lie under `rendered/`:
+/// the tree the validator reads.
+pub fn combined(rendered: &[RenderedEnvironment]) -> BTreeMap<String, String> {
+    rendered
+        .iter()
+        .flat_map(|env| {
+            env.files
+                .iter()
+                .map(move |(path, text)| (format!("{}/{path}", env.name), text.clone()))
+        })
+        .collect()
+}

@@ -1,6 +1,6 @@
 //! Prometheus, the metrics store OpenCost computes cost from.
 
-use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, tier};
+use platform_core::component::{Component, HelmChart, Layer, Toggle, tier};
 use platform_core::labels;
 use platform_core::manifest::to_yaml;
 use platform_core::model::Environment;
@@ -12,6 +12,7 @@ pub const CHART: HelmChart = HelmChart {
     repo_url: "https://prometheus-community.github.io/helm-charts",
     name: "prometheus",
     version: "29.27.0",
+    crd_groups: &[],
 };
 
 /// Values of the prometheus chart this platform sets.
@@ -39,11 +40,6 @@ pub struct Server {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Global {
     pub scrape_interval: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Toggle {
-    pub enabled: bool,
 }
 
 /// Values of the kube-state-metrics subchart.
@@ -141,14 +137,13 @@ pub fn components(env: &Environment) -> Vec<Component> {
         return Vec::new();
     }
     vec![
-        Component::new(
+        Component::helm(
+            CHART,
             names::app::PROMETHEUS,
             names::PROMETHEUS.namespace,
             Layer::MonitoringAndCost,
-            Source::Helm(
-                HelmRelease::new(CHART, names::app::PROMETHEUS, &values(env))
-                    .with_version(env.charts.prometheus.as_ref()),
-            ),
+            &values(env),
+            env.charts.prometheus.as_ref(),
         )
         .earliest_wave(tier::OPERATORS)
         .traffic(traffic(env)),

@@ -24,10 +24,27 @@ pub use tree::{RenderedObject, RenderedTree, parse_plain, parse_tree};
 
 use std::collections::BTreeMap;
 
+/// What a tree is checked against that only its generator knows. The validator knows no
+/// component and no model: the platform hands these in (`platform::conventions`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Conventions {
+    /// Labels every workload and its pod template must carry, so cost can be allocated.
+    pub cost_labels: Vec<String>,
+    /// The annotation by which a workload names Secrets made outside the tree (by hand, by
+    /// a chart), which the wave check then does not look for.
+    pub manual_secrets_annotation: Option<String>,
+    /// Which chart installs the CRDs of an API group: `(group, chart)`.
+    pub crd_providers: Vec<(String, String)>,
+}
+
 /// A tree in the generator's layout, all of it: schema checks when `schemas` is given, and
 /// the invariants.
-pub fn validate(files: &BTreeMap<String, String>, schemas: Option<&mut Schemas<'_>>) -> Report {
-    validate_within(files, schemas, "")
+pub fn validate(
+    files: &BTreeMap<String, String>,
+    schemas: Option<&mut Schemas<'_>>,
+    conventions: &Conventions,
+) -> Report {
+    validate_within(files, schemas, conventions, "")
 }
 
 /// Like [`validate`], but reports only on the files whose path starts with `prefix` (an
@@ -37,6 +54,7 @@ pub fn validate(files: &BTreeMap<String, String>, schemas: Option<&mut Schemas<'
 pub fn validate_within(
     files: &BTreeMap<String, String>,
     schemas: Option<&mut Schemas<'_>>,
+    conventions: &Conventions,
     prefix: &str,
 ) -> Report {
     let (tree, findings) = parse_tree(files);
@@ -53,7 +71,7 @@ pub fn validate_within(
     if let Some(schemas) = schemas {
         findings.extend(schemas.check_tree(&selected));
     }
-    findings.extend(invariants::check(&tree));
+    findings.extend(invariants::check(&tree, conventions));
     findings.retain(|f| f.file.starts_with(prefix));
     Report::new(findings, selected.objects.len())
 }

@@ -3,7 +3,7 @@
 
 pub mod bootstrap;
 
-use platform_core::component::{Component, HelmChart, HelmRelease, Layer, Source, tier};
+use platform_core::component::{Component, HelmChart, Layer, Toggle, tier};
 use platform_core::model::{Environment, ServiceType, VaultMode};
 use platform_core::names;
 use platform_core::traffic::Traffic;
@@ -13,6 +13,7 @@ pub const CHART: HelmChart = HelmChart {
     repo_url: "https://helm.releases.hashicorp.com",
     name: "vault",
     version: "0.34.1",
+    crd_groups: &[],
 };
 
 /// Values of the vault chart this platform sets.
@@ -21,11 +22,6 @@ pub struct Values {
     pub injector: Toggle,
     pub server: Server,
     pub ui: Ui,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Toggle {
-    pub enabled: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -124,14 +120,13 @@ pub fn components(env: &Environment) -> Vec<Component> {
     if !env.vault.enabled {
         return Vec::new();
     }
-    let mut vault = Component::new(
+    let mut vault = Component::helm(
+        CHART,
         names::app::VAULT,
         names::namespace::VAULT,
         Layer::Secrets,
-        Source::Helm(
-            HelmRelease::new(CHART, names::app::VAULT, &values(env))
-                .with_version(env.charts.vault.as_ref()),
-        ),
+        &values(env),
+        env.charts.vault.as_ref(),
     )
     .earliest_wave(tier::FOUNDATION)
     // Servers forward requests and replicate Raft among themselves (8200, 8201); the

@@ -9,7 +9,7 @@ mod values;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use check::{ModelError, check, check_repo_url, cidr_within};
+pub use check::{ModelError, check};
 pub use values::{ChartVersion, DnsLabel, Duration, ImageRef, Quantity, explain_invalid};
 
 /// One environment: a cluster, the platform components on it and the teams' apps.

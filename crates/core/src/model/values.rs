@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
+use platform_syntax::check_chart_version;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
@@ -138,27 +139,6 @@ pub fn explain_invalid(type_name: Option<&str>, text: &str) -> Option<String> {
         _ => return None,
     };
     check(text).err()
-}
-
-fn check_chart_version(value: &str) -> Result<(), String> {
-    let expected = "an exact version such as 0.34.1 (no range, no `v` prefix)";
-    let (core, pre_release) = value.split_once('-').unwrap_or((value, ""));
-    let parts: Vec<&str> = core.split('.').collect();
-    let numeric = |p: &&str| {
-        !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && (*p == "0" || !p.starts_with('0'))
-    };
-    let pre_release_ok = !value.contains('-')
-        || (!pre_release.is_empty()
-            && pre_release
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
-    if parts.len() == 3 && parts.iter().all(numeric) && pre_release_ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{value}` is not an exact chart version; expected {expected}"
-        ))
-    }
 }
 
 pub const DNS_LABEL_MAX: usize = 63;

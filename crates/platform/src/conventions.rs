@@ -1,0 +1,26 @@
+//! What the validator needs to know of this platform, handed to it so that it knows no
+//! component itself.
+
+use platform_core::labels;
+use platform_validate::Conventions;
+
+use crate::catalog::CHARTS;
+
+pub fn conventions() -> Conventions {
+    Conventions {
+        cost_labels: labels::COST_ALLOCATION
+            .iter()
+            .map(|l| (*l).to_owned())
+            .collect(),
+        manual_secrets_annotation: Some(labels::MANUAL_SECRETS_ANNOTATION.to_owned()),
+        crd_providers: CHARTS
+            .iter()
+            .flat_map(|chart| {
+                chart
+                    .crd_groups
+                    .iter()
+                    .map(|group| ((*group).to_owned(), chart.name.to_owned()))
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,11 @@
+//! Values whose syntax more than one crate must agree on, checked in one place: the model
+//! refuses them in an environment file, the validator in a rendered tree, and the
+//! NetworkPolicy evaluator reads address ranges with the same arithmetic.
+
+mod chart_version;
+pub mod cidr;
+mod git_url;
+
+pub use chart_version::check_chart_version;
+pub use cidr::Ipv4Range;
+pub use git_url::check_repo_url;

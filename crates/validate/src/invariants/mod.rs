@@ -1,0 +1,132 @@
+//! What must hold across one environment of a rendered tree, beyond each object's schema.
+
+mod applications;
+mod cost;
+mod ordering;
+mod projects;
+mod secrets;
+mod uniqueness;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use platform_syntax::{check_chart_version, check_repo_url};
+use serde_json::Value;
+
+use crate::Conventions;
+use crate::report::Finding;
+use crate::tree::{RenderedObject, RenderedTree};
+
+/// Kinds that are not namespaced.
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "ClusterPolicy",
+    "ClusterSecretStore",
+    "ClusterExternalSecret",
+    "PersistentVolume",
+    "StorageClass",
+    "PriorityClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+];
+
+/// Kinds that run pods, and where their pod template's metadata is.
+const WORKLOADS: &[(&str, &str)] = &[
+    ("Deployment", "/spec/template/metadata"),
+    ("StatefulSet", "/spec/template/metadata"),
+    ("DaemonSet", "/spec/template/metadata"),
+    ("Job", "/spec/template/metadata"),
+    ("CronJob", "/spec/jobTemplate/spec/template/metadata"),
+    ("Pod", ""),
+];
+
+const SKIP_DRY_RUN: &str = "SkipDryRunOnMissingResource=true";
+
+pub fn check(tree: &RenderedTree, conventions: &Conventions) -> Vec<Finding> {
+    tree.environments()
+        .into_iter()
+        .flat_map(|env| Environment::new(tree, env, conventions).check())
+        .collect()
+}
+
+struct Environment<'a> {
+    name: &'a str,
+    conventions: &'a Conventions,
+    tree: &'a RenderedTree,
+    objects: Vec<&'a RenderedObject>,
+    /// Child Applications by name.
+    applications: BTreeMap<&'a str, &'a RenderedObject>,
+    waves: BTreeMap<&'a str, i64>,
+    findings: Vec<Finding>,
+}
+
+impl<'a> Environment<'a> {
+    fn new(tree: &'a RenderedTree, name: &'a str, conventions: &'a Conventions) -> Self {
+        let objects: Vec<&RenderedObject> = tree.in_env(name).collect();
+        let applications: BTreeMap<&str, &RenderedObject> = objects
+            .iter()
+            .filter(|o| o.is_child_application())
+            .map(|o| (o.name(), *o))
+            .collect();
+        let waves = applications
+            .iter()
+            .filter_map(|(name, app)| {
+                let wave = app.object["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+                    .as_str()?
+                    .parse()
+                    .ok()?;
+                Some((*name, wave))
+            })
+            .collect();
+        Self {
+            name,
+            conventions,
+            tree,
+            objects,
+            applications,
+            waves,
+            findings: Vec::new(),
+        }
+    }
+
+    fn check(mut self) -> Vec<Finding> {
+        self.applications_are_ordered_and_sourced();
+        self.no_secret_values();
+        self.namespaces_exist_in_time();
+        self.custom_resources_follow_their_crds();
+        self.external_secrets_read_a_store_they_may_read();
+        self.workload_secrets_exist_in_time();
+        self.objects_are_unique();
+        self.workloads_carry_cost_labels();
+        self.applications_stay_within_their_projects();
+        self.findings
+    }
+
+    fn finding(
+        &mut self,
+        object: &RenderedObject,
+        pointer: &str,
+        rule: &str,
+        value: &Value,
+        message: String,
+    ) {
+        self.findings
+            .push(Finding::new(&object.file, pointer, rule, value, message));
+    }
+
+    fn wave_of(&self, object: &RenderedObject) -> Option<i64> {
+        object
+            .app
+            .as_deref()
+            .and_then(|app| self.waves.get(app).copied())
+    }
+
+    fn root_repo(&self) -> Option<&'a str> {
+        self.objects
+            .iter()
+            .find(|o| o.is_application() && o.app.is_none())
+            .and_then(|root| root.object["spec"]["source"]["repoURL"].as_str())
+    }
+}

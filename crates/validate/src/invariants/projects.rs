@@ -1,0 +1,127 @@
+//! Argo CD refuses what a project does not permit: find it here, not at sync time.
+
+use super::*;
+
+impl<'a> Environment<'a> {
+    /// Argo CD refuses what a project does not permit; find it here, not at sync time.
+    pub(super) fn applications_stay_within_their_projects(&mut self) {
+        let projects: BTreeMap<&str, &RenderedObject> = self
+            .objects
+            .iter()
+            .filter(|o| o.kind() == "AppProject")
+            .map(|o| (o.name(), *o))
+            .collect();
+        let applications: Vec<&RenderedObject> = self.applications.values().copied().collect();
+        let mut owned_by: BTreeMap<&str, Vec<&RenderedObject>> = BTreeMap::new();
+        for object in self
+            .objects
+            .iter()
+            .copied()
+            .filter(|o| !o.is_child_application())
+        {
+            if let Some(app) = object.app.as_deref() {
+                owned_by.entry(app).or_default().push(object);
+            }
+        }
+        for app in applications {
+            let project_name = app.object["spec"]["project"].as_str().unwrap_or_default();
+            if project_name == "default" {
+                continue;
+            }
+            let Some(project) = projects.get(project_name) else {
+                self.finding(
+                    app,
+                    "/spec/project",
+                    "app-project",
+                    &app.object["spec"]["project"],
+                    format!("no AppProject `{project_name}` is rendered in this environment"),
+                );
+                continue;
+            };
+            let spec = &project.object["spec"];
+            let destination = &app.object["spec"]["destination"];
+            let server = destination["server"].as_str().unwrap_or_default();
+            let namespace = destination["namespace"].as_str().unwrap_or_default();
+            if !permits_destination(spec, server, namespace) {
+                self.finding(
+                    app,
+                    "/spec/destination",
+                    "project-destination",
+                    destination,
+                    format!(
+                        "project `{project_name}` does not permit {server} namespace `{namespace}`"
+                    ),
+                );
+            }
+            for object in owned_by.get(app.name()).into_iter().flatten().copied() {
+                let group = object.group();
+                let kind = object.kind();
+                let permitted = if CLUSTER_SCOPED.contains(&kind) {
+                    listed(
+                        &spec["clusterResourceWhitelist"],
+                        group,
+                        kind,
+                        object.name(),
+                    )
+                } else {
+                    let in_namespace = object
+                        .namespace()
+                        .is_some_and(|ns| permits_destination(spec, server, ns));
+                    let kind_ok = spec["namespaceResourceWhitelist"].is_null()
+                        || listed(
+                            &spec["namespaceResourceWhitelist"],
+                            group,
+                            kind,
+                            object.name(),
+                        );
+                    in_namespace && kind_ok
+                };
+                if !permitted {
+                    self.finding(
+                        object,
+                        "",
+                        "project-resource",
+                        &Value::String(format!("{kind} {}", object.name())),
+                        format!("project `{project_name}` does not permit this {kind} here"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Argo CD's glob: `*` matches any run of characters.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((prefix, rest)) => {
+            let Some(remainder) = text.strip_prefix(prefix) else {
+                return false;
+            };
+            (0..=remainder.len())
+                .filter(|i| remainder.is_char_boundary(*i))
+                .any(|i| glob(rest, &remainder[i..]))
+        }
+    }
+}
+
+fn permits_destination(project: &Value, server: &str, namespace: &str) -> bool {
+    project["destinations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|d| {
+            glob(d["server"].as_str().unwrap_or("*"), server)
+                && glob(d["namespace"].as_str().unwrap_or("*"), namespace)
+        })
+}
+
+fn listed(list: &Value, group: &str, kind: &str, name: &str) -> bool {
+    list.as_array().into_iter().flatten().any(|item| {
+        glob(item["group"].as_str().unwrap_or_default(), group)
+            && glob(item["kind"].as_str().unwrap_or_default(), kind)
+            && item["name"]
+                .as_str()
+                .is_none_or(|pattern| glob(pattern, name))
+    })
+}
