@@ -116,10 +116,12 @@ fn every_helm_source_pins_a_chart_version_that_exists_upstream() {
 fn path_sources_point_at_the_rendered_manifests_in_the_environment_repository() {
     let env = load("dev");
     let rendered = render(&env);
+    let mut path_sources = 0;
     for (name, app) in dev_applications() {
         let Some(source) = sources(&app).into_iter().find(|s| s["path"].is_string()) else {
             continue;
         };
+        path_sources += 1;
         let path = source["path"].as_str().unwrap();
         assert_eq!(path, format!("rendered/dev/manifests/{name}"));
         assert_eq!(source["repoURL"], env.env.git.repo_url.as_str());
@@ -129,6 +131,10 @@ fn path_sources_point_at_the_rendered_manifests_in_the_environment_repository() 
             "{name} points at an empty folder"
         );
     }
+    assert!(
+        path_sources >= 4,
+        "only {path_sources} path sources were checked"
+    );
 }
 
 #[test]

@@ -16,7 +16,7 @@ fn matrix_of(loaded: &LoadedEnvironment) -> (Plan, RenderedEnvironment, Matrix) 
     let plan = platform::plan(&loaded.env).unwrap();
     let rendered = render(loaded);
     let policies = matrix::rendered_policies(&rendered).unwrap();
-    let endpoints = matrix::endpoints(&plan, &loaded.env.network.api_server_cidrs);
+    let endpoints = matrix::endpoints(&plan, &loaded.env.network);
     let matrix = matrix::matrix(endpoints, &policies);
     (plan, rendered, matrix)
 }
@@ -56,7 +56,7 @@ fn two_teams() -> LoadedEnvironment {
 fn declared(plan: &Plan, loaded: &LoadedEnvironment, from: &str, to: &str, port: Port) -> bool {
     let component = |name: &str| plan.get(name).map(|c| &c.component);
     let contains = |cidr: &str, ip: std::net::Ipv4Addr| platform_syntax::cidr::contains(cidr, ip);
-    let endpoints = matrix::endpoints(plan, &loaded.env.network.api_server_cidrs);
+    let endpoints = matrix::endpoints(plan, &loaded.env.network);
     let ip_of = |name: &str| endpoints.iter().find(|e| e.name == name).unwrap().ip;
     if let Some(caller) = component(from) {
         if from == to {
@@ -241,6 +241,7 @@ fn every_namespace_that_runs_pods_has_a_default_deny() {
 
 #[test]
 fn no_allow_policy_selects_nothing() {
+    let mut policies = 0;
     for loaded in load_all() {
         let plan = platform::plan(&loaded.env).unwrap();
         let pods: Vec<(String, BTreeMap<String, String>)> = plan
@@ -266,8 +267,13 @@ fn no_allow_policy_selects_nothing() {
                 ns == namespace && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
             });
             assert!(selects_some, "{}/{path} selects no pod", loaded.name);
+            policies += 1;
         }
     }
+    assert!(
+        policies > 50,
+        "only {policies} NetworkPolicies were checked"
+    );
 }
 
 fn project<'a>(objects: &'a BTreeMap<String, Value>, name: &str) -> &'a Value {
@@ -399,5 +405,33 @@ fn platform_project_reads_only_the_pinned_repositories() {
         repos.len(),
         8,
         "the Git repository and seven chart repositories: {repos:?}"
+    );
+}
+
+#[test]
+fn the_last_address_range_and_a_foreign_pod_range_place_endpoints_inside_them() {
+    let mut loaded = load("dev");
+    loaded.env.network.api_server_cidrs = vec!["255.255.255.255/32".to_owned()];
+    loaded.env.network.pod_cidrs = vec!["10.42.0.0/16".to_owned()];
+    let plan = platform::plan(&loaded.env).unwrap();
+    let endpoints = matrix::endpoints(&plan, &loaded.env.network);
+    let ip = |name: &str| endpoints.iter().find(|e| e.name == name).unwrap().ip;
+    assert_eq!(ip(matrix::KUBERNETES_API), std::net::Ipv4Addr::BROADCAST);
+    let pods: platform_syntax::Ipv4Range = "10.42.0.0/16".parse().unwrap();
+    let pod_endpoints: Vec<_> = endpoints.iter().filter(|e| e.namespace.is_some()).collect();
+    assert!(pod_endpoints.len() > 5);
+    for endpoint in &pod_endpoints {
+        assert!(
+            pods.contains(endpoint.ip),
+            "{} at {}",
+            endpoint.name,
+            endpoint.ip
+        );
+    }
+    let distinct: std::collections::BTreeSet<_> = pod_endpoints.iter().map(|e| e.ip).collect();
+    assert_eq!(
+        distinct.len(),
+        pod_endpoints.len(),
+        "two endpoints share an address"
     );
 }

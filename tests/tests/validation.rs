@@ -422,6 +422,73 @@ fn mutations() -> Vec<Mutation> {
             "schema:missing",
         ),
         (
+            "file that is not YAML",
+            Box::new(|f| {
+                f.insert(
+                    "dev/manifests/finops-app/broken.yaml".into(),
+                    "kind: [Service\n".into(),
+                );
+            }),
+            "dev/manifests/finops-app/broken.yaml",
+            "",
+            "yaml",
+        ),
+        (
+            "YAML that is no Kubernetes object",
+            Box::new(|f| {
+                f.insert(
+                    "dev/manifests/finops-app/notes.yaml".into(),
+                    "owner: finops\n".into(),
+                );
+            }),
+            "dev/manifests/finops-app/notes.yaml",
+            "",
+            "object",
+        ),
+        (
+            "chart the schema folder does not describe",
+            Box::new(|f| edit(f, VAULT, set("/spec/sources/0/chart", json!("vaultt")))),
+            VAULT,
+            "/spec/sources/0/chart",
+            "values:unknown-chart",
+        ),
+        (
+            "pinned chart version the schema folder does not describe",
+            Box::new(|f| {
+                edit(
+                    f,
+                    VAULT,
+                    set("/spec/sources/0/targetRevision", json!("0.34.0")),
+                )
+            }),
+            VAULT,
+            "/spec/sources/0/targetRevision",
+            "values:chart-version",
+        ),
+        (
+            "Application in a project nobody rendered",
+            Box::new(|f| edit(f, APP, set("/spec/project", json!("team-fin0ps")))),
+            APP,
+            "/spec/project",
+            "app-project",
+        ),
+        (
+            "Application into a namespace its project does not permit",
+            Box::new(|f| edit(f, APP, set("/spec/destination/namespace", json!("billing")))),
+            APP,
+            "/spec/destination",
+            "project-destination",
+        ),
+        (
+            "object of a kind its project does not permit",
+            Box::new(|f| {
+                f.insert("dev/manifests/finops-app/role-reader.yaml".into(), "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: reader\n  namespace: finops-app\nrules: []\n".into());
+            }),
+            "dev/manifests/finops-app/role-reader.yaml",
+            "",
+            "project-resource",
+        ),
+        (
             "environment without a root Application",
             Box::new(|f| {
                 f.remove("dev/bootstrap/root-app.yaml");
@@ -440,7 +507,17 @@ fn every_mutation_is_caught_at_the_right_place() {
     // One schema store for every run: each schema is compiled once.
     let mut schemas = Schemas::new(&source);
     let mutations = mutations();
-    assert!(mutations.len() >= 25);
+    let covered: std::collections::BTreeSet<&str> = mutations.iter().map(|m| m.4).collect();
+    let uncovered: Vec<&&str> = platform_validate::RULES
+        .iter()
+        .filter(|rule| !covered.contains(**rule) && !rule.ends_with("unreadable"))
+        .collect();
+    assert!(
+        uncovered.is_empty(),
+        "rules no mutation breaks: {uncovered:?}"
+    );
+    assert!(covered.iter().any(|r| r.starts_with("schema:")));
+    assert!(covered.iter().any(|r| r.starts_with("values-schema:")));
     let mut missed = Vec::new();
     for (what, mutate, file, pointer, rule) in mutations {
         let mut files = pristine.clone();
@@ -478,4 +555,47 @@ fn findings_serialize_for_machines() {
     assert_eq!(json["findings"][0]["file"], DEPLOYMENT);
     assert_eq!(json["findings"][0]["pointer"], "/spec/replicas");
     assert_eq!(json["findings"][0]["value"], "\"three\"");
+}
+
+/// A schema folder whose files at `broken` exist but cannot be read or compiled.
+struct Broken<'a> {
+    inner: SchemaFolder,
+    broken: &'a [&'a str],
+}
+
+impl platform_validate::SchemaSource for Broken<'_> {
+    fn read(&self, relative: &str) -> Result<Option<String>, String> {
+        if self.broken.contains(&relative) {
+            return Err(format!("reading {relative}: Permission denied"));
+        }
+        self.inner.read(relative)
+    }
+}
+
+#[test]
+fn an_unreadable_schema_file_is_a_finding_for_each_object_it_concerns() {
+    let source = Broken {
+        inner: SchemaFolder(schemas_dir()),
+        broken: &[
+            "kubernetes/v1.37.0-standalone-strict/deployment-apps-v1.json",
+            "charts/vault/values.yaml",
+        ],
+    };
+    let report = validate(
+        &rendered_tree(),
+        Some(&mut Schemas::new(&source)),
+        &platform::conventions(),
+    );
+    let found = |file: &str, rule: &str| {
+        report
+            .findings
+            .iter()
+            .any(|f| f.file == file && f.rule == rule && f.message.contains("Permission denied"))
+    };
+    assert!(
+        found(DEPLOYMENT, "schema:unreadable"),
+        "{:?}",
+        report.findings
+    );
+    assert!(found(VAULT, "values:unreadable"), "{:?}", report.findings);
 }

@@ -16,14 +16,7 @@ pub enum GraphFormat {
 }
 
 fn planned(loaded: &LoadedEnvironment) -> Result<platform::Plan, Failure> {
-    platform::plan(&loaded.env).map_err(|errors| {
-        Failure::Input(
-            errors
-                .into_iter()
-                .map(|e| loaded.diagnostic(None, e.to_string()))
-                .collect(),
-        )
-    })
+    platform::plan_located(loaded).map_err(Failure::Input)
 }
 
 pub fn graph(checkout: &Checkout, name: &str, format: GraphFormat) -> Result<ExitCode, Failure> {
@@ -43,14 +36,14 @@ pub fn netpol(checkout: &Checkout, name: &str) -> Result<ExitCode, Failure> {
     let loaded = load_one(checkout, name, Failure::Input)?;
     let plan = planned(&loaded)?;
     let rendered = platform::render(&loaded).map_err(Failure::Input)?;
-    let policies = platform::matrix::rendered_policies(&rendered).map_err(Failure::Io)?;
+    let policies = platform::matrix::rendered_policies(&rendered).map_err(Failure::Internal)?;
     if policies.is_empty() {
         println!(
             "{name} renders no NetworkPolicies (network.policies is off): every pod may reach every pod"
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let endpoints = platform::matrix::endpoints(&plan, &loaded.env.network.api_server_cidrs);
+    let endpoints = platform::matrix::endpoints(&plan, &loaded.env.network);
     let matrix = platform::matrix::matrix(endpoints, &policies);
     println!(
         "# {name}: reachability evaluated from {} rendered NetworkPolicies (both egress and ingress must allow)",

@@ -3,7 +3,7 @@
 //!
 //! Exit codes: 0 success; 1 a check found something (`--check` drift, validation findings);
 //! 2 bad input (an environment file that does not parse or check, a tree with no objects);
-//! 3 an I/O error or no checkout found.
+//! 3 an I/O error or no checkout found; 4 a bug in the generator (it contradicts itself).
 
 mod editor_schema;
 mod environments;
@@ -119,12 +119,16 @@ enum SchemasCommand {
 enum Failure {
     /// Environment files that do not load or render (exit 2). `rendered/` was not written.
     Render(Vec<Diagnostic>),
+    /// What was rendered breaks the platform's invariants (exit 2). `rendered/` was not written.
+    Invariants(Vec<platform_validate::Finding>),
     /// Input a read-only command cannot act on (exit 2).
     Input(Vec<Diagnostic>),
     /// Bad input that is not an environment file (exit 2).
     Usage(String),
     /// The disk failed us (exit 3).
     Io(String),
+    /// The generator contradicts itself: a bug to report, not the user's input (exit 4).
+    Internal(String),
 }
 
 impl Failure {
@@ -133,6 +137,16 @@ impl Failure {
             Self::Render(diagnostics) => {
                 print_diagnostics(&diagnostics);
                 eprintln!("{}; rendered/ was not changed", count(diagnostics.len()));
+                ExitCode::from(2)
+            }
+            Self::Invariants(findings) => {
+                for finding in &findings {
+                    eprintln!("error: rendered/{finding}");
+                }
+                eprintln!(
+                    "{} invariant(s) broken; rendered/ was not changed",
+                    findings.len()
+                );
                 ExitCode::from(2)
             }
             Self::Input(diagnostics) => {
@@ -147,6 +161,13 @@ impl Failure {
             Self::Io(message) => {
                 eprintln!("error: {message}");
                 ExitCode::from(3)
+            }
+            Self::Internal(message) => {
+                eprintln!("internal error: {message}");
+                eprintln!(
+                    "this is a bug in the generator, not in your environment files; please report it"
+                );
+                ExitCode::from(4)
             }
         }
     }

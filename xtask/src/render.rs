@@ -29,22 +29,7 @@ pub fn run(checkout: &Checkout, only: Option<&str>, check: bool) -> Result<ExitC
         return Err(Failure::Render(diagnostics));
     }
 
-    // The invariants hold for what is about to be written, or nothing is written.
-    let report = platform_validate::validate(
-        &platform::combined(&rendered),
-        None,
-        &platform::conventions(),
-    );
-    if !report.is_ok() {
-        for finding in &report.findings {
-            eprintln!("error: rendered/{finding}");
-        }
-        eprintln!(
-            "{} invariant(s) broken; rendered/ was not changed",
-            report.findings.len()
-        );
-        return Ok(ExitCode::from(2));
-    }
+    gate(&rendered)?;
 
     let output = checkout.rendered_dir();
     let trees: Vec<Tree<'_>> = rendered.iter().map(tree).collect();
@@ -53,7 +38,7 @@ pub fn run(checkout: &Checkout, only: Option<&str>, check: bool) -> Result<ExitC
     }
 
     let outcome = platform_writer::write(&output, &trees, scope)
-        .map_err(|e| Failure::Io(format!("writing {}: {e}", output.display())))?;
+        .map_err(|e| Failure::Io(format!("writing rendered/: {e}")))?;
     for removed in &outcome.removed {
         println!("removed {}", checkout.display(removed));
     }
@@ -72,10 +57,24 @@ pub fn run(checkout: &Checkout, only: Option<&str>, check: bool) -> Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
+/// The invariants hold for what is about to be written, or nothing is written.
+fn gate(rendered: &[RenderedEnvironment]) -> Result<(), Failure> {
+    let report = platform_validate::validate(
+        &platform::combined(rendered),
+        None,
+        &platform::conventions(),
+    );
+    if report.is_ok() {
+        Ok(())
+    } else {
+        Err(Failure::Invariants(report.findings))
+    }
+}
+
 fn check_only(checkout: &Checkout, trees: &[Tree<'_>], scope: Scope) -> Result<ExitCode, Failure> {
     let output = checkout.rendered_dir();
     let mut drift = platform_writer::check(&output, trees, scope)
-        .map_err(|e| Failure::Io(format!("reading {}: {e}", output.display())))?;
+        .map_err(|e| Failure::Io(format!("reading rendered/: {e}")))?;
     drift.extend(editor_schema::drift(checkout)?);
     if drift.is_empty() {
         println!(
@@ -103,5 +102,30 @@ pub fn tree(rendered: &RenderedEnvironment) -> Tree<'_> {
     Tree {
         name: &rendered.name,
         files: &rendered.files,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_refuses_a_tree_that_breaks_an_invariant() {
+        let checkout = Checkout::locate().unwrap();
+        let files = checkout.environment_files().unwrap();
+        let dev = platform::load_matching(&files, |n| n == "dev").unwrap();
+        let mut rendered = vec![platform::render(&dev[0]).unwrap()];
+        assert!(gate(&rendered).is_ok());
+
+        rendered[0].files.remove("bootstrap/root-app.yaml");
+        match gate(&rendered) {
+            Err(Failure::Invariants(findings)) => {
+                assert!(
+                    findings.iter().any(|f| f.rule == "root-application"),
+                    "{findings:?}"
+                );
+            }
+            _ => panic!("a tree without its root Application passed the gate"),
+        }
     }
 }

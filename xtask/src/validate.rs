@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use platform_checkout::{Checkout, SchemaFolder, read_tree};
-use platform_validate::{Report, Schemas};
+use platform_checkout::{Checkout, SchemaFolder, TextTree, read_tree};
+use platform_validate::{Finding, Report, Schemas};
 
 use crate::Failure;
 
@@ -87,30 +87,66 @@ fn classify(path: &Path) -> Result<Target, String> {
 }
 
 /// The files of a target, keyed as the validator expects.
-fn read(target: &Target) -> Result<BTreeMap<String, String>, String> {
-    let unreadable = |dir: &Path, e: std::io::Error| format!("reading {}: {e}", dir.display());
+fn read(target: &Target) -> Result<TextTree, String> {
+    let tree = |dir: &Path| read_tree(dir).map_err(|e| format!("reading {e}"));
     match target {
-        Target::Rendered { root } => read_tree(root).map_err(|e| unreadable(root, e)),
+        Target::Rendered { root } => tree(root),
         Target::Environment { root, env, .. } => {
-            let dir = root.join(env);
-            let files = read_tree(&dir).map_err(|e| unreadable(&dir, e))?;
-            Ok(files
-                .into_iter()
-                .map(|(path, text)| (format!("{env}/{path}"), text))
-                .collect())
+            let TextTree { files, not_text } = tree(&root.join(env))?;
+            Ok(TextTree {
+                files: files
+                    .into_iter()
+                    .map(|(path, text)| (format!("{env}/{path}"), text))
+                    .collect(),
+                not_text: not_text
+                    .into_iter()
+                    .map(|path| format!("{env}/{path}"))
+                    .collect(),
+            })
         }
         Target::Plain {
             root,
             single_file: true,
         } => {
-            let text = std::fs::read_to_string(root).map_err(|e| unreadable(root, e))?;
             let name = root
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            Ok(BTreeMap::from([(name, text)]))
+            let bytes =
+                std::fs::read(root).map_err(|e| format!("reading {}: {e}", root.display()))?;
+            Ok(match String::from_utf8(bytes) {
+                Ok(text) => TextTree {
+                    files: BTreeMap::from([(name, text)]),
+                    not_text: Vec::new(),
+                },
+                Err(_) => TextTree {
+                    files: BTreeMap::new(),
+                    not_text: vec![name],
+                },
+            })
         }
-        Target::Plain { root, .. } => read_tree(root).map_err(|e| unreadable(root, e)),
+        Target::Plain { root, .. } => tree(root),
     }
+}
+
+/// A file that is not text cannot be a manifest: a finding, not the end of the run.
+fn not_text_findings(tree: &TextTree, target: &Target) -> Vec<Finding> {
+    tree.not_text
+        .iter()
+        .filter(|file| match target {
+            Target::Environment { prefix, .. } => file.starts_with(prefix.as_str()),
+            _ => true,
+        })
+        .map(|file| {
+            Finding::new(
+                file,
+                "",
+                "text",
+                &serde_json::Value::Null,
+                "not UTF-8 text, so no manifest; Kubernetes and Argo CD read YAML as UTF-8"
+                    .to_owned(),
+            )
+        })
+        .collect()
 }
 
 /// `checkout` is only needed for what defaults to it: the schema folder and the tree.
@@ -141,26 +177,32 @@ pub fn run(
         )));
     }
     let target = classify(&path).map_err(Failure::Usage)?;
-    let files = read(&target).map_err(Failure::Io)?;
+    let tree = read(&target).map_err(Failure::Io)?;
+    let files = &tree.files;
     let mut store = Schemas::new(&folder);
     let conventions = platform::conventions();
     let report = match &target {
         Target::Rendered { .. } => {
-            platform_validate::validate(&files, Some(&mut store), &conventions)
+            platform_validate::validate(files, Some(&mut store), &conventions)
         }
         Target::Environment { prefix, .. } => {
-            platform_validate::validate_within(&files, Some(&mut store), &conventions, prefix)
+            platform_validate::validate_within(files, Some(&mut store), &conventions, prefix)
         }
-        Target::Plain { .. } => platform_validate::validate_plain(&files, &mut store),
+        Target::Plain { .. } => platform_validate::validate_plain(files, &mut store),
     };
-    if report.objects == 0 {
+    let not_text = not_text_findings(&tree, &target);
+    let report = Report::new(
+        report.findings.into_iter().chain(not_text).collect(),
+        report.objects,
+    );
+    if report.objects == 0 && report.is_ok() {
         return Err(Failure::Usage(format!(
             "{} holds no Kubernetes object ({} file(s) read): nothing was validated; expected YAML documents with apiVersion and kind",
             path.display(),
-            count_in(&target, &files)
+            count_in(&target, files)
         )));
     }
-    print(&report, format, count_in(&target, &files), store.compiled());
+    print(&report, format, count_in(&target, files), store.compiled());
     Ok(if report.is_ok() {
         ExitCode::SUCCESS
     } else {

@@ -168,3 +168,131 @@ fn read_only_commands_say_nothing_of_rendered_and_render_explains_an_abstract_en
     );
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn graph_netpol_validate_and_schema_check_answer_with_their_exit_codes() {
+    let root = rendered_checkout("commands");
+
+    for format in ["mermaid", "dot", "json"] {
+        let output = xtask_at(&root, &["graph", "--env", "dev", "--format", format]);
+        assert_eq!(output.status.code(), Some(0), "graph --format {format}");
+        let (stdout, _) = text(&output);
+        assert!(stdout.contains("external-secrets"), "{format}: {stdout}");
+        if format == "json" {
+            let graph: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            assert!(graph.is_object(), "{stdout}");
+        }
+    }
+
+    let output = xtask_at(&root, &["netpol", "--env", "dev"]);
+    assert_eq!(output.status.code(), Some(0));
+    let (matrix, _) = text(&output);
+    let into_vault: Vec<&str> = matrix
+        .lines()
+        .filter(|l| l.contains("-> vault ") && !l.trim_start().starts_with("vault ->"))
+        .filter(|l| !l.contains("denied"))
+        .collect();
+    assert_eq!(into_vault.len(), 1, "{matrix}");
+    assert!(into_vault[0].contains("external-secrets") && into_vault[0].contains("8200/TCP"));
+
+    // validate: 0 when clean, 1 with findings, in text and JSON.
+    let dev = root.join("rendered/dev");
+    assert_eq!(validate(&root, &dev).status.code(), Some(0));
+    let deployment = dev.join("manifests/finops-app/deployment-finops-app.yaml");
+    let broken = fs::read_to_string(&deployment)
+        .unwrap()
+        .replace("replicas: 1", "replicas: one");
+    fs::write(&deployment, broken).unwrap();
+    let schemas = repository().join("schemas");
+    let output = xtask_at(
+        &root,
+        &[
+            "validate",
+            "--schemas",
+            schemas.to_str().unwrap(),
+            "--format",
+            "json",
+            dev.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        report["findings"][0]["file"],
+        "dev/manifests/finops-app/deployment-finops-app.yaml"
+    );
+    assert_eq!(report["findings"][0]["pointer"], "/spec/replicas");
+
+    // schema --check: 0 when current, 1 when stale, and it writes nothing.
+    assert_eq!(
+        xtask_at(&root, &["schema", "--check"]).status.code(),
+        Some(0)
+    );
+    let schema = root.join("environments/schema.json");
+    fs::write(&schema, "{}\n").unwrap();
+    let output = xtask_at(&root, &["schema", "--check"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output)
+            .1
+            .contains("environments/schema.json is out of date")
+    );
+    assert_eq!(fs::read_to_string(&schema).unwrap(), "{}\n");
+    let _ = fs::remove_dir_all(&root);
+}
+
+#[test]
+fn graph_and_netpol_locate_a_plan_error_as_render_does() {
+    let root = scratch("located-plan-error");
+    repository_copy(&root);
+    let dev = root.join("environments/dev.yaml");
+    // Disabling Vault leaves `vault-config` depending on a disabled component.
+    let text_before = fs::read_to_string(&dev).unwrap();
+    fs::write(
+        &dev,
+        text_before.replace(
+            "vault:\n  mode: dev",
+            "vault:\n  enabled: false\n  mode: dev",
+        ),
+    )
+    .unwrap();
+
+    let render = text(&xtask_at(&root, &["render"])).1;
+    let located: Vec<&str> = render
+        .lines()
+        .filter(|l| l.starts_with("error: environments/dev.yaml:"))
+        .collect();
+    assert!(!located.is_empty(), "{render}");
+    for command in ["graph", "netpol"] {
+        let output = xtask_at(&root, &[command, "--env", "dev"]);
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        let stderr = text(&output).1;
+        for line in &located {
+            assert!(
+                stderr.contains(line),
+                "{command} lost the location:\n{stderr}\nrender said:\n{render}"
+            );
+        }
+    }
+    let _ = fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_file_that_is_not_text_is_a_finding_and_the_rest_is_still_checked() {
+    let root = scratch("not-text");
+    fs::write(
+        root.join("service.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n",
+    )
+    .unwrap();
+    fs::write(root.join("logo.yaml"), [0xff, 0xfe, 0x00, 0x41]).unwrap();
+    let output = validate(&repository(), &root);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("logo.yaml / [text] not UTF-8 text"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("1 object(s) in 1 file(s)"), "{stderr}");
+    let _ = fs::remove_dir_all(&root);
+}

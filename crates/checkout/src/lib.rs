@@ -11,7 +11,7 @@ mod locate;
 mod read;
 
 pub use locate::{Checkout, LocateError};
-pub use read::{SchemaFolder, read_tree};
+pub use read::{SchemaFolder, TextTree, read_tree};
 
 /// Overrides the schema folder for every command and test: `PLATFORM_SCHEMAS=DIR`.
 pub const SCHEMAS_ENV: &str = "PLATFORM_SCHEMAS";

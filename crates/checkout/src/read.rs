@@ -28,19 +28,31 @@ impl platform_validate::SchemaSource for SchemaFolder {
     }
 }
 
-/// Every file below `dir`, keyed by its path relative to `dir` with `/` separators. Hidden
-/// entries (a leading `.`: the writer's temporary files, `.git`) are not part of a tree.
-pub fn read_tree(dir: &Path) -> io::Result<BTreeMap<String, String>> {
-    let mut files = BTreeMap::new();
+/// The files of a folder as text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TextTree {
+    /// Path relative to the folder, with `/` separators, and contents.
+    pub files: BTreeMap<String, String>,
+    /// Files that are not UTF-8 text, by the same relative path: no manifest, and to be
+    /// reported as such rather than stop the reading of the others.
+    pub not_text: Vec<String>,
+}
+
+/// Every file below `dir`. Hidden entries (a leading `.`: the writer's temporary files,
+/// `.git`) are not part of a tree. An error names the path it happened at.
+pub fn read_tree(dir: &Path) -> io::Result<TextTree> {
+    let mut tree = TextTree::default();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
-        for entry in fs::read_dir(&current)? {
-            let entry = entry?;
+        let listing =
+            |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", current.display()));
+        for entry in fs::read_dir(&current).map_err(listing)? {
+            let entry = entry.map_err(listing)?;
             if entry.file_name().to_string_lossy().starts_with('.') {
                 continue;
             }
             let path = entry.path();
-            if entry.file_type()?.is_dir() {
+            if entry.file_type().map_err(listing)?.is_dir() {
                 pending.push(path);
             } else if let Ok(relative) = path.strip_prefix(dir) {
                 let key = relative
@@ -48,11 +60,17 @@ pub fn read_tree(dir: &Path) -> io::Result<BTreeMap<String, String>> {
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .collect::<Vec<_>>()
                     .join("/");
-                let text = fs::read_to_string(&path)
+                let bytes = fs::read(&path)
                     .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-                files.insert(key, text);
+                match String::from_utf8(bytes) {
+                    Ok(text) => {
+                        tree.files.insert(key, text);
+                    }
+                    Err(_) => tree.not_text.push(key),
+                }
             }
         }
     }
-    Ok(files)
+    tree.not_text.sort();
+    Ok(tree)
 }

@@ -110,7 +110,21 @@ pub fn load_matching(
 ) -> Result<Vec<LoadedEnvironment>, Vec<Diagnostic>> {
     let mut diagnostics = Vec::new();
     let mut parsed = Vec::new();
-    for file in files {
+    for (i, file) in files.iter().enumerate() {
+        // `dev.yaml` and `dev.yml` would both be `dev`, and one would silently win.
+        if let Some(first) = files[..i].iter().find(|f| f.name() == file.name()) {
+            diagnostics.push(Diagnostic {
+                file: file.path.clone(),
+                location: None,
+                path: None,
+                message: format!(
+                    "{} also defines environment `{}`; expected one file per environment: remove or rename one",
+                    first.path,
+                    file.name()
+                ),
+            });
+            continue;
+        }
         match tree::parse(&file.path, &file.contents) {
             Ok(root) => parsed.push(layering::Layer::new(file.name(), &file.path, root)),
             Err(mut errors) => diagnostics.append(&mut errors),
@@ -148,5 +162,30 @@ pub fn load_matching(
         diagnostics.sort();
         diagnostics.dedup();
         Err(diagnostics)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_files_for_one_environment_are_refused() {
+        let file = |path: &str| EnvironmentFile {
+            path: path.to_owned(),
+            contents: "extends: base\n".to_owned(),
+        };
+        let files = [
+            file("environments/base.yaml"),
+            file("environments/dev.yaml"),
+            file("environments/dev.yml"),
+        ];
+        let errors = load(&files).unwrap_err();
+        assert!(
+            errors.iter().any(|d| d.file == "environments/dev.yml"
+                && d.message
+                    == "environments/dev.yaml also defines environment `dev`; expected one file per environment: remove or rename one"),
+            "{errors:?}"
+        );
     }
 }

@@ -111,7 +111,7 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
         .collect();
     let policies = platform_netpol::policies(&policies).unwrap_or_default();
     let network_matrix = (!policies.is_empty()).then(|| {
-        let endpoints = matrix::endpoints(plan, &env.network.api_server_cidrs);
+        let endpoints = matrix::endpoints(plan, &env.network);
         matrix::matrix(endpoints, &policies).allowed_text()
     });
     DocModel {

@@ -12,6 +12,9 @@ use std::net::Ipv4Addr;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use platform_netpol::{Endpoint, Policies, Port};
 
+use platform_core::model::NetworkSettings;
+use platform_syntax::Ipv4Range;
+
 use crate::plan::Plan;
 use crate::render::RenderedEnvironment;
 
@@ -36,20 +39,31 @@ pub struct Matrix {
     pub cells: BTreeMap<(String, String), Reach>,
 }
 
-/// The endpoints of a planned environment: its pods, and what lies outside them.
-pub fn endpoints(plan: &Plan, api_server_cidrs: &[String]) -> Vec<Endpoint> {
+/// The endpoints of a planned environment: its pods, and what lies outside them. Pods get
+/// addresses from the first pod range (cluster DNS the first address, each component one
+/// of its own), so that
+/// address-range rules, which cut the pod ranges out, treat them as pods.
+pub fn endpoints(plan: &Plan, network: &NetworkSettings) -> Vec<Endpoint> {
+    let pods = network
+        .pod_cidrs
+        .first()
+        .and_then(|cidr| cidr.parse::<Ipv4Range>().ok())
+        .unwrap_or(KIND_POD_RANGE);
+    let pod_address = |index: usize| {
+        pods.nth(index as u64 + 1)
+            .expect("the model's check gives the pod range room for every endpoint")
+    };
     let mut endpoints: Vec<Endpoint> = plan
         .components
         .iter()
         .filter(|c| c.component.traffic.runs_pods())
         .enumerate()
         .map(|(i, c)| {
-            let [_, _, high, low] = u32::try_from(i + 1).unwrap_or(u32::MAX).to_be_bytes();
             Endpoint::pod(
                 &c.component.name,
                 &c.component.namespace,
                 c.component.traffic.pods.clone(),
-                Ipv4Addr::new(10, 244, high, low),
+                pod_address(i + 1),
             )
         })
         .collect();
@@ -57,26 +71,28 @@ pub fn endpoints(plan: &Plan, api_server_cidrs: &[String]) -> Vec<Endpoint> {
         KUBE_DNS,
         "kube-system",
         BTreeMap::from([("k8s-app".to_owned(), "kube-dns".to_owned())]),
-        Ipv4Addr::new(10, 244, 255, 10),
+        pod_address(0),
     ));
     endpoints.push(Endpoint::outside(
         KUBERNETES_API,
-        api_server_address(api_server_cidrs),
+        api_server_address(&network.api_server_cidrs),
     ));
     endpoints.push(Endpoint::outside(INTERNET, Ipv4Addr::new(203, 0, 113, 10)));
     endpoints
 }
 
-/// An address inside the first API server range (kind's control plane when it is `0.0.0.0/0`).
+/// kind's pod network, where pods are placed when the environment names none.
+const KIND_POD_RANGE: Ipv4Range = Ipv4Range::new(Ipv4Addr::new(10, 244, 0, 0), 16);
+
+/// An address inside the first API server range (kind's control plane when it is `0.0.0.0/0`):
+/// its second address, or its only one.
 fn api_server_address(cidrs: &[String]) -> Ipv4Addr {
     cidrs
         .first()
         .filter(|c| c.as_str() != "0.0.0.0/0")
-        .and_then(|c| c.split_once('/'))
-        .and_then(|(address, _)| address.parse::<Ipv4Addr>().ok())
-        .map_or(Ipv4Addr::new(172, 18, 0, 2), |a| {
-            Ipv4Addr::from(u32::from(a) + 1)
-        })
+        .and_then(|c| c.parse::<Ipv4Range>().ok())
+        .and_then(|range| range.nth(1).or(range.nth(0)))
+        .unwrap_or(Ipv4Addr::new(172, 18, 0, 2))
 }
 
 /// Every port the policies name, which are the only ones whose verdict can differ.
@@ -110,13 +126,21 @@ fn candidate_ports(policies: &Policies) -> BTreeSet<Port> {
 }
 
 /// The policies of a rendered environment.
+/// The NetworkPolicies of a rendered environment. An error names the file: a policy this
+/// generator wrote that does not read back is a bug in it, not in the environment.
 pub fn rendered_policies(rendered: &RenderedEnvironment) -> Result<Policies, String> {
-    let objects: Vec<serde_json::Value> = rendered
+    let mut objects = Vec::new();
+    for (path, yaml) in rendered
         .files
         .iter()
-        .filter(|(path, _)| path.starts_with("manifests/"))
-        .map(|(path, yaml)| serde_yaml::from_str(yaml).map_err(|e| format!("{path}: {e}")))
-        .collect::<Result<_, _>>()?;
+        .filter(|(p, _)| p.starts_with("manifests/"))
+    {
+        let object: serde_json::Value = serde_yaml::from_str(yaml)
+            .map_err(|e| format!("rendered/{}/{path}: not YAML: {e}", rendered.name))?;
+        platform_netpol::policies(std::slice::from_ref(&object))
+            .map_err(|e| format!("rendered/{}/{path}: {e}", rendered.name))?;
+        objects.push(object);
+    }
     platform_netpol::policies(&objects)
 }
 

@@ -39,132 +39,173 @@ pub fn attach(
     components: &mut [&mut Component],
     env: &Environment,
 ) -> Result<(), Vec<DanglingEdge>> {
-    let pods: BTreeMap<String, (String, BTreeMap<String, String>)> = components
-        .iter()
-        .filter(|c| c.traffic.runs_pods())
-        .map(|c| {
-            (
-                c.name.clone(),
-                (c.namespace.clone(), c.traffic.pods.clone()),
-            )
-        })
-        .collect();
-    let mut policies: BTreeMap<String, Vec<NetworkPolicy>> = BTreeMap::new();
-    let mut dangling = Vec::new();
-
-    // The namespace-wide policies go to the first component (by name) running pods there.
-    let mut namespace_owner: BTreeMap<&str, &str> = BTreeMap::new();
-    for (name, (namespace, _)) in &pods {
-        namespace_owner.entry(namespace).or_insert(name);
-    }
-    for (namespace, owner) in &namespace_owner {
-        let owned = policies.entry((*owner).to_owned()).or_default();
-        owned.push(default_deny(namespace));
-        owned.push(dns(namespace));
-    }
-
+    let mut builder = Builder {
+        env,
+        pods: components
+            .iter()
+            .filter(|c| c.traffic.runs_pods())
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    (c.namespace.clone(), c.traffic.pods.clone()),
+                )
+            })
+            .collect(),
+        policies: BTreeMap::new(),
+        dangling: Vec::new(),
+    };
+    builder.namespace_defaults();
     for component in components.iter().filter(|c| c.traffic.runs_pods()) {
-        let name = component.name.as_str();
-        let namespace = component.namespace.as_str();
-        let own_pods = &component.traffic.pods;
-        let mut own = Vec::new();
-
-        if component.traffic.among_themselves {
-            let peer = pod_peer(None, own_pods);
-            own.push(policy(
-                &format!("allow-{name}-internal"),
-                namespace,
-                own_pods,
-                vec![ingress(vec![peer.clone()], &[])],
-                vec![egress(vec![peer], &[])],
-            ));
-        }
-        if !component.traffic.webhooks.is_empty() {
-            own.push(policy(
-                &format!("allow-{name}-from-kubernetes-api"),
-                namespace,
-                own_pods,
-                vec![ingress(
-                    ip_peers(&env.network.api_server_cidrs, &env.network.pod_cidrs),
-                    &component.traffic.webhooks,
-                )],
-                Vec::new(),
-            ));
-        }
-
-        let mut external = Vec::new();
-        for edge in &component.traffic.calls {
-            match &edge.to {
-                Peer::Component(callee) => {
-                    let Some((callee_namespace, callee_pods)) = pods.get(callee) else {
-                        dangling.push(DanglingEdge {
-                            component: name.to_owned(),
-                            peer: callee.clone(),
-                        });
-                        continue;
-                    };
-                    own.push(policy(
-                        &format!("allow-{name}-to-{callee}"),
-                        namespace,
-                        own_pods,
-                        Vec::new(),
-                        vec![egress(
-                            vec![pod_peer(Some(callee_namespace), callee_pods)],
-                            &edge.ports,
-                        )],
-                    ));
-                    policies.entry(callee.clone()).or_default().push(policy(
-                        &format!("allow-{callee}-from-{name}"),
-                        callee_namespace,
-                        callee_pods,
-                        vec![ingress(
-                            vec![pod_peer(Some(namespace), own_pods)],
-                            &edge.ports,
-                        )],
-                        Vec::new(),
-                    ));
-                }
-                Peer::KubernetesApi => own.push(policy(
-                    &format!("allow-{name}-to-kubernetes-api"),
-                    namespace,
-                    own_pods,
-                    Vec::new(),
-                    vec![egress(
-                        ip_peers(&env.network.api_server_cidrs, &env.network.pod_cidrs),
-                        &KUBERNETES_API_PORTS,
-                    )],
-                )),
-                Peer::External { cidr } => {
-                    external.push(egress(
-                        ip_peers(std::slice::from_ref(cidr), &env.network.pod_cidrs),
-                        &edge.ports,
-                    ));
-                }
-            }
-        }
-        if !external.is_empty() {
-            own.push(policy(
-                &format!("allow-{name}-to-external"),
-                namespace,
-                own_pods,
-                Vec::new(),
-                external,
-            ));
-        }
-        policies.entry(name.to_owned()).or_default().extend(own);
+        builder.component(component);
     }
-
-    if !dangling.is_empty() {
-        return Err(dangling);
+    if !builder.dangling.is_empty() {
+        return Err(builder.dangling);
     }
     for component in components.iter_mut() {
-        if let Some(owned) = policies.remove(&component.name) {
+        if let Some(owned) = builder.policies.remove(&component.name) {
             component
                 .extra_manifests
                 .extend(owned.iter().map(Manifest::new));
         }
     }
     Ok(())
+}
+
+/// The policies of an environment as they are derived, by the component that ships each.
+struct Builder<'a> {
+    env: &'a Environment,
+    /// Every component that runs pods: its namespace and pod labels.
+    pods: BTreeMap<String, (String, BTreeMap<String, String>)>,
+    policies: BTreeMap<String, Vec<NetworkPolicy>>,
+    dangling: Vec<DanglingEdge>,
+}
+
+impl Builder<'_> {
+    fn ship(&mut self, owner: &str, policy: NetworkPolicy) {
+        self.policies
+            .entry(owner.to_owned())
+            .or_default()
+            .push(policy);
+    }
+
+    fn api_server_peers(&self) -> Vec<NetworkPolicyPeer> {
+        ip_peers(
+            &self.env.network.api_server_cidrs,
+            &self.env.network.pod_cidrs,
+        )
+    }
+
+    /// Default deny and DNS in every namespace that runs pods, shipped by the first
+    /// component (by name) running pods there.
+    fn namespace_defaults(&mut self) {
+        let mut owners: BTreeMap<String, String> = BTreeMap::new();
+        for (name, (namespace, _)) in &self.pods {
+            owners
+                .entry(namespace.clone())
+                .or_insert_with(|| name.clone());
+        }
+        for (namespace, owner) in owners {
+            self.ship(&owner, default_deny(&namespace));
+            self.ship(&owner, dns(&namespace));
+        }
+    }
+
+    /// A component's own policies (among its pods, from the API server to its webhooks) and
+    /// both ends of every call it makes.
+    fn component(&mut self, component: &Component) {
+        let name = component.name.as_str();
+        let namespace = component.namespace.as_str();
+        let own_pods = &component.traffic.pods;
+        if component.traffic.among_themselves {
+            let peer = pod_peer(None, own_pods);
+            let internal = policy(
+                &format!("allow-{name}-internal"),
+                namespace,
+                own_pods,
+                vec![ingress(vec![peer.clone()], &[])],
+                vec![egress(vec![peer], &[])],
+            );
+            self.ship(name, internal);
+        }
+        if !component.traffic.webhooks.is_empty() {
+            let webhooks = policy(
+                &format!("allow-{name}-from-kubernetes-api"),
+                namespace,
+                own_pods,
+                vec![ingress(
+                    self.api_server_peers(),
+                    &component.traffic.webhooks,
+                )],
+                Vec::new(),
+            );
+            self.ship(name, webhooks);
+        }
+        let mut external = Vec::new();
+        for edge in &component.traffic.calls {
+            match &edge.to {
+                Peer::Component(callee) => self.call(component, callee, &edge.ports),
+                Peer::KubernetesApi => {
+                    let api = policy(
+                        &format!("allow-{name}-to-kubernetes-api"),
+                        namespace,
+                        own_pods,
+                        Vec::new(),
+                        vec![egress(self.api_server_peers(), &KUBERNETES_API_PORTS)],
+                    );
+                    self.ship(name, api);
+                }
+                Peer::External { cidr } => external.push(egress(
+                    ip_peers(std::slice::from_ref(cidr), &self.env.network.pod_cidrs),
+                    &edge.ports,
+                )),
+            }
+        }
+        if !external.is_empty() {
+            let outside = policy(
+                &format!("allow-{name}-to-external"),
+                namespace,
+                own_pods,
+                Vec::new(),
+                external,
+            );
+            self.ship(name, outside);
+        }
+    }
+
+    /// A call between two components: egress on the caller's side, ingress on the callee's.
+    fn call(&mut self, caller: &Component, callee: &str, ports: &[Port]) {
+        let name = caller.name.as_str();
+        let namespace = caller.namespace.as_str();
+        let Some((callee_namespace, callee_pods)) = self.pods.get(callee).cloned() else {
+            self.dangling.push(DanglingEdge {
+                component: name.to_owned(),
+                peer: callee.to_owned(),
+            });
+            return;
+        };
+        let out = policy(
+            &format!("allow-{name}-to-{callee}"),
+            namespace,
+            &caller.traffic.pods,
+            Vec::new(),
+            vec![egress(
+                vec![pod_peer(Some(&callee_namespace), &callee_pods)],
+                ports,
+            )],
+        );
+        self.ship(name, out);
+        let into = policy(
+            &format!("allow-{callee}-from-{name}"),
+            &callee_namespace,
+            &callee_pods,
+            vec![ingress(
+                vec![pod_peer(Some(namespace), &caller.traffic.pods)],
+                ports,
+            )],
+            Vec::new(),
+        );
+        self.ship(callee, into);
+    }
 }
 
 fn default_deny(namespace: &str) -> NetworkPolicy {

@@ -20,15 +20,19 @@ pub struct RenderedEnvironment {
 
 /// Plans and renders one loaded environment.
 pub fn render(loaded: &LoadedEnvironment) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
-    let plan = plan(&loaded.env).map_err(|errors| {
+    render_plan(loaded, &plan_located(loaded)?)
+}
+
+/// Plans one loaded environment; each error points at the line of the field that caused it.
+pub fn plan_located(loaded: &LoadedEnvironment) -> Result<Plan, Vec<Diagnostic>> {
+    plan(&loaded.env).map_err(|errors| {
         errors
             .into_iter()
             .map(|error| {
                 loaded.diagnostic(blame(&loaded.env, &error).as_deref(), error.to_string())
             })
-            .collect::<Vec<_>>()
-    })?;
-    render_plan(loaded, &plan)
+            .collect()
+    })
 }
 
 /// The field of the environment that caused a plan error, so the error points at its line.

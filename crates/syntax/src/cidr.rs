@@ -45,11 +45,24 @@ impl FromStr for Ipv4Range {
 }
 
 /// The network mask of a prefix length; `/0` masks nothing (a shift by 32 would overflow).
-fn mask(prefix: u32) -> u32 {
-    u32::MAX.checked_shl(32 - prefix).unwrap_or(0)
+const fn mask(prefix: u32) -> u32 {
+    if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    }
 }
 
 impl Ipv4Range {
+    /// The range of `prefix` bits around `address`; a prefix above 32 is taken as 32.
+    pub const fn new(address: Ipv4Addr, prefix: u32) -> Self {
+        let prefix = if prefix > 32 { 32 } else { prefix };
+        Self {
+            network: address.to_bits() & mask(prefix),
+            prefix,
+        }
+    }
+
     pub fn prefix(self) -> u32 {
         self.prefix
     }

@@ -18,7 +18,7 @@ mod schemas;
 mod tree;
 
 pub use invariants::check as check_invariants;
-pub use report::{Finding, Report};
+pub use report::{Finding, RULES, Report};
 pub use schemas::{SchemaSource, Schemas, UNCHECKED_KINDS, object_schema_path};
 pub use tree::{RenderedObject, RenderedTree, parse_plain, parse_tree};
 

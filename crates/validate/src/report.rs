@@ -4,6 +4,37 @@ use std::fmt;
 
 use serde::Serialize;
 
+/// Every rule a finding can name, besides `schema:<keyword>` and `values-schema:<keyword>`
+/// (the JSON Schema keyword an object or a chart's values break). The tests break each one.
+pub const RULES: &[&str] = &[
+    "yaml",
+    "object",
+    "schema:missing",
+    "schema:unreadable",
+    "values-key",
+    "values:unknown-chart",
+    "values:chart-version",
+    "values:unreadable",
+    "root-application",
+    "repo-url",
+    "sync-wave",
+    "app-path",
+    "app-repo",
+    "helm-pinned",
+    "secret-values",
+    "namespace",
+    "crd-order",
+    "crd-dry-run",
+    "secret-store",
+    "secret-path",
+    "wave-deadlock",
+    "unique-object",
+    "cost-labels",
+    "app-project",
+    "project-destination",
+    "project-resource",
+];
+
 /// One failure: where it is, which rule it breaks, and the value that breaks it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Finding {

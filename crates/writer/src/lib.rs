@@ -92,18 +92,18 @@ pub fn write(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Outcom
     for tree in trees {
         check_relative(tree)?;
     }
-    fs::create_dir_all(root)?;
+    fs::create_dir_all(root).map_err(at(root))?;
     let mut outcome = Outcome::default();
     for tree in trees {
         let dir = root.join(tree.name);
-        let on_disk = disk::list(&dir)?;
+        let on_disk = disk::list(&dir).map_err(at(&dir))?;
         for (path, contents) in tree.files {
             let target = dir.join(path);
             let mode = Mode::of_contents(contents);
-            if disk::is_current(&target, on_disk.get(path), contents, mode)? {
+            if disk::is_current(&target, on_disk.get(path), contents, mode).map_err(at(&target))? {
                 outcome.unchanged += 1;
             } else {
-                disk::replace(&target, contents, mode)?;
+                disk::replace(&target, contents, mode).map_err(at(&target))?;
                 outcome.written.push(target);
             }
         }
@@ -111,14 +111,14 @@ pub fn write(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Outcom
         // missing ones, and the next run removes them.
         for path in on_disk.keys().filter(|p| !tree.files.contains_key(*p)) {
             let stale = dir.join(path);
-            fs::remove_file(&stale)?;
+            fs::remove_file(&stale).map_err(at(&stale))?;
             outcome.removed.push(stale);
         }
-        disk::remove_empty_folders(&dir)?;
+        disk::remove_empty_folders(&dir).map_err(at(&dir))?;
     }
     if scope == Scope::Everything {
-        for stale in strangers(root, trees)? {
-            fs::remove_dir_all(&stale)?;
+        for stale in strangers(root, trees).map_err(at(root))? {
+            fs::remove_dir_all(&stale).map_err(at(&stale))?;
             outcome.removed.push(stale);
         }
     }
@@ -130,13 +130,13 @@ pub fn check(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Vec<Dr
     let mut drift = Vec::new();
     for tree in trees {
         let dir = root.join(tree.name);
-        let on_disk = disk::list(&dir)?;
+        let on_disk = disk::list(&dir).map_err(at(&dir))?;
         for (path, contents) in tree.files {
             let target = dir.join(path);
             let mode = Mode::of_contents(contents);
             match on_disk.get(path) {
                 None => drift.push(Drift::Missing(target)),
-                Some(_) if fs::read(&target)? != contents.as_bytes() => {
+                Some(_) if fs::read(&target).map_err(at(&target))? != contents.as_bytes() => {
                     drift.push(Drift::Differs(target));
                 }
                 Some(found) if *found != mode => drift.push(Drift::Mode(target)),
@@ -148,7 +148,12 @@ pub fn check(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Vec<Dr
         }
     }
     if scope == Scope::Everything && root.exists() {
-        drift.extend(strangers(root, trees)?.into_iter().map(Drift::Extra));
+        drift.extend(
+            strangers(root, trees)
+                .map_err(at(root))?
+                .into_iter()
+                .map(Drift::Extra),
+        );
     }
     drift.sort();
     Ok(drift)
@@ -158,11 +163,11 @@ pub fn check(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Vec<Dr
 /// holds `contents`. Returns whether it wrote.
 pub fn write_file(path: &Path, contents: &str) -> io::Result<bool> {
     let mode = Mode::of_contents(contents);
-    let found = mode_of(path)?;
-    if disk::is_current(path, found.as_ref(), contents, mode)? {
+    let found = mode_of(path).map_err(at(path))?;
+    if disk::is_current(path, found.as_ref(), contents, mode).map_err(at(path))? {
         return Ok(false);
     }
-    disk::replace(path, contents, mode)?;
+    disk::replace(path, contents, mode).map_err(at(path))?;
     Ok(true)
 }
 
@@ -174,8 +179,14 @@ pub fn check_file(path: &Path, contents: &str) -> io::Result<Option<Drift>> {
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
             Ok(Some(Drift::Missing(path.to_path_buf())))
         }
-        Err(error) => Err(error),
+        Err(error) => Err(at(path)(error)),
     }
+}
+
+/// Puts the path an I/O error happened at into its message: `Permission denied` alone does
+/// not say which of thousands of files.
+fn at(path: &Path) -> impl FnOnce(io::Error) -> io::Error + '_ {
+    move |error| io::Error::new(error.kind(), format!("{}: {error}", path.display()))
 }
 
 /// Folders of `root` that no tree names: stale environments, leftovers of older writers.

@@ -179,3 +179,19 @@ fn a_path_outside_the_tree_is_refused_before_anything_is_written() {
     assert_eq!(fs::read_to_string(root.join("dev/a.yaml")).unwrap(), "a");
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn an_io_error_names_the_file_it_happened_at() {
+    let root = temp_root("io-error");
+    // A folder where a file is to be written: the rename over it fails, whoever runs this.
+    fs::create_dir_all(root.join("dev/apps/a.yaml")).unwrap();
+    let tree = files(&[("apps/a.yaml", "a")]);
+    let error = write(&root, &dev(&tree), Scope::OnlyThese).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains(&root.join("dev/apps/a.yaml").display().to_string()),
+        "{error}"
+    );
+    let _ = fs::remove_dir_all(&root);
+}

@@ -7,7 +7,7 @@ use std::fmt;
 
 use platform_syntax::{Ipv4Range, check_repo_url};
 
-use super::{ClusterProvider, Environment, ServiceType, VaultMode};
+use super::{App, ClusterProvider, Environment, ServiceType, VaultMode};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModelError {
@@ -22,65 +22,136 @@ impl fmt::Display for ModelError {
     }
 }
 
+/// The most servers a Raft cluster should have: every write waits for a majority, and
+/// HashiCorp recommends 3 or 5 voters.
+pub const VAULT_MAX_REPLICAS: u32 = 7;
+
+/// Addresses of the pod range the platform's own pods need beyond one per app: cluster DNS
+/// and every component, with room to grow.
+const PLATFORM_POD_ADDRESSES: u64 = 32;
+
 /// Every problem of the environment, not just the first.
 pub fn check(env: &Environment) -> Vec<ModelError> {
-    let mut errors = Vec::new();
-    let mut error = |path: String, message: String| errors.push(ModelError { path, message });
+    let mut errors = Errors::default();
+    git_and_cluster(env, &mut errors);
+    network(env, &mut errors);
+    vault(env, &mut errors);
+    teams(env, &mut errors);
+    replicas("workloads.replicas", env.workloads.replicas, &mut errors);
+    for (i, app) in env.apps.iter().enumerate() {
+        self::app(env, i, app, &mut errors);
+    }
+    errors.0
+}
 
+#[derive(Default)]
+struct Errors(Vec<ModelError>);
+
+impl Errors {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(ModelError {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+}
+
+fn git_and_cluster(env: &Environment, errors: &mut Errors) {
     if let Err(message) = check_repo_url(&env.git.repo_url) {
-        error("git.repo_url".into(), message);
+        errors.push("git.repo_url", message);
     }
     if env.git.target_revision.trim().is_empty() {
-        error(
-            "git.target_revision".into(),
-            "empty; expected a branch, tag or commit, e.g. main".into(),
+        errors.push(
+            "git.target_revision",
+            "empty; expected a branch, tag or commit, e.g. main",
         );
     }
     if !env.cluster.server.starts_with("https://") {
-        error(
-            "cluster.server".into(),
+        errors.push(
+            "cluster.server",
             format!(
                 "`{}` is not an https URL; expected the API server URL, e.g. https://kubernetes.default.svc",
                 env.cluster.server
             ),
         );
     }
+}
 
+fn network(env: &Environment, errors: &mut Errors) {
     for (field, cidrs) in [
         ("api_server_cidrs", &env.network.api_server_cidrs),
         ("pod_cidrs", &env.network.pod_cidrs),
     ] {
         for (i, cidr) in cidrs.iter().enumerate() {
             if let Err(message) = check_cidr(cidr) {
-                error(format!("network.{field}[{i}]"), message);
+                errors.push(format!("network.{field}[{i}]"), message);
             }
         }
     }
+    if env.network.pod_cidrs.is_empty() {
+        errors.push(
+            "network.pod_cidrs",
+            "empty; expected the cluster's pod range, e.g. 10.244.0.0/16 (kind's)",
+        );
+    }
+    // Every pod the platform and its apps run needs an address in it; a real cluster needs
+    // thousands more, so this only catches a range that cannot be the pod network at all.
+    let needed = env.apps.len() as u64 + PLATFORM_POD_ADDRESSES;
+    if let Some(Ok(range)) = env
+        .network
+        .pod_cidrs
+        .first()
+        .map(|c| c.parse::<Ipv4Range>())
+        && range.size() < needed
+    {
+        errors.push(
+            "network.pod_cidrs[0]",
+            format!(
+                "`{range}` holds {} addresses, fewer than the {needed} this environment's pods need at the least; expected the cluster's pod range, e.g. 10.244.0.0/16",
+                range.size()
+            ),
+        );
+    }
     if env.metallb.enabled && env.metallb.addresses.is_empty() {
-        error("metallb.addresses".into(), "MetalLB is enabled but has no address range; expected at least one range inside the kind network, e.g. 172.18.255.200-172.18.255.250".into());
+        errors.push("metallb.addresses", "MetalLB is enabled but has no address range; expected at least one range inside the kind network, e.g. 172.18.255.200-172.18.255.250");
     }
-    if env.vault.enabled {
-        if env.vault.mode == VaultMode::Dev && env.cluster.provider != ClusterProvider::Kind {
-            error("vault.mode".into(), "dev mode keeps secrets in memory behind a root token and is only allowed on a local kind cluster; expected `ha`".into());
-        }
-        if env.vault.mode == VaultMode::Ha && env.vault.replicas == 0 {
-            error(
-                "vault.replicas".into(),
-                "HA mode needs at least one server; expected 3 or 5 for a Raft quorum".into(),
-            );
-        }
-        if env.vault.service_type == ServiceType::LoadBalancer
-            && env.cluster.provider == ClusterProvider::Kind
-            && !env.metallb.enabled
-        {
-            error("vault.service_type".into(), "a LoadBalancer Service on kind never gets an address without MetalLB; expected `ClusterIP`, or set metallb.enabled: true".into());
-        }
-    }
+}
 
+fn vault(env: &Environment, errors: &mut Errors) {
+    if !env.vault.enabled {
+        return;
+    }
+    if env.vault.mode == VaultMode::Dev && env.cluster.provider != ClusterProvider::Kind {
+        errors.push("vault.mode", "dev mode keeps secrets in memory behind a root token and is only allowed on a local kind cluster; expected `ha`");
+    }
+    if env.vault.mode == VaultMode::Ha && env.vault.replicas == 0 {
+        errors.push(
+            "vault.replicas",
+            "HA mode needs at least one server; expected 3 or 5 for a Raft quorum",
+        );
+    }
+    if env.vault.replicas > VAULT_MAX_REPLICAS {
+        errors.push(
+            "vault.replicas",
+            format!(
+                "{} servers would slow every write, which waits for a majority of them; expected at most {VAULT_MAX_REPLICAS}, usually 3 or 5",
+                env.vault.replicas
+            ),
+        );
+    }
+    if env.vault.service_type == ServiceType::LoadBalancer
+        && env.cluster.provider == ClusterProvider::Kind
+        && !env.metallb.enabled
+    {
+        errors.push("vault.service_type", "a LoadBalancer Service on kind never gets an address without MetalLB; expected `ClusterIP`, or set metallb.enabled: true");
+    }
+}
+
+fn teams(env: &Environment, errors: &mut Errors) {
     let mut teams = BTreeSet::new();
     for (i, team) in env.teams.iter().enumerate() {
         if !teams.insert(&team.name) {
-            error(
+            errors.push(
                 format!("teams[{i}].name"),
                 format!(
                     "team `{}` is declared twice; expected unique team names",
@@ -89,175 +160,207 @@ pub fn check(env: &Environment) -> Vec<ModelError> {
             );
         }
     }
+}
 
-    let mut apps = BTreeSet::new();
-    let declared_teams = || {
-        env.teams
-            .iter()
-            .map(|t| t.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    for (i, app) in env.apps.iter().enumerate() {
-        let at = |field: &str| format!("apps[{i}].{field}");
-        if !apps.insert(&app.name) {
-            error(
-                at("name"),
-                format!(
-                    "app `{}` is declared twice; expected unique app names",
-                    app.name
-                ),
-            );
-        }
-        if env.team(&app.team).is_none() {
-            error(
-                at("team"),
-                format!(
-                    "team `{}` is not declared; expected one of the names under `teams` ({})",
-                    app.team,
-                    declared_teams()
-                ),
-            );
-        }
-        let namespace = app.namespace().as_str();
-        // The field that chose the namespace: explicit, or the app's name by default.
-        let namespace_field = at(if app.namespace.is_some() {
+/// Kubernetes keeps replicas in an int32.
+fn replicas(path: &str, replicas: u32, errors: &mut Errors) {
+    if i32::try_from(replicas).is_err() {
+        errors.push(
+            path,
+            format!(
+                "{replicas} is more replicas than Kubernetes can hold; expected at most {}",
+                i32::MAX
+            ),
+        );
+    }
+}
+
+fn app(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
+    let at = |field: &str| format!("apps[{i}].{field}");
+    if env.apps[..i].iter().any(|other| other.name == app.name) {
+        errors.push(
+            at("name"),
+            format!(
+                "app `{}` is declared twice; expected unique app names",
+                app.name
+            ),
+        );
+    }
+    if env.team(&app.team).is_none() {
+        errors.push(
+            at("team"),
+            format!(
+                "team `{}` is not declared; expected one of the names under `teams` ({})",
+                app.team,
+                env.teams
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+    app_namespace(env, i, app, errors);
+    if app.port == 0 {
+        errors.push(at("port"), "0 is not a port; expected 1 to 65535");
+    }
+    if let Some(replicas) = app.replicas {
+        self::replicas(&at("replicas"), replicas, errors);
+    }
+    resources(i, app, errors);
+    calls(env, i, app, errors);
+    egress(i, app, errors);
+    secrets(env, i, app, errors);
+}
+
+fn app_namespace(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
+    let namespace = app.namespace().as_str();
+    // The field that chose the namespace: explicit, or the app's name by default.
+    let field = format!(
+        "apps[{i}].{}",
+        if app.namespace.is_some() {
             "namespace"
         } else {
             "name"
-        });
-        let reserved = crate::names::namespace::PLATFORM
-            .iter()
-            .chain(crate::names::namespace::SYSTEM.iter())
-            .any(|n| *n == namespace);
-        if reserved {
-            error(
-                namespace_field.clone(),
+        }
+    );
+    // `default` is Kubernetes' too: whatever lands there by accident would share the app's
+    // NetworkPolicies, project and cost labels.
+    let reserved = crate::names::namespace::PLATFORM
+        .iter()
+        .chain(crate::names::namespace::SYSTEM.iter())
+        .chain(std::iter::once(&"default"))
+        .any(|n| *n == namespace);
+    if reserved {
+        errors.push(
+            field.clone(),
+            format!(
+                "`{namespace}` is a namespace of the platform or of Kubernetes; expected a namespace of the app's own, e.g. `{}`",
+                if app.namespace.is_some() {
+                    app.name.to_string()
+                } else {
+                    format!("{}-{}", app.team, app.name)
+                }
+            ),
+        );
+    }
+    if let Some(other) = env.apps[..i]
+        .iter()
+        .find(|o| o.namespace().as_str() == namespace && o.name != app.name)
+    {
+        errors.push(
+            field,
+            format!(
+                "namespace `{namespace}` already belongs to app `{}`; each app runs in a namespace of its own",
+                other.name
+            ),
+        );
+    }
+}
+
+fn resources(i: usize, app: &App, errors: &mut Errors) {
+    for resource in ["cpu", "memory"] {
+        let (request, limit) = match resource {
+            "cpu" => (&app.resources.requests.cpu, &app.resources.limits.cpu),
+            _ => (&app.resources.requests.memory, &app.resources.limits.memory),
+        };
+        if limit.cmp_value(request) == Ordering::Less {
+            errors.push(
+                format!("apps[{i}].resources.limits.{resource}"),
                 format!(
-                    "`{namespace}` is a namespace of the platform or of Kubernetes; expected a namespace of the app's own, e.g. `{}`",
-                    if app.namespace.is_some() {
-                        app.name.to_string()
-                    } else {
-                        format!("{}-{}", app.team, app.name)
-                    }
+                    "limit {limit} is below the request {request}; expected a limit of at least {request}"
                 ),
             );
         }
-        if let Some(other) = env.apps[..i]
-            .iter()
-            .find(|o| o.namespace().as_str() == namespace && o.name != app.name)
-        {
-            error(
-                namespace_field.clone(),
+    }
+}
+
+fn calls(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
+    for (j, call) in app.calls.iter().enumerate() {
+        let at = |field: &str| format!("apps[{i}].calls[{j}].{field}");
+        match env.apps.iter().find(|other| other.name == call.app) {
+            None => errors.push(
+                at("app"),
                 format!(
-                    "namespace `{namespace}` already belongs to app `{}`; each app runs in a namespace of its own",
-                    other.name
+                    "`{}` is not an app of this environment; apps may only call other apps (platform components such as vault are reachable only by the platform), expected one of: {}",
+                    call.app,
+                    env.apps
+                        .iter()
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            Some(other) if other.name == app.name => {
+                errors.push(at("app"), "an app reaches its own pods without declaring it");
+            }
+            Some(other) if other.port != call.port => errors.push(
+                at("port"),
+                format!(
+                    "`{}` listens on {}, not {}",
+                    other.name, other.port, call.port
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+fn egress(i: usize, app: &App, errors: &mut Errors) {
+    for (j, egress) in app.egress.iter().enumerate() {
+        if let Err(message) = check_cidr(&egress.cidr) {
+            errors.push(format!("apps[{i}].egress[{j}].cidr"), message);
+        }
+        if egress.ports.is_empty() || egress.ports.contains(&0) {
+            errors.push(
+                format!("apps[{i}].egress[{j}].ports"),
+                "expected one or more ports from 1 to 65535",
+            );
+        }
+    }
+}
+
+fn secrets(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
+    let mut names = BTreeSet::new();
+    for (j, secret) in app.secrets.iter().enumerate() {
+        let at = |field: &str| format!("apps[{i}].secrets[{j}].{field}");
+        if !names.insert(&secret.name) {
+            errors.push(
+                at("name"),
+                format!(
+                    "secret `{}` is declared twice in app `{}`",
+                    secret.name, app.name
                 ),
             );
         }
-        if app.port == 0 {
-            error(at("port"), "0 is not a port; expected 1 to 65535".into());
-        }
-        for resource in ["cpu", "memory"] {
-            let (request, limit) = match resource {
-                "cpu" => (&app.resources.requests.cpu, &app.resources.limits.cpu),
-                _ => (&app.resources.requests.memory, &app.resources.limits.memory),
-            };
-            if limit.cmp_value(request) == Ordering::Less {
-                error(
-                    at(&format!("resources.limits.{resource}")),
-                    format!(
-                        "limit {limit} is below the request {request}; expected a limit of at least {request}"
-                    ),
-                );
-            }
-        }
-        let mut secret_names = BTreeSet::new();
-        for (j, call) in app.calls.iter().enumerate() {
-            let at = |field: &str| format!("apps[{i}].calls[{j}].{field}");
-            match env.apps.iter().find(|other| other.name == call.app) {
-                None => error(
-                    at("app"),
-                    format!(
-                        "`{}` is not an app of this environment; apps may only call other apps (platform components such as vault are reachable only by the platform), expected one of: {}",
-                        call.app,
-                        env.apps
-                            .iter()
-                            .map(|a| a.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+        if secret.kv_key(&env.secrets.kv_mount).is_none() {
+            errors.push(
+                at("vault_path"),
+                format!(
+                    "`{}` is outside the KV mount `{}` the ClusterSecretStore reads; expected `{}/<path>`",
+                    secret.vault_path, env.secrets.kv_mount, env.secrets.kv_mount
                 ),
-                Some(other) if other.name == app.name => {
-                    error(
-                        at("app"),
-                        "an app reaches its own pods without declaring it".into(),
-                    );
-                }
-                Some(other) if other.port != call.port => error(
-                    at("port"),
-                    format!(
-                        "`{}` listens on {}, not {}",
-                        other.name, other.port, call.port
-                    ),
-                ),
-                Some(_) => {}
-            }
+            );
         }
-        for (j, egress) in app.egress.iter().enumerate() {
-            if let Err(message) = check_cidr(&egress.cidr) {
-                error(format!("apps[{i}].egress[{j}].cidr"), message);
-            }
-            if egress.ports.is_empty() || egress.ports.contains(&0) {
-                error(
-                    format!("apps[{i}].egress[{j}].ports"),
-                    "expected one or more ports from 1 to 65535".into(),
-                );
-            }
+        if secret.keys.is_empty() {
+            errors.push(at("keys"), "no keys; expected the keys to read from the Vault secret, e.g. [username, password]");
         }
-        for (j, secret) in app.secrets.iter().enumerate() {
-            let at = |field: &str| format!("apps[{i}].secrets[{j}].{field}");
-            if !secret_names.insert(&secret.name) {
-                error(
-                    at("name"),
+        let mut keys = BTreeSet::new();
+        for (k, key) in secret.keys.iter().enumerate() {
+            let at = format!("apps[{i}].secrets[{j}].keys[{k}]");
+            if !is_env_var_name(key) {
+                errors.push(
+                    at.clone(),
                     format!(
-                        "secret `{}` is declared twice in app `{}`",
-                        secret.name, app.name
+                        "`{key}` cannot be an environment variable name; expected letters, digits and '_', not starting with a digit"
                     ),
                 );
             }
-            if secret.kv_key(&env.secrets.kv_mount).is_none() {
-                error(
-                    at("vault_path"),
-                    format!(
-                        "`{}` is outside the KV mount `{}` the ClusterSecretStore reads; expected `{}/<path>`",
-                        secret.vault_path, env.secrets.kv_mount, env.secrets.kv_mount
-                    ),
-                );
-            }
-            if secret.keys.is_empty() {
-                error(at("keys"), "no keys; expected the keys to read from the Vault secret, e.g. [username, password]".into());
-            }
-            let mut keys = BTreeSet::new();
-            for (k, key) in secret.keys.iter().enumerate() {
-                if !is_env_var_name(key) {
-                    error(
-                        format!("apps[{i}].secrets[{j}].keys[{k}]"),
-                        format!(
-                            "`{key}` cannot be an environment variable name; expected letters, digits and '_', not starting with a digit"
-                        ),
-                    );
-                }
-                if !keys.insert(key) {
-                    error(
-                        format!("apps[{i}].secrets[{j}].keys[{k}]"),
-                        format!("key `{key}` is listed twice"),
-                    );
-                }
+            if !keys.insert(key) {
+                errors.push(at, format!("key `{key}` is listed twice"));
             }
         }
     }
-    errors
 }
 
 /// An IPv4 range in CIDR notation.

@@ -249,7 +249,7 @@ fn check_image(value: &str) -> Result<(), String> {
 
 /// Multipliers of the quantity suffixes, in nano-units so that `1m` CPU and `1Ki` bytes are
 /// both whole numbers and quantities compare exactly.
-const QUANTITY_SUFFIXES: [(&str, u128); 13] = [
+const QUANTITY_SUFFIXES: [(&str, u128); 14] = [
     ("m", 1_000_000),
     ("", 1_000_000_000),
     ("k", 1_000_000_000_000),
@@ -263,6 +263,7 @@ const QUANTITY_SUFFIXES: [(&str, u128); 13] = [
     ("Gi", 1_073_741_824 * 1_000_000_000),
     ("Ti", 1_099_511_627_776 * 1_000_000_000),
     ("Pi", 1_125_899_906_842_624 * 1_000_000_000),
+    ("Ei", 1_152_921_504_606_846_976 * 1_000_000_000),
 ];
 
 impl Quantity {
@@ -328,6 +329,18 @@ mod tests {
     #[test]
     fn dns_labels() {
         assert!(DnsLabel::try_from("finops-app").is_ok());
+    }
+
+    #[test]
+    fn every_suffix_the_schema_allows_parses() {
+        for suffix in [
+            "m", "", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
+        ] {
+            assert!(
+                Quantity::try_from(format!("1{suffix}").as_str()).is_ok(),
+                "the schema's pattern allows `1{suffix}`, so the parser must too"
+            );
+        }
         assert!(DnsLabel::try_from("a").is_ok());
         for bad in ["", "-a", "a-", "Finops", "a_b", "a.b", &"a".repeat(64)] {
             assert!(DnsLabel::try_from(bad).is_err(), "{bad:?} accepted");

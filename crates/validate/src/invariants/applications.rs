@@ -54,7 +54,7 @@ impl<'a> Environment<'a> {
                     if !exists {
                         self.finding(
                         app,
-                        "/spec/source/path",
+                        &format!("{pointer}/path"),
                         "app-path",
                         &source["path"],
                         format!(
