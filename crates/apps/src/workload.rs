@@ -211,7 +211,7 @@ fn external_secret(env: &Environment, secret: &AppSecret, metadata: ObjectMeta) 
     ExternalSecret {
         metadata,
         spec: ExternalSecretSpec {
-            refresh_interval: env.secrets.refresh_interval.to_string(),
+            refresh_interval: env.secrets.refresh_interval.as_go(),
             secret_store_ref: SecretStoreRef {
                 kind: SecretStoreKind::ClusterSecretStore,
                 name: names::CLUSTER_SECRET_STORE.to_owned(),

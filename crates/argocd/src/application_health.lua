@@ -3,14 +3,29 @@
 -- healthy and sync waves between Applications order nothing.
 -- An Application that is Healthy but not Synced, or still running an operation, reports the
 -- status of the previous sync: treat it as Progressing so the next wave does not start early.
+-- One whose last operation failed (a sync error, a failed hook) is Degraded, even when its
+-- resources look Synced and Healthy: what the hook was to do did not happen.
 local hs = {}
 hs.status = "Progressing"
 hs.message = "waiting for the Application to be synced and healthy"
 if obj.status == nil or obj.status.health == nil then
   return hs
 end
-if obj.status.operationState ~= nil and obj.status.operationState.phase == "Running" then
+local operation = obj.status.operationState
+if operation ~= nil and (operation.phase == "Running" or operation.phase == "Terminating") then
   hs.message = "sync in progress"
+  return hs
+end
+if operation ~= nil and (operation.phase == "Failed" or operation.phase == "Error") then
+  hs.status = "Degraded"
+  if operation.phase == "Failed" then
+    hs.message = "the last sync failed"
+  else
+    hs.message = "the last sync ended in an error"
+  end
+  if operation.message ~= nil and operation.message ~= "" then
+    hs.message = hs.message .. ": " .. operation.message
+  end
   return hs
 end
 local health = obj.status.health.status

@@ -18,7 +18,7 @@ pub const CHART: HelmChart = HelmChart {
 };
 
 /// The health check that makes a parent Application wait for its children.
-const APPLICATION_HEALTH_LUA: &str = include_str!("application_health.lua");
+pub const APPLICATION_HEALTH_LUA: &str = include_str!("application_health.lua");
 
 /// Values of the argo-cd chart this platform sets.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -47,7 +47,7 @@ pub fn values(env: &Environment) -> Values {
     Values {
         configs: Configs {
             cm: ConfigMap {
-                reconciliation_timeout: env.argocd.reconciliation_timeout.to_string(),
+                reconciliation_timeout: env.argocd.reconciliation_timeout.as_go(),
                 application_health: APPLICATION_HEALTH_LUA.to_owned(),
             },
         },

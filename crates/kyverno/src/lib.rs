@@ -55,7 +55,7 @@ pub fn components(env: &Environment) -> Vec<Component> {
             // The reports controller runs the background scan of existing resources.
             extra_args: BTreeMap::from([(
                 "backgroundScanInterval".to_owned(),
-                env.policies.background_scan_interval.to_string(),
+                env.policies.background_scan_interval.as_go(),
             )]),
         },
     };

@@ -73,9 +73,9 @@ pub fn values(env: &Environment) -> Values {
     Values {
         server: Server {
             global: Global {
-                scrape_interval: env.prometheus.scrape_interval.to_string(),
+                scrape_interval: env.prometheus.scrape_interval.as_prometheus(),
             },
-            retention: env.prometheus.retention.to_string(),
+            retention: env.prometheus.retention.as_prometheus(),
         },
         alertmanager: Toggle { enabled: false },
         pushgateway: Toggle { enabled: false },

@@ -183,6 +183,72 @@ impl Duration {
     pub fn millis(&self) -> u64 {
         parse_duration(&self.0).expect("checked when parsed")
     }
+
+    /// The duration as Go's `time.ParseDuration` reads it, for the fields Argo CD, ESO and
+    /// Kyverno parse so. Go knows no days or weeks: a duration that uses them is written in
+    /// hours (`1d` as `24h`); any other is written as given.
+    pub fn as_go(&self) -> String {
+        if self.0.contains(['d', 'w']) {
+            go_duration(self.millis())
+        } else {
+            self.0.clone()
+        }
+    }
+}
+
+impl Duration {
+    /// The duration as Prometheus reads it (`model.ParseDuration`): units from the largest
+    /// down, each at most once (`1w2d`, not `2d1w`). Written as given when it already reads so.
+    pub fn as_prometheus(&self) -> String {
+        let order = ["w", "d", "h", "m", "s", "ms"];
+        let mut last = None;
+        let mut in_order = true;
+        let mut rest = self.0.as_str();
+        while !rest.is_empty() {
+            rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            let unit = if rest.starts_with("ms") {
+                "ms"
+            } else {
+                &rest[..1]
+            };
+            rest = &rest[unit.len()..];
+            let position = order.iter().position(|u| *u == unit);
+            in_order &= position > last;
+            last = position;
+        }
+        if in_order {
+            return self.0.clone();
+        }
+        let millis = self.millis();
+        let parts = [
+            (millis / 604_800_000, "w"),
+            (millis / 86_400_000 % 7, "d"),
+            (millis / 3_600_000 % 24, "h"),
+            (millis / 60_000 % 60, "m"),
+            (millis / 1_000 % 60, "s"),
+            (millis % 1_000, "ms"),
+        ];
+        parts
+            .iter()
+            .filter(|(amount, _)| *amount > 0)
+            .map(|(amount, unit)| format!("{amount}{unit}"))
+            .collect()
+    }
+}
+
+/// Milliseconds in Go's notation: hours, minutes, seconds, milliseconds, each only if not zero.
+fn go_duration(millis: u64) -> String {
+    let parts = [
+        (millis / 3_600_000, "h"),
+        (millis / 60_000 % 60, "m"),
+        (millis / 1_000 % 60, "s"),
+        (millis % 1_000, "ms"),
+    ];
+    parts
+        .iter()
+        .filter(|(amount, _)| *amount > 0)
+        .map(|(amount, unit)| format!("{amount}{unit}"))
+        .collect()
 }
 
 fn parse_duration(value: &str) -> Result<u64, String> {
@@ -329,6 +395,41 @@ mod tests {
     #[test]
     fn dns_labels() {
         assert!(DnsLabel::try_from("finops-app").is_ok());
+    }
+
+    #[test]
+    fn days_and_weeks_become_hours_for_go_and_other_durations_stay_as_written() {
+        for (written, go) in [
+            ("1d", "24h"),
+            ("1w2d", "216h"),
+            ("1d1h30m15s250ms", "25h30m15s250ms"),
+            ("90m", "90m"),
+            ("180s", "180s"),
+        ] {
+            assert_eq!(
+                Duration::try_from(written).unwrap().as_go(),
+                go,
+                "{written}"
+            );
+        }
+    }
+
+    #[test]
+    fn prometheus_durations_put_their_units_in_order() {
+        for (written, prometheus) in [
+            ("15d", "15d"),
+            ("1w2d", "1w2d"),
+            ("2d1w", "1w2d"),
+            ("30m1h", "1h30m"),
+            ("90m", "90m"),
+            ("1h1h", "2h"),
+        ] {
+            assert_eq!(
+                Duration::try_from(written).unwrap().as_prometheus(),
+                prometheus,
+                "{written}"
+            );
+        }
     }
 
     #[test]
