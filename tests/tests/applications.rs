@@ -262,3 +262,67 @@ fn bootstrap_installs_argo_cd_with_exactly_the_self_managed_values() {
         assert_eq!(values["configs"]["cm"]["timeout.reconciliation"], "180s");
     }
 }
+
+#[test]
+fn the_self_managed_argocd_application_keeps_argocd_when_it_is_deleted() {
+    for loaded in platform_tests::load_all() {
+        let objects = objects(&render(&loaded));
+        for (path, object) in objects.iter().filter(|(p, o)| {
+            p.starts_with("apps/") && !p.starts_with("apps/projects/") && o["kind"] == "Application"
+        }) {
+            let finalizers = &object["metadata"]["finalizers"];
+            if path == "apps/argocd.yaml" {
+                assert!(
+                    finalizers.is_null(),
+                    "{}: deleting {path} would delete Argo CD",
+                    loaded.name
+                );
+            } else {
+                assert_eq!(
+                    finalizers[0], "resources-finalizer.argocd.argoproj.io",
+                    "{}: {path}",
+                    loaded.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn metallb_runs_no_bgp_speaker_and_kyverno_s_hook_pods_are_admitted_by_its_policies() {
+    let dev = objects(&render(&load("dev")));
+    let metallb = &dev["apps/metallb.yaml"];
+    let values = sources(metallb)
+        .into_iter()
+        .find(|s| s["chart"] == "metallb")
+        .map(|s| s["helm"]["valuesObject"].clone())
+        .unwrap();
+    assert_eq!(
+        values["frrk8s"]["enabled"], false,
+        "frr-k8s is on by default in 0.16.1"
+    );
+
+    let kyverno = sources(&dev["apps/kyverno.yaml"])
+        .into_iter()
+        .find(|s| s["chart"] == "kyverno")
+        .map(|s| s["helm"]["valuesObject"].clone())
+        .unwrap();
+    let api = &dev["manifests/kyverno/networkpolicy-allow-kyverno-to-kubernetes-api.yaml"];
+    let selector = api["spec"]["podSelector"]["matchLabels"]
+        .as_object()
+        .unwrap();
+    assert!(!selector.is_empty());
+    for hook in ["/crds/migration/podLabels", "/webhooksCleanup/podLabels"] {
+        let labels = kyverno
+            .pointer(hook)
+            .and_then(Value::as_object)
+            .unwrap_or_else(|| panic!("{hook} unset: the hook pod has no labels"));
+        for (key, value) in selector {
+            assert_eq!(
+                labels.get(key),
+                Some(value),
+                "{hook}: the API egress policy does not select the hook pod"
+            );
+        }
+    }
+}

@@ -247,12 +247,25 @@ fn setup_script_dry_runs_are_stable_and_match_the_cluster_secret_store() {
         }
         let policy_text =
             fs::read_to_string(bootstrap_dir(&loaded.name).join(format!("{policy}.hcl"))).unwrap();
-        assert!(
-            policy_text.contains(&format!(
-                "path \"{mount}/*\" {{\n  capabilities = [\"read\", \"list\"]\n}}"
-            )),
+        // ESO reads `<mount>/data/<key>` and lists `<mount>/metadata/`; nothing else.
+        let paths: Vec<&str> = policy_text
+            .lines()
+            .filter_map(|l| l.strip_prefix("path \""))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                format!("{mount}/data/*\" {{"),
+                format!("{mount}/metadata/*\" {{")
+            ],
             "{policy_text}"
         );
+        assert!(policy_text.contains(&format!(
+            "path \"{mount}/data/*\" {{\n  capabilities = [\"read\"]\n}}"
+        )));
+        assert!(policy_text.contains(&format!(
+            "path \"{mount}/metadata/*\" {{\n  capabilities = [\"read\", \"list\"]\n}}"
+        )));
     }
 }
 

@@ -90,7 +90,7 @@ fn fields() -> Vec<Field> {
             name: "policies.background_scan_interval",
             set: |e, d| e.env.policies.background_scan_interval = d,
             file: "apps/kyverno.yaml",
-            pointer: "/spec/sources/0/helm/valuesObject/reportsController/extraArgs/backgroundScanInterval",
+            pointer: "/spec/sources/0/helm/valuesObject/features/backgroundScan/backgroundScanInterval",
             parses: go_parses,
         },
         Field {

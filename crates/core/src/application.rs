@@ -83,6 +83,11 @@ pub fn child_application(
         SYNC_WAVE_ANNOTATION.to_owned(),
         wave.to_string(),
     )]));
+    if component.cluster == TargetCluster::ArgoCd {
+        // The Application that manages the Argo CD it runs in: with the finalizer, deleting or
+        // renaming it would delete Argo CD, and with it every other Application's controller.
+        metadata.finalizers = None;
+    }
 
     let folder = || git_source(env, paths.manifests(&component.name));
     let (source, sources) = match &component.source {

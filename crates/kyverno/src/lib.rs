@@ -28,14 +28,46 @@ pub const CHART: HelmChart = HelmChart {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Values {
-    pub reports_controller: ReportsController,
+    pub features: Features,
+    pub admission_controller: AdmissionController,
+    pub crds: Crds,
+    pub webhooks_cleanup: HookPods,
+}
+
+/// Flags the chart passes to every controller.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Features {
+    pub background_scan: BackgroundScan,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ReportsController {
-    /// Command-line flags, as `--key=value`.
-    pub extra_args: BTreeMap<String, String>,
+pub struct BackgroundScan {
+    /// Set from the environment file, which owns it, even where it equals the chart's 1h.
+    pub background_scan_interval: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AdmissionController {
+    pub replicas: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Crds {
+    pub migration: HookPods,
+}
+
+/// The pods of the chart's Helm hooks (the post-upgrade CRD migration, the pre-delete webhook
+/// cleanup), which carry no labels unless given some (chart 3.9.0,
+/// `templates/hooks/*.yaml`). Argo CD runs `post-upgrade` hooks as PostSync ones. Unlabelled,
+/// no NetworkPolicy but default-deny selects them: they cannot reach the API, every sync
+/// ends Failed, and a failed pre-delete hook leaves `failurePolicy: Fail` webhooks behind.
+/// Labelled as the release, Kyverno's own policies (API server, DNS) admit them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookPods {
+    pub pod_labels: BTreeMap<String, String>,
 }
 
 /// The chart's ClusterRoles built by aggregation, whose rules the API server fills in.
@@ -50,14 +82,22 @@ pub fn components(env: &Environment) -> Vec<Component> {
     if !env.policies.enabled {
         return Vec::new();
     }
+    let hook_pods = HookPods {
+        pod_labels: Traffic::release(names::app::KYVERNO).pods,
+    };
     let values = Values {
-        reports_controller: ReportsController {
-            // The reports controller runs the background scan of existing resources.
-            extra_args: BTreeMap::from([(
-                "backgroundScanInterval".to_owned(),
-                env.policies.background_scan_interval.as_go(),
-            )]),
+        features: Features {
+            background_scan: BackgroundScan {
+                background_scan_interval: env.policies.background_scan_interval.as_go(),
+            },
         },
+        admission_controller: AdmissionController {
+            replicas: env.policies.admission_replicas,
+        },
+        crds: Crds {
+            migration: hook_pods.clone(),
+        },
+        webhooks_cleanup: hook_pods,
     };
     let kyverno = Component::helm(
         CHART,

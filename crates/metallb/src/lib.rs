@@ -2,7 +2,7 @@
 //! and L2 advertisement that let LoadBalancer Services such as Vault's get an address.
 
 use platform_core::application::metadata;
-use platform_core::component::{Component, HelmChart, Layer, Source, tier};
+use platform_core::component::{Component, HelmChart, Layer, Source, Toggle, tier};
 use platform_core::custom_resource;
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
@@ -51,18 +51,11 @@ pub struct L2AdvertisementSpec {
 /// Values of the metallb chart this platform sets.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Values {
-    pub speaker: Speaker,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Speaker {
-    pub frr: Frr,
-}
-
-/// FRR speaks BGP; a kind network only needs layer 2.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Frr {
-    pub enabled: bool,
+    /// The frr-k8s subchart speaks BGP and is on by default in chart 0.16.1 (its dependency's
+    /// condition is `frrk8s.enabled`); MetalLB here announces addresses in layer 2 only, so
+    /// its DaemonSet would run on every node for nothing. (`speaker.frr.enabled`, the older
+    /// BGP mode, is already off by default.)
+    pub frrk8s: Toggle,
 }
 
 pub fn components(env: &Environment) -> Vec<Component> {
@@ -70,9 +63,7 @@ pub fn components(env: &Environment) -> Vec<Component> {
         return Vec::new();
     }
     let values = Values {
-        speaker: Speaker {
-            frr: Frr { enabled: false },
-        },
+        frrk8s: Toggle { enabled: false },
     };
     let chart = Component::helm(
         CHART,

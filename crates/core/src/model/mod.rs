@@ -218,6 +218,17 @@ pub struct PolicySettings {
     pub failure_action: FailureAction,
     /// How often Kyverno re-checks existing resources against the policies.
     pub background_scan_interval: Duration,
+    /// Replicas of Kyverno's admission controller. Its webhooks fail closed, so with one
+    /// replica every pod creation waits on that pod; Kyverno recommends 3 for HA.
+    #[serde(default = "PolicySettings::default_admission_replicas")]
+    #[schemars(range(min = 1, max = 7))]
+    pub admission_replicas: u32,
+}
+
+impl PolicySettings {
+    fn default_admission_replicas() -> u32 {
+        1
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
