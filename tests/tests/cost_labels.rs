@@ -53,3 +53,47 @@ fn apps_policies_and_prometheus_agree_on_the_cost_labels() {
         );
     }
 }
+
+#[test]
+fn every_namespace_the_platform_creates_or_renders_carries_the_cost_labels() {
+    for loaded in platform_tests::load_all() {
+        let objects = platform_tests::objects(&platform_tests::render(&loaded));
+        let team = loaded.env.team(&loaded.env.platform_team).unwrap();
+        let mut namespaces = 0;
+        for (path, object) in &objects {
+            let options = &object["spec"]["syncPolicy"]["syncOptions"];
+            let creates = options
+                .as_array()
+                .is_some_and(|o| o.iter().any(|o| o == "CreateNamespace=true"));
+            let labels = if object["kind"] == "Application" && creates {
+                &object["spec"]["syncPolicy"]["managedNamespaceMetadata"]["labels"]
+            } else if object["kind"] == "Namespace" {
+                &object["metadata"]["labels"]
+            } else {
+                continue;
+            };
+            namespaces += 1;
+            for key in platform_core::labels::COST_ALLOCATION {
+                assert!(
+                    labels[key].as_str().is_some_and(|v| !v.is_empty()),
+                    "{}: {path} creates a namespace without `{key}`",
+                    loaded.name
+                );
+            }
+            if object["kind"] == "Application" {
+                assert_eq!(
+                    labels["team"],
+                    team.name.as_str(),
+                    "{}: {path}",
+                    loaded.name
+                );
+                assert_eq!(labels["cost-center"], team.cost_center.as_str());
+            }
+        }
+        assert!(
+            namespaces >= 6,
+            "{}: only {namespaces} namespaces",
+            loaded.name
+        );
+    }
+}

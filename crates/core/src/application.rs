@@ -7,8 +7,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::argocd::{
     Application, ApplicationDestination, ApplicationSource, ApplicationSpec, AutomatedSync,
-    Backoff, DirectorySource, HelmSource, RetryStrategy, SYNC_OPTIONS_ANNOTATION,
-    SYNC_WAVE_ANNOTATION, SyncOption, SyncPolicy,
+    Backoff, DirectorySource, HelmSource, ManagedNamespaceMetadata, RetryStrategy,
+    SYNC_OPTIONS_ANNOTATION, SYNC_WAVE_ANNOTATION, SyncOption, SyncPolicy,
 };
 use crate::component::{Component, Source, SyncMode, TargetCluster};
 use crate::labels;
@@ -130,6 +130,10 @@ pub fn child_application(
             },
             sync_policy: Some(SyncPolicy {
                 automated: automated(component.sync),
+                managed_namespace_metadata: sync_options
+                    .contains(&SyncOption::CreateNamespace)
+                    .then(|| managed_namespace(component, env))
+                    .flatten(),
                 sync_options,
                 retry: env.argocd.sync_retry.as_ref().map(retry),
             }),
@@ -161,6 +165,7 @@ pub fn root_application(env: &Environment, paths: RenderedPaths<'_>) -> Applicat
                 automated: automated(SyncMode::Automated),
                 sync_options: Vec::new(),
                 retry: env.argocd.sync_retry.as_ref().map(retry),
+                managed_namespace_metadata: None,
             }),
             ignore_differences: Vec::new(),
         },
@@ -219,6 +224,16 @@ fn go_duration(millis: u64) -> String {
     } else {
         format!("{millis}ms")
     }
+}
+
+/// The cost-allocation labels of a namespace Argo CD creates for a platform component: the
+/// platform's own team and cost center, so its cost is allocated like any app's.
+fn managed_namespace(component: &Component, env: &Environment) -> Option<ManagedNamespaceMetadata> {
+    if component.project != crate::component::PLATFORM_PROJECT {
+        return None;
+    }
+    let labels = env.platform_cost_labels();
+    (!labels.is_empty()).then_some(ManagedNamespaceMetadata { labels })
 }
 
 /// The sync options of a component's Application. Argo CD's controller applies a sync with

@@ -3,6 +3,8 @@
 //! Only the fields this platform sets are modelled; a test checks every one of them exists in
 //! the upstream CRD schema, so the model cannot invent a field Argo CD would drop.
 
+use std::collections::BTreeMap;
+
 use std::fmt;
 
 use schemars::JsonSchema;
@@ -101,6 +103,14 @@ pub struct SyncPolicy {
     pub sync_options: Vec<SyncOption>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryStrategy>,
+    /// Labels Argo CD puts on the namespace it creates (`CreateNamespace=true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managed_namespace_metadata: Option<ManagedNamespaceMetadata>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct ManagedNamespaceMetadata {
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]

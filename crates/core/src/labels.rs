@@ -23,10 +23,6 @@ pub const PLATFORM: &str = "finops-platform";
 /// `app.kubernetes.io/managed-by` of everything this generator renders for Argo CD.
 pub const MANAGER: &str = "argocd";
 
-/// The team and cost center the platform's own workloads are booked to: shared overhead.
-pub const PLATFORM_TEAM: &str = "platform";
-pub const PLATFORM_COST_CENTER: &str = "platform";
-
 /// Annotation on a workload naming, comma-separated, the Secrets it reads that a person
 /// creates by hand (bootstrap credentials), and that therefore no object in Git produces.
 pub const MANUAL_SECRETS_ANNOTATION: &str = "finops-platform.io/manual-secrets";

@@ -88,8 +88,7 @@ pub fn files(env: &Environment) -> Vec<(String, String)> {
 pub fn hook(env: &Environment) -> Vec<Manifest> {
     let namespace = names::namespace::VAULT;
     let files = files(env);
-    let mut pod_labels =
-        labels::cost_allocation(labels::PLATFORM_TEAM, labels::PLATFORM_COST_CENTER);
+    let mut pod_labels = env.platform_cost_labels();
     // Part of the vault release: Vault's NetworkPolicies let its own pods reach it, and no one
     // else but ESO.
     pod_labels.insert(labels::INSTANCE.to_owned(), names::app::VAULT.to_owned());

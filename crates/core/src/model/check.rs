@@ -148,6 +148,20 @@ fn vault(env: &Environment, errors: &mut Errors) {
 }
 
 fn teams(env: &Environment, errors: &mut Errors) {
+    if env.team(&env.platform_team).is_none() {
+        errors.push(
+            "platform_team",
+            format!(
+                "team `{}` is not declared; expected one of the names under `teams` ({}), to book the platform's own cost to",
+                env.platform_team,
+                env.teams
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
     let mut teams = BTreeSet::new();
     for (i, team) in env.teams.iter().enumerate() {
         if !teams.insert(&team.name) {

@@ -49,6 +49,9 @@ pub struct Environment {
     pub workloads: WorkloadDefaults,
     /// Teams that own apps; each is billed to a cost center.
     pub teams: Vec<Team>,
+    /// The team (one of `teams`) the platform's own cost is booked to: the namespaces Argo CD
+    /// creates for platform components, and the platform's own pods, carry its labels.
+    pub platform_team: DnsLabel,
     /// User applications, deployed after the whole platform.
     #[serde(default)]
     pub apps: Vec<App>,
@@ -505,6 +508,14 @@ impl Environment {
 
     pub fn team(&self, name: &DnsLabel) -> Option<&Team> {
         self.teams.iter().find(|team| &team.name == name)
+    }
+
+    /// The cost-allocation labels of the platform's own objects.
+    pub fn platform_cost_labels(&self) -> std::collections::BTreeMap<String, String> {
+        self.team(&self.platform_team)
+            .map_or_else(std::collections::BTreeMap::new, |team| {
+                crate::labels::cost_allocation(team.name.as_str(), team.cost_center.as_str())
+            })
     }
 
     /// Whether MetalLB gives this cluster its LoadBalancer addresses.
