@@ -52,6 +52,11 @@ fn two_teams() -> LoadedEnvironment {
     dev
 }
 
+/// An endpoint outside the pod network, which only address ranges name.
+fn outside(name: &str) -> bool {
+    [KUBERNETES_API, matrix::NODE, INTERNET].contains(&name)
+}
+
 /// What the declarations allow, computed from the components alone.
 fn declared(plan: &Plan, loaded: &LoadedEnvironment, from: &str, to: &str, port: Port) -> bool {
     let component = |name: &str| plan.get(name).map(|c| &c.component);
@@ -71,7 +76,7 @@ fn declared(plan: &Plan, loaded: &LoadedEnvironment, from: &str, to: &str, port:
                 Peer::Component(name) => name == to,
                 // The API server is named by its address ranges, so whatever lies in them.
                 Peer::KubernetesApi => {
-                    (to == KUBERNETES_API || to == INTERNET)
+                    outside(to)
                         && loaded
                             .env
                             .network
@@ -79,14 +84,12 @@ fn declared(plan: &Plan, loaded: &LoadedEnvironment, from: &str, to: &str, port:
                             .iter()
                             .any(|c| contains(c, ip_of(to)))
                 }
-                Peer::External { cidr } => {
-                    (to == KUBERNETES_API || to == INTERNET) && contains(cidr, ip_of(to))
-                }
+                Peer::External { cidr } => outside(to) && contains(cidr, ip_of(to)),
             };
             port_ok && peer_ok
         });
     }
-    if from == KUBERNETES_API || from == INTERNET {
+    if outside(from) {
         // The API server calls webhooks from the API server's address range.
         return component(to).is_some_and(|callee| {
             callee.traffic.webhooks.iter().any(|p| as_port(*p) == port)
@@ -434,4 +437,30 @@ fn the_last_address_range_and_a_foreign_pod_range_place_endpoints_inside_them() 
         pod_endpoints.len(),
         "two endpoints share an address"
     );
+}
+
+#[test]
+fn prometheus_reaches_the_kubelet_and_node_exporters_on_the_node_addresses() {
+    for loaded in load_all() {
+        let (_, _, matrix) = matrix_of(&loaded);
+        let reach = &matrix.cells[&("prometheus".to_owned(), matrix::NODE.to_owned())];
+        let matrix::Reach::Ports(ports) = reach else {
+            panic!("{}: prometheus -> node is {reach:?}", loaded.name);
+        };
+        for needed in [9100, 10250] {
+            assert!(
+                ports
+                    .iter()
+                    .any(|p| p.number == needed && p.protocol == "TCP"),
+                "{}: {needed}",
+                loaded.name
+            );
+        }
+        let opencost = &matrix.cells[&("opencost".to_owned(), matrix::NODE.to_owned())];
+        assert!(
+            !matches!(opencost, matrix::Reach::Ports(p) if p.iter().any(|p| p.number == 10250)),
+            "{}: only Prometheus scrapes the kubelet",
+            loaded.name
+        );
+    }
 }

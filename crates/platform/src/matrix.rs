@@ -20,6 +20,8 @@ use crate::render::RenderedEnvironment;
 
 pub const KUBE_DNS: &str = "kube-dns";
 pub const KUBERNETES_API: &str = "kubernetes-api";
+/// A node's own address: the kubelet, host-network pods such as the node exporters.
+pub const NODE: &str = "node";
 pub const INTERNET: &str = "internet";
 
 /// A port no policy names, to tell "any port" from a list of ports.
@@ -77,6 +79,7 @@ pub fn endpoints(plan: &Plan, network: &NetworkSettings) -> Vec<Endpoint> {
         KUBERNETES_API,
         api_server_address(&network.api_server_cidrs),
     ));
+    endpoints.push(Endpoint::outside(NODE, node_address(&network.node_cidrs)));
     endpoints.push(Endpoint::outside(INTERNET, Ipv4Addr::new(203, 0, 113, 10)));
     endpoints
 }
@@ -93,6 +96,17 @@ fn api_server_address(cidrs: &[String]) -> Ipv4Addr {
         .and_then(|c| c.parse::<Ipv4Range>().ok())
         .and_then(|range| range.nth(1).or(range.nth(0)))
         .unwrap_or(Ipv4Addr::new(172, 18, 0, 2))
+}
+
+/// An address inside the first node range (a kind worker's when it is `0.0.0.0/0`): its
+/// fourth address, or its last.
+fn node_address(cidrs: &[String]) -> Ipv4Addr {
+    cidrs
+        .first()
+        .filter(|c| c.as_str() != "0.0.0.0/0")
+        .and_then(|c| c.parse::<Ipv4Range>().ok())
+        .and_then(|range| range.nth(3).or_else(|| range.nth(range.size() - 1)))
+        .unwrap_or(Ipv4Addr::new(172, 18, 0, 3))
 }
 
 /// Every port the policies name, which are the only ones whose verdict can differ.

@@ -81,6 +81,7 @@ fn network(env: &Environment, errors: &mut Errors) {
     for (field, cidrs) in [
         ("api_server_cidrs", &env.network.api_server_cidrs),
         ("pod_cidrs", &env.network.pod_cidrs),
+        ("node_cidrs", &env.network.node_cidrs),
     ] {
         for (i, cidr) in cidrs.iter().enumerate() {
             if let Err(message) = check_cidr(cidr) {

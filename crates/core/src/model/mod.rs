@@ -375,10 +375,20 @@ pub struct NetworkSettings {
     /// server or the internet never admits a pod. Defaults to kind's; set your cluster's.
     #[serde(default = "NetworkSettings::default_pod_cidrs")]
     pub pod_cidrs: Vec<String>,
+    /// Where the nodes are, for what runs on them outside the pod network: the kubelet
+    /// (10250), which Prometheus scrapes directly for node and cAdvisor metrics since chart
+    /// 28.7.0, and the node exporters (9100). Like `api_server_cidrs`, `0.0.0.0/0` works on
+    /// every cluster and is narrowed to those ports; set the nodes' subnet to tighten it.
+    #[serde(default = "NetworkSettings::default_node_cidrs")]
+    pub node_cidrs: Vec<String>,
 }
 
 impl NetworkSettings {
     fn default_api_server_cidrs() -> Vec<String> {
+        vec!["0.0.0.0/0".to_owned()]
+    }
+
+    fn default_node_cidrs() -> Vec<String> {
         vec!["0.0.0.0/0".to_owned()]
     }
 
@@ -393,6 +403,7 @@ impl Default for NetworkSettings {
             policies: true,
             api_server_cidrs: Self::default_api_server_cidrs(),
             pod_cidrs: Self::default_pod_cidrs(),
+            node_cidrs: Self::default_node_cidrs(),
         }
     }
 }
