@@ -560,3 +560,33 @@ fn the_top_readme_starts_kyverno_s_sync_as_the_generated_readme_does() {
         .expect("a generated patch command");
     assert_eq!(patch_body(shown), patch_body(generated));
 }
+
+#[test]
+fn remote_vault_is_configured_before_the_wave_that_needs_it() {
+    let mut checked = 0;
+    for loaded in load_all() {
+        if loaded.env.vault.mode == platform_core::model::VaultMode::Dev {
+            continue;
+        }
+        let readme = &render(&loaded).files["README.md"];
+        let steps = readme.split("## Bootstrap").nth(1).unwrap();
+        let at = |text: &str| {
+            steps
+                .find(text)
+                .unwrap_or_else(|| panic!("{}: no `{text}` in the steps", loaded.name))
+        };
+        let root = at("kubectl apply -f");
+        let unseal = at("vault operator unseal");
+        let setup = at("/bootstrap/vault/setup.sh");
+        let kyverno = at("argocd app sync kyverno");
+        let seed = at("Seed the apps' secrets");
+        assert!(
+            root < unseal && unseal < setup && setup < kyverno && kyverno < seed,
+            "{}",
+            loaded.name
+        );
+        assert!(steps.contains("When a wave does not become healthy"));
+        checked += 1;
+    }
+    assert_eq!(checked, 2, "staging and prod");
+}

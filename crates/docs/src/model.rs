@@ -124,6 +124,8 @@ pub struct Bootstrap {
     pub argocd_chart_version: String,
     pub argocd_repo: String,
     pub vault_dev_mode: bool,
+    /// How often an auto-sync retries a failed sync, when the environment sets it.
+    pub retry_limit: Option<i64>,
     /// The address ranges MetalLB hands out, when it runs.
     pub metallb_addresses: Vec<String>,
     pub vault_replicas: u32,

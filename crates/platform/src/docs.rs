@@ -135,6 +135,7 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
             ),
             argocd_repo: component_argocd::CHART.repo_url.to_owned(),
             vault_dev_mode: env.vault.enabled && env.vault.mode == VaultMode::Dev,
+            retry_limit: env.argocd.sync_retry.as_ref().map(|r| i64::from(r.limit)),
             metallb_addresses: if env.uses_metallb() {
                 env.metallb.addresses.clone()
             } else {
