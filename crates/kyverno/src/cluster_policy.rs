@@ -58,4 +58,25 @@ pub struct Validation {
     pub pattern: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub any_pattern: Vec<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Deny>,
+}
+
+/// Rejects the resource when its conditions hold.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Deny {
+    pub conditions: AnyConditions,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AnyConditions {
+    pub any: Vec<Condition>,
+}
+
+/// `key` (a value, or a JMESPath expression in `{{ }}` over the request) compared with `value`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Condition {
+    pub key: String,
+    pub operator: String,
+    pub value: serde_json::Value,
 }

@@ -9,8 +9,8 @@ use platform_core::model::{FailureAction, PolicySettings};
 use platform_core::names;
 
 use crate::cluster_policy::{
-    ClusterPolicy, ClusterPolicySpec, MatchResources, ResourceDescription, ResourceFilter, Rule,
-    Validation,
+    AnyConditions, ClusterPolicy, ClusterPolicySpec, Condition, Deny, MatchResources,
+    ResourceDescription, ResourceFilter, Rule, Validation,
 };
 
 /// Every ClusterPolicy the platform renders.
@@ -81,14 +81,14 @@ pub fn all(settings: &PolicySettings) -> Vec<ClusterPolicy> {
                 rule(
                     "require-image-tag",
                     action,
-                    "Images need an explicit tag, so every node runs the same image.",
-                    Pattern::One(json!({ "spec": { "containers": [{ "image": "*:*" }] } })),
+                    "Images need an explicit tag or digest, so every node runs the same image.",
+                    Pattern::Deny(images_not_matching(TAGGED_IMAGE)),
                 ),
                 rule(
                     "validate-image-tag",
                     action,
                     "The mutable tag `latest` is not allowed: pin a version.",
-                    Pattern::One(json!({ "spec": { "containers": [{ "image": "!*:latest" }] } })),
+                    Pattern::Deny(images_matching(LATEST_IMAGE)),
                 ),
             ],
         ),
@@ -112,6 +112,39 @@ pub fn all(settings: &PolicySettings) -> Vec<ClusterPolicy> {
 enum Pattern {
     One(Value),
     Any(Vec<Value>),
+    /// Deny when any condition holds.
+    Deny(Condition),
+}
+
+/// Every image of a pod: containers, init containers and ephemeral containers. Projections
+/// drop the lists a pod does not have; the pipe ends the projection so the filter sees the
+/// whole list. Kyverno's auto-generation rewrites `request.object.spec` for pod controllers.
+const IMAGES: &str = "request.object.spec.[ephemeralContainers, initContainers, containers][]";
+
+/// An image with a tag (after the last `/`, so `registry:5000/app` has none) or a digest.
+/// No `{n}` counts: a brace inside `{{ }}` would end Kyverno's variable early.
+pub const TAGGED_IMAGE: &str =
+    "^(([^/]*/)*[^/:@]+:[^/:@]+(@sha256:[0-9a-f]+)?|[^@]+@sha256:[0-9a-f]+)$";
+
+/// An image whose tag is `latest`.
+pub const LATEST_IMAGE: &str = "^([^/]*/)*[^/:@]+:latest(@sha256:[0-9a-f]+)?$";
+
+/// Holds when some image of the pod does not match `regex`.
+fn images_not_matching(regex: &str) -> Condition {
+    count_of_images(&format!("!regex_match('{regex}', image)"))
+}
+
+/// Holds when some image of the pod matches `regex`.
+fn images_matching(regex: &str) -> Condition {
+    count_of_images(&format!("regex_match('{regex}', image)"))
+}
+
+fn count_of_images(filter: &str) -> Condition {
+    Condition {
+        key: format!("{{{{ {IMAGES} | [?{filter}] | length(@) }}}}"),
+        operator: "GreaterThan".to_owned(),
+        value: json!(0),
+    }
 }
 
 fn cost_allocation_pattern() -> Value {
@@ -134,9 +167,18 @@ fn policy(name: &str, rules: Vec<Rule>) -> ClusterPolicy {
 }
 
 fn rule(name: &str, action: FailureAction, message: &str, pattern: Pattern) -> Rule {
-    let (pattern, any_pattern) = match pattern {
-        Pattern::One(value) => (Some(value), Vec::new()),
-        Pattern::Any(values) => (None, values),
+    let (pattern, any_pattern, deny) = match pattern {
+        Pattern::One(value) => (Some(value), Vec::new(), None),
+        Pattern::Any(values) => (None, values, None),
+        Pattern::Deny(condition) => (
+            None,
+            Vec::new(),
+            Some(Deny {
+                conditions: AnyConditions {
+                    any: vec![condition],
+                },
+            }),
+        ),
     };
     Rule {
         name: name.to_owned(),
@@ -167,6 +209,7 @@ fn rule(name: &str, action: FailureAction, message: &str, pattern: Pattern) -> R
             message: message.to_owned(),
             pattern,
             any_pattern,
+            deny,
         },
     }
 }
