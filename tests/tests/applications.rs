@@ -243,6 +243,14 @@ fn the_typed_argo_cd_specs_invent_no_field() {
 fn bootstrap_installs_argo_cd_with_exactly_the_self_managed_values() {
     for env in platform_tests::load_all() {
         let rendered = render(&env);
+        if !env.env.argocd.enabled {
+            assert!(
+                !rendered.files.contains_key("bootstrap/argocd-values.yaml"),
+                "{}: installs an Argo CD another environment manages",
+                env.name
+            );
+            continue;
+        }
         let values: Value =
             serde_yaml::from_str(&rendered.files["bootstrap/argocd-values.yaml"]).unwrap();
         let app: Value = serde_yaml::from_str(&rendered.files["apps/argocd.yaml"]).unwrap();
@@ -325,4 +333,57 @@ fn metallb_runs_no_bgp_speaker_and_kyverno_s_hook_pods_are_admitted_by_its_polic
             );
         }
     }
+}
+
+#[test]
+fn environments_on_one_hub_name_their_argo_cd_objects_apart_and_one_manages_it() {
+    let environments = platform_tests::load_all();
+    let mut names: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut hubs: BTreeMap<String, Vec<(String, bool)>> = BTreeMap::new();
+    for loaded in &environments {
+        let Some(hub) = &loaded.env.argocd.hub else {
+            continue;
+        };
+        hubs.entry(hub.to_string())
+            .or_default()
+            .push((loaded.name.clone(), loaded.env.argocd.enabled));
+        for (path, object) in objects(&render(loaded)) {
+            let kind = object["kind"].as_str().unwrap().to_owned();
+            if kind != "Application" && kind != "AppProject" {
+                continue;
+            }
+            let name = object["metadata"]["name"].as_str().unwrap().to_owned();
+            assert!(
+                name.starts_with(&format!("{}-", loaded.name)),
+                "{}: {path} is `{name}`",
+                loaded.name
+            );
+            if kind == "Application" {
+                let project = object["spec"]["project"].as_str().unwrap();
+                assert!(
+                    project == "default" || project.starts_with(&format!("{}-", loaded.name)),
+                    "{}: {path} in project {project}",
+                    loaded.name
+                );
+            }
+            if let Some(other) = names.insert((kind.clone(), name.clone()), loaded.name.clone()) {
+                panic!(
+                    "{kind} `{name}` is rendered by both {other} and {}",
+                    loaded.name
+                );
+            }
+        }
+    }
+    assert!(!hubs.is_empty(), "staging and prod share a hub");
+    for (hub, members) in hubs {
+        assert!(members.len() >= 2, "{hub}: {members:?}");
+        let managers: Vec<&(String, bool)> =
+            members.iter().filter(|(_, manages)| *manages).collect();
+        assert_eq!(managers.len(), 1, "{hub}: {members:?}");
+    }
+    let dev = objects(&render(&load("dev")));
+    assert_eq!(
+        dev["apps/vault.yaml"]["metadata"]["name"], "vault",
+        "a lone Argo CD keeps plain names"
+    );
 }

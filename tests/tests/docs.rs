@@ -578,7 +578,7 @@ fn remote_vault_is_configured_before_the_wave_that_needs_it() {
         let root = at("kubectl apply -f");
         let unseal = at("vault operator unseal");
         let setup = at("/bootstrap/vault/setup.sh");
-        let kyverno = at("argocd app sync kyverno");
+        let kyverno = at("argocd app sync ");
         let seed = at("Seed the apps' secrets");
         assert!(
             root < unseal && unseal < setup && setup < kyverno && kyverno < seed,

@@ -36,3 +36,30 @@ fn every_component_of_every_environment() {
         insta::assert_snapshot!(format!("{}__bootstrap", env.name), bootstrap);
     }
 }
+
+/// A snapshot no environment renders any more is a stale file that reviews would still read.
+#[test]
+fn every_snapshot_file_belongs_to_a_rendered_component() {
+    let mut expected = std::collections::BTreeSet::new();
+    for env in load_all() {
+        let rendered = render(&env);
+        for path in rendered.files.keys() {
+            if let Some(component) = path
+                .strip_prefix("apps/")
+                .and_then(|p| p.strip_suffix(".yaml"))
+                && !component.contains('/')
+            {
+                expected.insert(format!("snapshots__{}__{component}.snap", env.name));
+            }
+        }
+        expected.insert(format!("snapshots__{}__bootstrap.snap", env.name));
+    }
+    let folder = platform_tests::workspace_root().join("tests/tests/snapshots");
+    let found: std::collections::BTreeSet<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".snap"))
+        .collect();
+    let stale: Vec<&String> = found.difference(&expected).collect();
+    assert!(stale.is_empty(), "stale snapshots: {stale:?}");
+}

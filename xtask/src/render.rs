@@ -18,7 +18,11 @@ pub fn run(checkout: &Checkout, only: Option<&str>, check: bool) -> Result<ExitC
         ),
     };
     let mut rendered = Vec::new();
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = if scope == Scope::Everything {
+        platform::check_hubs(&loaded)
+    } else {
+        Vec::new()
+    };
     for environment in &loaded {
         match platform::render(environment) {
             Ok(tree) => rendered.push(tree),

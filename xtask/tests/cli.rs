@@ -296,3 +296,56 @@ fn a_file_that_is_not_text_is_a_finding_and_the_rest_is_still_checked() {
     assert!(stderr.contains("1 object(s) in 1 file(s)"), "{stderr}");
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn a_hub_that_none_or_two_environments_manage_is_refused_where_it_is_set() {
+    let root = scratch("hub-managers");
+    repository_copy(&root);
+    let prod = root.join("environments/prod.yaml");
+    let original = fs::read_to_string(&prod).unwrap();
+
+    fs::write(
+        &prod,
+        original.replace(
+            "  enabled: true\n  sync_retry:",
+            "  enabled: false\n  sync_retry:",
+        ),
+    )
+    .unwrap();
+    let output = xtask_at(&root, &["render"]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("environments/staging.yaml:")
+            && stderr.contains(
+                "argocd.hub: no environment of hub `finops-hub` (prod, staging) manages its Argo CD"
+            ),
+        "{stderr}"
+    );
+    assert!(!root.join("rendered").exists(), "nothing is written");
+
+    let staging = root.join("environments/staging.yaml");
+    let staging_text = fs::read_to_string(&staging).unwrap();
+    fs::write(&prod, &original).unwrap();
+    fs::write(
+        &staging,
+        staging_text.replace(
+            "  hub: finops-hub\n  enabled: false",
+            "  hub: finops-hub\n  enabled: true",
+        ),
+    )
+    .unwrap();
+    let output = xtask_at(&root, &["render"]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "argocd.enabled: 2 environments of hub `finops-hub` manage its Argo CD (prod, staging)"
+        ),
+        "{stderr}"
+    );
+
+    fs::write(&staging, staging_text).unwrap();
+    assert!(xtask_at(&root, &["render"]).status.success());
+    let _ = fs::remove_dir_all(&root);
+}

@@ -26,9 +26,29 @@ pub const ROOT_APPLICATION: &str = "platform-root";
 #[derive(Clone, Copy, Debug)]
 pub struct RenderedPaths<'a> {
     pub env_name: &'a str,
+    /// Whether the environment shares its Argo CD with others (`argocd.hub`).
+    pub shared_argocd: bool,
 }
 
-impl RenderedPaths<'_> {
+impl<'a> RenderedPaths<'a> {
+    pub fn new(env_name: &'a str, env: &Environment) -> Self {
+        Self {
+            env_name,
+            shared_argocd: env.argocd.hub.is_some(),
+        }
+    }
+
+    /// The name of an Argo CD object (Application, AppProject) of this environment: on a
+    /// shared Argo CD, prefixed with the environment's name, since they all live in its one
+    /// `argocd` namespace.
+    pub fn argo_name(&self, name: &str) -> String {
+        if self.shared_argocd {
+            format!("{}-{name}", self.env_name)
+        } else {
+            name.to_owned()
+        }
+    }
+
     pub fn root(&self) -> String {
         format!("rendered/{}", self.env_name)
     }
@@ -78,7 +98,7 @@ pub fn child_application(
     env: &Environment,
     paths: RenderedPaths<'_>,
 ) -> Application {
-    let mut metadata = application_metadata(&component.name, &component.labels);
+    let mut metadata = application_metadata(&paths.argo_name(&component.name), &component.labels);
     metadata.annotations = Some(BTreeMap::from([(
         SYNC_WAVE_ANNOTATION.to_owned(),
         wave.to_string(),
@@ -117,7 +137,7 @@ pub fn child_application(
     Application {
         metadata,
         spec: ApplicationSpec {
-            project: component.project.clone(),
+            project: paths.argo_name(&component.project),
             source,
             sources,
             destination: ApplicationDestination {
@@ -144,7 +164,7 @@ pub fn child_application(
 
 /// The app-of-apps: syncs every child Application in `rendered/<env>/apps/`, wave by wave.
 pub fn root_application(env: &Environment, paths: RenderedPaths<'_>) -> Application {
-    let metadata = application_metadata(ROOT_APPLICATION, &BTreeMap::new());
+    let metadata = application_metadata(&paths.argo_name(ROOT_APPLICATION), &BTreeMap::new());
     let mut source = git_source(env, paths.apps());
     // Child Applications at the top, their AppProjects in `apps/projects/`.
     source.directory = Some(DirectorySource { recurse: true });

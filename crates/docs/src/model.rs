@@ -124,6 +124,12 @@ pub struct Bootstrap {
     pub argocd_chart_version: String,
     pub argocd_repo: String,
     pub vault_dev_mode: bool,
+    /// The shared Argo CD that serves the environment, if it shares one.
+    pub argocd_hub: Option<String>,
+    /// Whether the environment's `argocd` Application manages the Argo CD it runs in.
+    pub manages_argocd: bool,
+    /// The name of the root Application.
+    pub root_application: String,
     /// How often an auto-sync retries a failed sync, when the environment sets it.
     pub retry_limit: Option<i64>,
     /// The address ranges MetalLB hands out, when it runs.

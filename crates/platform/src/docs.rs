@@ -1,7 +1,7 @@
 //! The documentation model of an environment, filled from its plan: what `platform_docs`
 //! turns into the environment's README and graph.
 
-use platform_core::application::sync_options;
+use platform_core::application::{RenderedPaths, sync_options};
 use platform_core::component::{Source, SyncMode};
 use platform_core::labels;
 use platform_core::model::{ClusterProvider, Environment, VaultMode};
@@ -21,12 +21,14 @@ const ACCESS: [(&str, ServiceEndpoint, u16, &str); 4] = [
 ];
 
 pub fn applications(plan: &Plan, loaded: &LoadedEnvironment) -> Vec<Application> {
+    // The names Argo CD shows: prefixed where the environment shares its Argo CD.
+    let paths = RenderedPaths::new(&loaded.name, &loaded.env);
     plan.components
         .iter()
         .map(|planned| {
             let component = &planned.component;
             Application {
-                name: component.name.clone(),
+                name: paths.argo_name(&component.name),
                 namespace: component.namespace.clone(),
                 wave: planned.wave,
                 layer: component.layer.title().to_owned(),
@@ -40,7 +42,11 @@ pub fn applications(plan: &Plan, loaded: &LoadedEnvironment) -> Vec<Application>
                     SyncMode::Automated => "automated".to_owned(),
                     SyncMode::Manual => "manual".to_owned(),
                 },
-                depends_on: component.depends_on.clone(),
+                depends_on: component
+                    .depends_on
+                    .iter()
+                    .map(|d| paths.argo_name(d))
+                    .collect(),
             }
         })
         .collect()
@@ -135,6 +141,10 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
             ),
             argocd_repo: component_argocd::CHART.repo_url.to_owned(),
             vault_dev_mode: env.vault.enabled && env.vault.mode == VaultMode::Dev,
+            argocd_hub: env.argocd.hub.as_ref().map(ToString::to_string),
+            manages_argocd: env.argocd.enabled,
+            root_application: RenderedPaths::new(&loaded.name, env)
+                .argo_name(platform_core::application::ROOT_APPLICATION),
             retry_limit: env.argocd.sync_retry.as_ref().map(|r| i64::from(r.limit)),
             metallb_addresses: if env.uses_metallb() {
                 env.metallb.addresses.clone()
@@ -151,7 +161,8 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
                         .iter()
                         .map(ToString::to_string)
                         .collect();
-                    ManualSync::new(&c.component.name, names::namespace::ARGOCD, options)
+                    let name = RenderedPaths::new(&loaded.name, env).argo_name(&c.component.name);
+                    ManualSync::new(&name, names::namespace::ARGOCD, options)
                 })
                 .collect(),
             token_secret: component_vault::bootstrap::TOKEN_SECRET.to_owned(),

@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod catalog;
 mod conventions;
 pub mod docs;
+mod hubs;
 pub mod matrix;
 pub mod network;
 pub mod plan;
@@ -15,6 +16,7 @@ pub mod projects;
 pub mod render;
 
 pub use conventions::conventions;
+pub use hubs::check_hubs;
 pub use plan::{Plan, PlannedComponent, plan};
 pub use platform_environments::{
     Diagnostic, EnvironmentFile, LoadedEnvironment, complete_schema, concrete_names, layer_schema,

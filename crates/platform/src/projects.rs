@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use platform_core::application::metadata;
+use platform_core::application::{RenderedPaths, metadata};
 use platform_core::argocd::{
     AppProject, AppProjectSpec, ApplicationDestination, ClusterResource, GroupKind,
     SYNC_WAVE_ANNOTATION,
@@ -19,7 +19,7 @@ use platform_core::names;
 
 use crate::plan::Plan;
 
-pub fn projects(env: &Environment, plan: &Plan) -> Vec<AppProject> {
+pub fn projects(env: &Environment, plan: &Plan, paths: RenderedPaths<'_>) -> Vec<AppProject> {
     // Projects must exist before the first Application that names one.
     let wave = plan.components.iter().map(|c| c.wave).min().unwrap_or(0) - 1;
     let mut by_project: BTreeMap<&str, Vec<&platform_core::component::Component>> = BTreeMap::new();
@@ -37,7 +37,7 @@ pub fn projects(env: &Environment, plan: &Plan) -> Vec<AppProject> {
             } else {
                 team_spec(env, name, &components)
             };
-            let mut metadata = metadata(name, Some(names::namespace::ARGOCD));
+            let mut metadata = metadata(&paths.argo_name(name), Some(names::namespace::ARGOCD));
             metadata.annotations = Some(BTreeMap::from([(
                 SYNC_WAVE_ANNOTATION.to_owned(),
                 wave.to_string(),

@@ -60,9 +60,7 @@ pub fn render_plan(
     plan: &Plan,
 ) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
     let env = &loaded.env;
-    let paths = RenderedPaths {
-        env_name: &loaded.name,
-    };
+    let paths = RenderedPaths::new(&loaded.name, env);
     let header = header(loaded);
     let mut files = Files::new(header, &loaded.source);
 
@@ -84,7 +82,7 @@ pub fn render_plan(
         "README.md".to_owned(),
         platform_docs::readme(&docs::model(loaded, plan)),
     );
-    for project in projects::projects(env, plan) {
+    for project in projects::projects(env, plan, paths) {
         let manifest = Manifest::new(&project);
         files.add(
             format!("apps/projects/{}.yaml", manifest.id.name),
@@ -96,10 +94,13 @@ pub fn render_plan(
         "bootstrap/root-app.yaml".to_owned(),
         Manifest::new(&root_application(env, paths)).to_yaml(),
     );
-    files.add(
-        "bootstrap/argocd-values.yaml".to_owned(),
-        to_yaml(&bootstrap::argocd_values(env)),
-    );
+    // Only the environment that manages its Argo CD installs it; the others of a hub use it.
+    if env.argocd.enabled {
+        files.add(
+            "bootstrap/argocd-values.yaml".to_owned(),
+            to_yaml(&bootstrap::argocd_values(env)),
+        );
+    }
     if let Some(kind) = bootstrap::kind_cluster(env) {
         files.add("bootstrap/kind-cluster.yaml".to_owned(), to_yaml(&kind));
     }

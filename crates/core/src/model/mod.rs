@@ -95,9 +95,17 @@ pub struct ArgoCdSettings {
     /// How often Argo CD polls Git (`timeout.reconciliation` in argocd-cm).
     #[serde(default = "ArgoCdSettings::default_reconciliation")]
     pub reconciliation_timeout: Duration,
-    /// Retries of a failed sync, with exponential backoff; absent means no retry.
+    /// Retries of a failed sync, with exponential backoff; absent means Argo CD's default
+    /// for auto-sync (5 retries).
     #[serde(default)]
     pub sync_retry: Option<SyncRetry>,
+    /// The Argo CD this environment is served by, when it shares one with other environments
+    /// (hub and spoke: one Argo CD deploying to several clusters). Its Applications and
+    /// AppProjects then take the environment's name as a prefix (`prod-vault`), so that
+    /// environments on one hub never take over each other's; and exactly one environment of
+    /// a hub keeps `enabled: true`, managing the Argo CD it runs in. Unset: a lone Argo CD.
+    #[serde(default)]
+    pub hub: Option<DnsLabel>,
 }
 
 impl ArgoCdSettings {
@@ -112,6 +120,7 @@ impl Default for ArgoCdSettings {
             enabled: true,
             reconciliation_timeout: Self::default_reconciliation(),
             sync_retry: None,
+            hub: None,
         }
     }
 }

@@ -68,7 +68,9 @@ impl<'a> Environment<'a> {
         let applications: BTreeMap<&str, &RenderedObject> = objects
             .iter()
             .filter(|o| o.is_child_application())
-            .map(|o| (o.name(), *o))
+            // By file, not by metadata.name: where environments share an Argo CD, names carry
+            // a prefix, while files and the folders of their manifests are the component's.
+            .map(|o| (o.app.as_deref().unwrap_or(o.name()), *o))
             .collect();
         let waves = applications
             .iter()

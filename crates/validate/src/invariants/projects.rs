@@ -53,7 +53,8 @@ impl<'a> Environment<'a> {
                     ),
                 );
             }
-            for object in owned_by.get(app.name()).into_iter().flatten().copied() {
+            let folder = app.app.as_deref().unwrap_or(app.name());
+            for object in owned_by.get(folder).into_iter().flatten().copied() {
                 let group = object.group();
                 let kind = object.kind();
                 let permitted = if CLUSTER_SCOPED.contains(&kind) {
