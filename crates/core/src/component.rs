@@ -192,10 +192,17 @@ impl HelmRelease {
         }
     }
 
-    /// Deploys `version` instead of the chart's pin, when the environment sets one.
+    /// Deploys `version` instead of the chart's pin, when the environment sets one. A chart
+    /// published with `v`-prefixed versions (cert-manager's) gets the prefix: environment files
+    /// write every version the same way.
     pub fn with_version(mut self, version: Option<&crate::model::ChartVersion>) -> Self {
         if let Some(version) = version {
-            self.version = version.to_string();
+            let prefix = if self.chart.version.starts_with('v') {
+                "v"
+            } else {
+                ""
+            };
+            self.version = format!("{prefix}{version}");
         }
         self
     }

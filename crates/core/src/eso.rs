@@ -32,14 +32,33 @@ pub struct SecretStoreProvider {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct VaultProvider {
-    /// Vault's address, e.g. `http://vault.vault.svc:8200`.
+    /// Vault's address, e.g. `https://vault.vault.svc:8200`.
     pub server: String,
     /// Mount path of the KV engine.
     pub path: String,
     /// KV engine version.
     pub version: KvVersion,
+    /// The CA ESO verifies Vault's certificate with, when Vault serves TLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_provider: Option<CaProvider>,
     pub auth: VaultAuth,
+}
+
+/// A CA certificate in a Secret or ConfigMap.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CaProvider {
+    #[serde(rename = "type")]
+    pub kind: CaProviderKind,
+    pub name: String,
+    pub key: String,
+    pub namespace: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum CaProviderKind {
+    Secret,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -11,6 +11,7 @@
 
 pub mod application;
 pub mod argocd;
+pub mod cert_manager;
 pub mod component;
 pub mod eso;
 pub mod hardening;

@@ -38,11 +38,13 @@ pub mod app {
     pub const VAULT_CONFIG: &str = "vault-config";
     pub const SECURITY_POLICIES: &str = "security-policies";
     pub const OPENCOST: &str = "opencost";
+    pub const CERT_MANAGER: &str = "cert-manager";
 
     /// Every platform component, in the order they are documented.
-    pub const ALL: [&str; 10] = [
+    pub const ALL: [&str; 11] = [
         ARGOCD,
         METALLB,
+        CERT_MANAGER,
         METALLB_CONFIG,
         VAULT,
         EXTERNAL_SECRETS,
@@ -62,11 +64,13 @@ pub mod namespace {
     pub const KYVERNO: &str = "kyverno";
     pub const MONITORING: &str = "monitoring";
     pub const OPENCOST: &str = "opencost";
+    pub const CERT_MANAGER: &str = "cert-manager";
 
     /// Namespaces the platform's own components run in.
-    pub const PLATFORM: [&str; 7] = [
+    pub const PLATFORM: [&str; 8] = [
         ARGOCD,
         METALLB,
+        CERT_MANAGER,
         VAULT,
         EXTERNAL_SECRETS,
         KYVERNO,
@@ -89,6 +93,12 @@ pub const VAULT: ServiceEndpoint = ServiceEndpoint {
     service: app::VAULT,
     port: 8200,
 };
+
+/// The Secret (in Vault's namespace) that holds Vault's TLS certificate, key and `ca.crt`:
+/// Vault's servers mount it, ESO verifies Vault with its `ca.crt`.
+pub const VAULT_TLS_SECRET: &str = "vault-tls";
+/// The key of the CA certificate in that Secret (cert-manager's CA issuer writes it).
+pub const VAULT_TLS_CA_KEY: &str = "ca.crt";
 
 /// The Prometheus server's query API. The chart calls the Service `<release>-server` and
 /// serves it on port 80.

@@ -124,6 +124,9 @@ pub struct Bootstrap {
     pub argocd_chart_version: String,
     pub argocd_repo: String,
     pub vault_dev_mode: bool,
+    /// Whether Vault serves TLS, with the CA in this Secret of its namespace.
+    pub vault_tls: bool,
+    pub vault_tls_secret: String,
     /// The shared Argo CD that serves the environment, if it shares one.
     pub argocd_hub: Option<String>,
     /// Whether the environment's `argocd` Application manages the Argo CD it runs in.

@@ -5,8 +5,8 @@ use platform_core::application::metadata;
 use platform_core::argocd::{ResourceIgnoreDifferences, SyncOption};
 use platform_core::component::{Component, HelmChart, Layer, Source, tier};
 use platform_core::eso::{
-    ClusterSecretStore, ClusterSecretStoreSpec, KvVersion, SecretStoreProvider, ServiceAccountRef,
-    VaultAuth, VaultKubernetesAuth, VaultProvider,
+    CaProvider, CaProviderKind, ClusterSecretStore, ClusterSecretStoreSpec, KvVersion,
+    SecretStoreProvider, ServiceAccountRef, VaultAuth, VaultKubernetesAuth, VaultProvider,
 };
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
@@ -106,9 +106,16 @@ pub fn cluster_secret_store(env: &Environment) -> ClusterSecretStore {
         spec: ClusterSecretStoreSpec {
             provider: SecretStoreProvider {
                 vault: VaultProvider {
-                    server: names::VAULT.url("http"),
+                    server: names::VAULT.url(if env.vault_tls() { "https" } else { "http" }),
                     path: settings.kv_mount.to_string(),
                     version: KvVersion::V2,
+                    // Vault's own CA, which cert-manager keeps in the Secret Vault serves from.
+                    ca_provider: env.vault_tls().then(|| CaProvider {
+                        kind: CaProviderKind::Secret,
+                        name: names::VAULT_TLS_SECRET.to_owned(),
+                        key: names::VAULT_TLS_CA_KEY.to_owned(),
+                        namespace: names::VAULT.namespace.to_owned(),
+                    }),
                     auth: VaultAuth {
                         kubernetes: VaultKubernetesAuth {
                             mount_path: settings.auth_mount.to_string(),

@@ -6,9 +6,10 @@ use platform_core::model::Environment;
 
 /// The components an environment enables, in catalog order.
 pub fn components(env: &Environment) -> Vec<Component> {
-    let crates: [fn(&Environment) -> Vec<Component>; 8] = [
+    let crates: [fn(&Environment) -> Vec<Component>; 9] = [
         component_argocd::components,
         component_metallb::components,
+        component_cert_manager::components,
         component_vault::components,
         component_eso::components,
         component_kyverno::components,
@@ -23,9 +24,10 @@ pub fn components(env: &Environment) -> Vec<Component> {
 }
 
 /// Every chart a component may install, whether or not an environment enables it.
-pub const CHARTS: [HelmChart; 7] = [
+pub const CHARTS: [HelmChart; 8] = [
     component_argocd::CHART,
     component_metallb::CHART,
+    component_cert_manager::CHART,
     component_vault::CHART,
     component_eso::CHART,
     component_kyverno::CHART,

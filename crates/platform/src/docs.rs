@@ -106,7 +106,12 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
             service: endpoint.service.to_owned(),
             service_port: endpoint.port,
             local_port: *local_port,
-            scheme: (*scheme).to_owned(),
+            // Vault serves TLS in HA mode, and a port-forward reaches it as it is.
+            scheme: if *component == names::app::VAULT && env.vault_tls() {
+                "https".to_owned()
+            } else {
+                (*scheme).to_owned()
+            },
         })
         .collect();
     let policies: Vec<serde_json::Value> = plan
@@ -141,6 +146,8 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
             ),
             argocd_repo: component_argocd::CHART.repo_url.to_owned(),
             vault_dev_mode: env.vault.enabled && env.vault.mode == VaultMode::Dev,
+            vault_tls: env.vault_tls(),
+            vault_tls_secret: names::VAULT_TLS_SECRET.to_owned(),
             argocd_hub: env.argocd.hub.as_ref().map(ToString::to_string),
             manages_argocd: env.argocd.enabled,
             root_application: RenderedPaths::new(&loaded.name, env)

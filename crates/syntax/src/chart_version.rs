@@ -21,9 +21,25 @@ pub fn check_chart_version(value: &str) -> Result<(), String> {
     }
 }
 
+/// An exact chart version as a Helm repository publishes it: some charts (cert-manager's)
+/// put a `v` before the same exact version.
+pub fn check_published_version(value: &str) -> Result<(), String> {
+    check_chart_version(value.strip_prefix('v').unwrap_or(value))
+        .map_err(|_| format!("`{value}` is not an exact chart version; expected an exact version such as 0.34.1 or v1.21.1"))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::check_chart_version;
+    use super::{check_chart_version, check_published_version};
+
+    #[test]
+    fn a_published_version_may_carry_a_v() {
+        assert_eq!(check_published_version("v1.21.1"), Ok(()));
+        assert_eq!(check_published_version("0.34.1"), Ok(()));
+        for bad in ["v", "v1.2", "vv1.2.3", "v1.2.x", "^v1.2.3"] {
+            assert!(check_published_version(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 
     #[test]
     fn only_exact_versions_pass() {

@@ -6,6 +6,6 @@ mod chart_version;
 pub mod cidr;
 mod git_url;
 
-pub use chart_version::check_chart_version;
+pub use chart_version::{check_chart_version, check_published_version};
 pub use cidr::Ipv4Range;
 pub use git_url::check_repo_url;

@@ -2,6 +2,11 @@
 //! Raft-replicated HA cluster elsewhere.
 
 pub mod bootstrap;
+pub mod tls;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{SecretVolumeSource, Volume, VolumeMount};
 
 use platform_core::component::{Component, HelmChart, Layer, Toggle, tier};
 use platform_core::model::{Environment, ServiceType, VaultMode};
@@ -19,18 +24,34 @@ pub const CHART: HelmChart = HelmChart {
 /// Values of the vault chart this platform sets.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Values {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global: Option<Global>,
     pub injector: Toggle,
     pub server: Server,
     pub ui: Ui,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Global {
+    /// `false` switches the chart's `VAULT_ADDR`, `VAULT_API_ADDR` and probes to https.
+    pub tls_disable: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Server {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dev: Option<Toggle>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ha: Option<HighAvailability>,
     pub service: Service,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<Volume>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volume_mounts: Vec<VolumeMount>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra_environment_vars: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -64,6 +85,7 @@ pub struct Ui {
 
 pub fn values(env: &Environment) -> Values {
     let settings = &env.vault;
+    let tls = env.vault_tls();
     let (dev, ha) = match settings.mode {
         VaultMode::Dev => (Some(Toggle { enabled: true }), None),
         VaultMode::Ha => (
@@ -74,12 +96,38 @@ pub fn values(env: &Environment) -> Values {
                 raft: Raft {
                     enabled: true,
                     set_node_id: true,
-                    config: raft_config(settings.replicas, settings.ui),
+                    config: raft_config(settings.replicas, settings.ui, tls),
                 },
             }),
         ),
     };
+    let (volumes, volume_mounts, extra_environment_vars) = if tls {
+        (
+            vec![Volume {
+                name: names::VAULT_TLS_SECRET.to_owned(),
+                secret: Some(SecretVolumeSource {
+                    secret_name: Some(names::VAULT_TLS_SECRET.to_owned()),
+                    ..SecretVolumeSource::default()
+                }),
+                ..Volume::default()
+            }],
+            vec![VolumeMount {
+                name: names::VAULT_TLS_SECRET.to_owned(),
+                mount_path: tls::MOUNT_PATH.to_owned(),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            }],
+            // The `vault` CLI in each pod (probes, `vault operator init`) trusts the CA.
+            BTreeMap::from([(
+                "VAULT_CACERT".to_owned(),
+                format!("{}/{}", tls::MOUNT_PATH, names::VAULT_TLS_CA_KEY),
+            )]),
+        )
+    } else {
+        (Vec::new(), Vec::new(), BTreeMap::new())
+    };
     Values {
+        global: tls.then_some(Global { tls_disable: false }),
         // Apps get secrets through External Secrets, never through the sidecar injector.
         injector: Toggle { enabled: false },
         server: Server {
@@ -89,6 +137,9 @@ pub fn values(env: &Environment) -> Values {
                 service_type: settings.service_type.as_str().to_owned(),
                 port: names::VAULT.port,
             },
+            volumes,
+            volume_mounts,
+            extra_environment_vars,
         },
         ui: Ui {
             enabled: settings.ui,
@@ -97,20 +148,36 @@ pub fn values(env: &Environment) -> Values {
 }
 
 /// Server configuration for Raft: every server retries joining each of its peers, so the
-/// cluster forms by itself once the first server is initialised and unsealed.
-fn raft_config(replicas: u32, ui: bool) -> String {
+/// cluster forms by itself once the first server is initialised and unsealed. With TLS, the
+/// listener serves the certificate from `vault-tls`, and joins verify peers with its CA.
+fn raft_config(replicas: u32, ui: bool, tls: bool) -> String {
     let service = names::VAULT.service;
     let port = names::VAULT.port;
+    let scheme = if tls { "https" } else { "http" };
+    let files = tls::MOUNT_PATH;
+    let ca = names::VAULT_TLS_CA_KEY;
     let joins: String = (0..replicas)
         .map(|i| {
+            let trust = if tls {
+                format!("    leader_ca_cert_file = \"{files}/{ca}\"\n")
+            } else {
+                String::new()
+            };
             format!(
-                "  retry_join {{\n    leader_api_addr = \"http://{service}-{i}.{service}-internal:{port}\"\n  }}\n"
+                "  retry_join {{\n    leader_api_addr = \"{scheme}://{service}-{i}.{service}-internal:{port}\"\n{trust}  }}\n"
             )
         })
         .collect();
+    let listener_tls = if tls {
+        format!(
+            "  tls_disable = 0\n  tls_cert_file = \"{files}/tls.crt\"\n  tls_key_file = \"{files}/tls.key\"\n"
+        )
+    } else {
+        "  tls_disable = 1\n".to_owned()
+    };
     format!(
         "ui = {ui}\n\
-         listener \"tcp\" {{\n  tls_disable = 1\n  address = \"[::]:{port}\"\n  cluster_address = \"[::]:8201\"\n}}\n\
+         listener \"tcp\" {{\n{listener_tls}  address = \"[::]:{port}\"\n  cluster_address = \"[::]:8201\"\n}}\n\
          storage \"raft\" {{\n  path = \"/vault/data\"\n{joins}}}\n\
          service_registration \"kubernetes\" {{}}\n"
     )
@@ -145,6 +212,10 @@ pub fn components(env: &Environment) -> Vec<Component> {
         // A dev server starts empty: configure it after every sync, so the environment comes
         // up with no manual Vault command.
         vault.extra_manifests.extend(bootstrap::hook(env));
+    }
+    if env.vault_tls() {
+        vault = vault.depends_on(&[names::app::CERT_MANAGER]);
+        vault.extra_manifests.extend(tls::manifests());
     }
     vec![vault]
 }

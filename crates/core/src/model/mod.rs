@@ -462,6 +462,9 @@ pub struct ChartVersions {
     /// Version of the metallb chart.
     #[serde(default)]
     pub metallb: Option<ChartVersion>,
+    /// Version of the cert-manager chart (written without the `v` its releases carry).
+    #[serde(default)]
+    pub cert_manager: Option<ChartVersion>,
     /// Version of the vault chart.
     #[serde(default)]
     pub vault: Option<ChartVersion>,
@@ -517,6 +520,7 @@ impl Environment {
         Some(match component {
             app::ARGOCD => "argocd.enabled",
             app::METALLB | app::METALLB_CONFIG => "metallb.enabled",
+            app::CERT_MANAGER => "vault.mode",
             app::VAULT => "vault.enabled",
             app::EXTERNAL_SECRETS | app::VAULT_CONFIG => "secrets.enabled",
             app::KYVERNO | app::SECURITY_POLICIES => "policies.enabled",
@@ -536,6 +540,12 @@ impl Environment {
             .map_or_else(std::collections::BTreeMap::new, |team| {
                 crate::labels::cost_allocation(team.name.as_str(), team.cost_center.as_str())
             })
+    }
+
+    /// Whether Vault serves TLS: in HA mode, where its servers and clients talk across the
+    /// pod network. A dev-mode Vault on kind serves plain HTTP on a throwaway cluster.
+    pub fn vault_tls(&self) -> bool {
+        self.vault.enabled && self.vault.mode == VaultMode::Ha
     }
 
     /// Whether MetalLB gives this cluster its LoadBalancer addresses.

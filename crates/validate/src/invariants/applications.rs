@@ -70,7 +70,7 @@ impl<'a> Environment<'a> {
                 }
                 if source["chart"].is_string() {
                     let version = source["targetRevision"].as_str().unwrap_or_default();
-                    if check_chart_version(version).is_err() {
+                    if check_published_version(version).is_err() {
                         self.finding(app, &format!("{pointer}/targetRevision"), "helm-pinned", &source["targetRevision"], "a Helm source must pin an exact chart version, or a new release changes the cluster without a commit".to_owned());
                     }
                 }

@@ -9,7 +9,7 @@ mod uniqueness;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use platform_syntax::{check_chart_version, check_repo_url};
+use platform_syntax::{check_published_version, check_repo_url};
 use serde_json::Value;
 
 use crate::Conventions;

@@ -1,0 +1,57 @@
+//! cert-manager: issues and renews the certificates of Vault's TLS. It runs where Vault does
+//! (HA mode); a dev-mode Vault on kind serves plain HTTP and needs none.
+
+use platform_core::argocd::SyncOption;
+use platform_core::component::{Component, HelmChart, Layer, Toggle, tier};
+use platform_core::model::Environment;
+use platform_core::names;
+use platform_core::traffic::{Port, Traffic};
+use serde::Serialize;
+
+pub const CHART: HelmChart = HelmChart {
+    repo_url: "https://charts.jetstack.io",
+    name: "cert-manager",
+    // Published with a `v`, unlike the other charts.
+    version: "v1.21.1",
+    crd_groups: &["cert-manager.io"],
+};
+
+/// The webhook's port (chart value `webhook.securePort`, 10250 by default in v1.21.1), which
+/// the API server calls to validate Issuers and Certificates.
+const WEBHOOK_PORT: u16 = 10250;
+
+/// Values of the cert-manager chart this platform sets.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Values {
+    /// The chart installs no CRDs by default (`crds.enabled: false`); here the Application
+    /// that runs cert-manager brings them, so that Vault's Certificates sync after it.
+    pub crds: Toggle,
+}
+
+pub fn components(env: &Environment) -> Vec<Component> {
+    if !env.vault_tls() {
+        return Vec::new();
+    }
+    vec![
+        Component::helm(
+            CHART,
+            names::app::CERT_MANAGER,
+            names::namespace::CERT_MANAGER,
+            Layer::Secrets,
+            &Values {
+                crds: Toggle { enabled: true },
+            },
+            env.charts.cert_manager.as_ref(),
+        )
+        .earliest_wave(tier::BOOTSTRAP)
+        // The controller, cainjector, webhook and the startupapicheck hook (all labelled with
+        // the release) talk to the API only; the API server calls the webhook.
+        .traffic(
+            Traffic::release(names::app::CERT_MANAGER)
+                .calls_kubernetes_api()
+                .webhooks(&[Port::tcp(WEBHOOK_PORT)]),
+        )
+        // The CRDs are larger than client-side apply's last-applied annotation allows.
+        .sync_options(&[SyncOption::ServerSideApply]),
+    ]
+}
