@@ -464,3 +464,87 @@ fn prometheus_reaches_the_kubelet_and_node_exporters_on_the_node_addresses() {
         );
     }
 }
+
+#[test]
+fn every_chart_pod_inventory_was_read_at_the_pinned_version() {
+    for chart in platform::catalog::CHARTS {
+        assert!(!chart.pods.is_empty(), "{}: no pod inventory", chart.name);
+        assert_eq!(
+            chart.pods_verified_at, chart.version,
+            "{}: the pod inventory was read at {}, the chart is pinned at {}: read the chart's templates again and update it",
+            chart.name, chart.pods_verified_at, chart.version
+        );
+    }
+}
+
+#[test]
+fn every_pod_of_every_chart_gets_the_flows_it_needs() {
+    let mut checked = 0;
+    for loaded in load_all() {
+        let plan = platform::plan(&loaded.env).unwrap();
+        let rendered = render(&loaded);
+        let policies = matrix::rendered_policies(&rendered).unwrap();
+        let endpoints = matrix::endpoints(&plan, &loaded.env.network);
+        let endpoint = |name: &str| endpoints.iter().find(|e| e.name == name).unwrap().clone();
+        let (dns, api) = (endpoint(KUBE_DNS), endpoint(KUBERNETES_API));
+        let pod_ip = endpoint(KUBE_DNS).ip; // any address in the pod range
+        for planned in &plan.components {
+            let component = &planned.component;
+            let platform_core::component::Source::Helm(release) = &component.source else {
+                continue;
+            };
+            for pod in release.chart.pods.iter().filter(|p| !p.host_network) {
+                let labels: BTreeMap<String, String> = pod
+                    .labels
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect();
+                let me = platform_netpol::Endpoint::pod(
+                    pod.workload,
+                    &component.namespace,
+                    labels,
+                    pod_ip,
+                );
+                let what = format!("{}: {} ({})", loaded.name, pod.workload, component.name);
+                let udp = Port {
+                    number: 53,
+                    protocol: "UDP",
+                };
+                assert!(
+                    policies.allows(&me, &dns, udp),
+                    "{what} cannot resolve names"
+                );
+                if pod.calls_api {
+                    let https = [443, 6443].map(|number| Port {
+                        number,
+                        protocol: "TCP",
+                    });
+                    assert!(
+                        https.iter().any(|p| policies.allows(&me, &api, *p)),
+                        "{what} cannot reach the Kubernetes API{}",
+                        if pod.hook {
+                            " (a Helm hook: its sync fails)"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+                if let Some(number) = pod.webhook_port {
+                    assert!(
+                        policies.allows(
+                            &api,
+                            &me,
+                            Port {
+                                number,
+                                protocol: "TCP"
+                            }
+                        ),
+                        "{what}: the API server cannot call its webhook on {number}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} pods checked");
+}

@@ -4,7 +4,9 @@
 //! step installs by hand, so the first self-sync changes nothing.
 
 use platform_core::argocd::SyncOption;
-use platform_core::component::{Component, HelmChart, Layer, TargetCluster, Toggle, tier};
+use platform_core::component::{
+    ChartPod, Component, HelmChart, Layer, TargetCluster, Toggle, tier,
+};
 use platform_core::model::Environment;
 use platform_core::names;
 use platform_core::traffic::{ANYWHERE, GIT_PORTS, Peer, Traffic};
@@ -15,7 +17,21 @@ pub const CHART: HelmChart = HelmChart {
     name: "argo-cd",
     version: "10.1.1",
     crd_groups: &["argoproj.io"],
+    // argo-helm argo-cd-10.1.1: every pod carries `argo-cd.selectorLabels` (instance = release).
+    pods: &[
+        ChartPod::api_client("argocd-application-controller", ARGOCD_PODS),
+        ChartPod::api_client("argocd-server", ARGOCD_PODS),
+        ChartPod::api_client("argocd-repo-server", ARGOCD_PODS).quiet(),
+        ChartPod::api_client("argocd-redis", ARGOCD_PODS).quiet(),
+        ChartPod::api_client("argocd-applicationset-controller", ARGOCD_PODS),
+        ChartPod::api_client("argocd-notifications-controller", ARGOCD_PODS),
+        // templates/redis-secret-init/job.yaml: pre-install, pre-upgrade.
+        ChartPod::api_client("argocd-redis-secret-init", ARGOCD_PODS).hook(),
+    ],
+    pods_verified_at: "10.1.1",
 };
+
+const ARGOCD_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "argocd")];
 
 /// The health check that makes a parent Application wait for its children.
 pub const APPLICATION_HEALTH_LUA: &str = include_str!("application_health.lua");

@@ -2,7 +2,7 @@
 //! (HA mode); a dev-mode Vault on kind serves plain HTTP and needs none.
 
 use platform_core::argocd::SyncOption;
-use platform_core::component::{Component, HelmChart, Layer, Toggle, tier};
+use platform_core::component::{ChartPod, Component, HelmChart, Layer, Toggle, tier};
 use platform_core::model::Environment;
 use platform_core::names;
 use platform_core::traffic::{Port, Traffic};
@@ -14,7 +14,19 @@ pub const CHART: HelmChart = HelmChart {
     // Published with a `v`, unlike the other charts.
     version: "v1.21.1",
     crd_groups: &["cert-manager.io"],
+    // cert-manager v1.21.1: controller, cainjector, webhook, and the startupapicheck
+    // post-install hook, each with `app.kubernetes.io/instance: <release>`.
+    pods: &[
+        ChartPod::api_client("cert-manager", CERT_MANAGER_PODS),
+        ChartPod::api_client("cert-manager-cainjector", CERT_MANAGER_PODS),
+        ChartPod::api_client("cert-manager-webhook", CERT_MANAGER_PODS)
+            .serving_webhook(WEBHOOK_PORT),
+        ChartPod::api_client("cert-manager-startupapicheck", CERT_MANAGER_PODS).hook(),
+    ],
+    pods_verified_at: "v1.21.1",
 };
+
+const CERT_MANAGER_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "cert-manager")];
 
 /// The webhook's port (chart value `webhook.securePort`, 10250 by default in v1.21.1), which
 /// the API server calls to validate Issuers and Certificates.

@@ -21,6 +21,69 @@ pub struct HelmChart {
     /// The API groups of the CRDs the chart installs that this platform creates objects of:
     /// such an object syncs only after this chart's Application.
     pub crd_groups: &'static [&'static str],
+    /// Every pod the chart runs with the values this platform gives it, hooks included, as
+    /// its templates label them: what the NetworkPolicies must let through is checked for
+    /// each (tests/network.rs).
+    pub pods: &'static [ChartPod],
+    /// The chart version at which `pods` was read from the chart's templates. A test fails
+    /// while it differs from `version`: a chart bump re-reads the inventory.
+    pub pods_verified_at: &'static str,
+}
+
+/// A pod a chart runs, and what it needs of the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChartPod {
+    /// The workload, as the chart names it after the release.
+    pub workload: &'static str,
+    /// Labels of the pod (those NetworkPolicies could select by).
+    pub labels: &'static [(&'static str, &'static str)],
+    /// Runs on the node's network, which NetworkPolicies do not govern.
+    pub host_network: bool,
+    /// Talks to the Kubernetes API.
+    pub calls_api: bool,
+    /// Serves an admission or conversion webhook the API server calls, on this port.
+    pub webhook_port: Option<u16>,
+    /// A Helm hook's pod (Argo CD runs it as a sync hook).
+    pub hook: bool,
+}
+
+impl ChartPod {
+    /// A pod labelled with its release (`app.kubernetes.io/instance`), as every chart here
+    /// labels its pods, that talks to the API.
+    pub const fn api_client(
+        workload: &'static str,
+        labels: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        Self {
+            workload,
+            labels,
+            host_network: false,
+            calls_api: true,
+            webhook_port: None,
+            hook: false,
+        }
+    }
+
+    pub const fn serving_webhook(mut self, port: u16) -> Self {
+        self.webhook_port = Some(port);
+        self
+    }
+
+    pub const fn hook(mut self) -> Self {
+        self.hook = true;
+        self
+    }
+
+    /// A pod that needs no API (a cache, a Git reader).
+    pub const fn quiet(mut self) -> Self {
+        self.calls_api = false;
+        self
+    }
+
+    pub const fn on_host_network(mut self) -> Self {
+        self.host_network = true;
+        self
+    }
 }
 
 /// A chart value that switches a part of the chart on or off: `{enabled: bool}`, the shape

@@ -3,7 +3,7 @@
 
 use platform_core::application::metadata;
 use platform_core::argocd::{ResourceIgnoreDifferences, SyncOption};
-use platform_core::component::{Component, HelmChart, Layer, Source, tier};
+use platform_core::component::{ChartPod, Component, HelmChart, Layer, Source, tier};
 use platform_core::eso::{
     CaProvider, CaProviderKind, ClusterSecretStore, ClusterSecretStoreSpec, KvVersion,
     SecretStoreProvider, ServiceAccountRef, VaultAuth, VaultKubernetesAuth, VaultProvider,
@@ -23,7 +23,16 @@ pub const CHART: HelmChart = HelmChart {
     name: "external-secrets",
     version: "2.9.0",
     crd_groups: &["external-secrets.io"],
+    // external-secrets helm-chart-2.9.0 `*.selectorLabels`.
+    pods: &[
+        ChartPod::api_client("external-secrets", ESO_PODS),
+        ChartPod::api_client("external-secrets-webhook", ESO_PODS).serving_webhook(WEBHOOK_PORT),
+        ChartPod::api_client("external-secrets-cert-controller", ESO_PODS),
+    ],
+    pods_verified_at: "2.9.0",
 };
+
+const ESO_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "external-secrets")];
 
 /// Values of the external-secrets chart this platform sets.
 #[derive(Clone, Debug, PartialEq, Serialize)]

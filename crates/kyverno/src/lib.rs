@@ -7,7 +7,7 @@ pub mod policies;
 use std::collections::BTreeMap;
 
 use platform_core::argocd::{ResourceIgnoreDifferences, SyncOption};
-use platform_core::component::{Component, HelmChart, Layer, Source, SyncMode, tier};
+use platform_core::component::{ChartPod, Component, HelmChart, Layer, Source, SyncMode, tier};
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
 use platform_core::names;
@@ -22,7 +22,23 @@ pub const CHART: HelmChart = HelmChart {
     name: "kyverno",
     version: "3.9.0",
     crd_groups: &["kyverno.io"],
+    // kyverno-chart-3.9.0 `kyverno.matchLabels.common`; the hooks' pods carry only what
+    // crds.migration.podLabels and webhooksCleanup.podLabels give them (set below).
+    pods: &[
+        ChartPod::api_client("kyverno-admission-controller", KYVERNO_PODS)
+            .serving_webhook(WEBHOOK_PORT),
+        ChartPod::api_client("kyverno-background-controller", KYVERNO_PODS),
+        ChartPod::api_client("kyverno-cleanup-controller", KYVERNO_PODS)
+            .serving_webhook(WEBHOOK_PORT),
+        ChartPod::api_client("kyverno-reports-controller", KYVERNO_PODS),
+        ChartPod::api_client("kyverno-migrate-resources", KYVERNO_PODS).hook(),
+        ChartPod::api_client("kyverno-remove-webhooks", KYVERNO_PODS).hook(),
+        ChartPod::api_client("kyverno-scale-to-zero", KYVERNO_PODS).hook(),
+    ],
+    pods_verified_at: "3.9.0",
 };
+
+const KYVERNO_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "kyverno")];
 
 /// Values of the kyverno chart this platform sets.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -82,8 +98,12 @@ pub fn components(env: &Environment) -> Vec<Component> {
     if !env.policies.enabled {
         return Vec::new();
     }
+    // The hooks' pods get the labels the inventory (and so the NetworkPolicies) expects.
     let hook_pods = HookPods {
-        pod_labels: Traffic::release(names::app::KYVERNO).pods,
+        pod_labels: KYVERNO_PODS
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
     };
     let values = Values {
         features: Features {

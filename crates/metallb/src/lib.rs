@@ -2,7 +2,7 @@
 //! and L2 advertisement that let LoadBalancer Services such as Vault's get an address.
 
 use platform_core::application::metadata;
-use platform_core::component::{Component, HelmChart, Layer, Source, Toggle, tier};
+use platform_core::component::{ChartPod, Component, HelmChart, Layer, Source, Toggle, tier};
 use platform_core::custom_resource;
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
@@ -15,7 +15,15 @@ pub const CHART: HelmChart = HelmChart {
     name: "metallb",
     version: "0.16.1",
     crd_groups: &["metallb.io"],
+    // metallb 0.16.1 `metallb.selectorLabels`; the speaker runs on the host network.
+    pods: &[
+        ChartPod::api_client("metallb-controller", METALLB_PODS).serving_webhook(WEBHOOK_PORT),
+        ChartPod::api_client("metallb-speaker", METALLB_PODS).on_host_network(),
+    ],
+    pods_verified_at: "0.16.1",
 };
+
+const METALLB_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "metallb")];
 
 /// The controller's webhook port.
 const WEBHOOK_PORT: u16 = 9443;

@@ -6,7 +6,7 @@
 //! export exactly the cost-allocation labels. OpenCost's own `team` property reads the label
 //! `team` by default, which is this platform's key too.
 
-use platform_core::component::{Component, HelmChart, Layer, tier};
+use platform_core::component::{ChartPod, Component, HelmChart, Layer, tier};
 use platform_core::model::Environment;
 use platform_core::names;
 use platform_core::traffic::{Port, Traffic};
@@ -17,7 +17,12 @@ pub const CHART: HelmChart = HelmChart {
     name: "opencost",
     version: "2.5.17",
     crd_groups: &[],
+    // opencost-2.5.17 `opencost.selectorLabels`.
+    pods: &[ChartPod::api_client("opencost", OPENCOST_PODS)],
+    pods_verified_at: "2.5.17",
 };
+
+const OPENCOST_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "opencost")];
 
 /// Values of the opencost chart this platform sets.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -1,6 +1,6 @@
 //! Prometheus, the metrics store OpenCost computes cost from.
 
-use platform_core::component::{Component, HelmChart, Layer, Toggle, tier};
+use platform_core::component::{ChartPod, Component, HelmChart, Layer, Toggle, tier};
 use platform_core::labels;
 use platform_core::manifest::to_yaml;
 use platform_core::model::Environment;
@@ -13,7 +13,18 @@ pub const CHART: HelmChart = HelmChart {
     name: "prometheus",
     version: "29.27.0",
     crd_groups: &[],
+    // prometheus-29.27.0 `prometheus.common.matchLabels`, and its subcharts'; node-exporter
+    // (prometheus-node-exporter 4.56) runs on the host network.
+    pods: &[
+        ChartPod::api_client("prometheus-server", PROMETHEUS_PODS),
+        ChartPod::api_client("prometheus-kube-state-metrics", PROMETHEUS_PODS),
+        ChartPod::api_client("prometheus-prometheus-node-exporter", PROMETHEUS_PODS)
+            .on_host_network(),
+    ],
+    pods_verified_at: "29.27.0",
 };
+
+const PROMETHEUS_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "prometheus")];
 
 /// Values of the prometheus chart this platform sets.
 #[derive(Clone, Debug, PartialEq, Serialize)]

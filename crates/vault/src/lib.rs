@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{SecretVolumeSource, Volume, VolumeMount};
 
-use platform_core::component::{Component, HelmChart, Layer, Toggle, tier};
+use platform_core::component::{ChartPod, Component, HelmChart, Layer, Toggle, tier};
 use platform_core::model::{Environment, ServiceType, VaultMode};
 use platform_core::names;
 use platform_core::traffic::Traffic;
@@ -19,7 +19,13 @@ pub const CHART: HelmChart = HelmChart {
     name: "vault",
     version: "0.34.1",
     crd_groups: &[],
+    // vault-helm v0.34.1 server-statefulset.yaml; the injector is off. The kubernetes auth
+    // method reviews tokens with the API.
+    pods: &[ChartPod::api_client("vault", VAULT_PODS)],
+    pods_verified_at: "0.34.1",
 };
+
+const VAULT_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "vault")];
 
 /// Values of the vault chart this platform sets.
 #[derive(Clone, Debug, PartialEq, Serialize)]
