@@ -107,17 +107,8 @@ fn every_invalid_environment_is_reported_precisely_and_changes_nothing() {
 
 #[test]
 fn the_real_environments_render_into_a_scratch_copy_and_replace_stale_files() {
-    let root = std::env::temp_dir().join(format!("xtask-valid-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&root);
-    fs::create_dir_all(root.join("environments")).unwrap();
-    for entry in fs::read_dir(repository().join("environments")).unwrap() {
-        let path = entry.unwrap().path();
-        fs::copy(
-            &path,
-            root.join("environments").join(path.file_name().unwrap()),
-        )
-        .unwrap();
-    }
+    let root = common::scratch("real-environments");
+    common::repository_copy(&root);
     let stale = root.join("rendered/dev/apps/removed-app.yaml");
     fs::create_dir_all(stale.parent().unwrap()).unwrap();
     fs::write(&stale, "stale").unwrap();

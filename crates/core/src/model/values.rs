@@ -219,36 +219,41 @@ impl Duration {
         if in_order {
             return self.0.clone();
         }
-        let millis = self.millis();
-        let parts = [
-            (millis / 604_800_000, "w"),
-            (millis / 86_400_000 % 7, "d"),
-            (millis / 3_600_000 % 24, "h"),
-            (millis / 60_000 % 60, "m"),
-            (millis / 1_000 % 60, "s"),
-            (millis % 1_000, "ms"),
-        ];
-        parts
-            .iter()
-            .filter(|(amount, _)| *amount > 0)
-            .map(|(amount, unit)| format!("{amount}{unit}"))
-            .collect()
+        in_units(
+            self.millis(),
+            &[
+                (604_800_000, "w"),
+                (86_400_000, "d"),
+                (3_600_000, "h"),
+                (60_000, "m"),
+                (1_000, "s"),
+                (1, "ms"),
+            ],
+        )
     }
 }
 
-/// Milliseconds in Go's notation: hours, minutes, seconds, milliseconds, each only if not zero.
+/// Milliseconds in Go's notation: hours, minutes, seconds, milliseconds.
 fn go_duration(millis: u64) -> String {
-    let parts = [
-        (millis / 3_600_000, "h"),
-        (millis / 60_000 % 60, "m"),
-        (millis / 1_000 % 60, "s"),
-        (millis % 1_000, "ms"),
-    ];
-    parts
-        .iter()
-        .filter(|(amount, _)| *amount > 0)
-        .map(|(amount, unit)| format!("{amount}{unit}"))
-        .collect()
+    in_units(
+        millis,
+        &[(3_600_000, "h"), (60_000, "m"), (1_000, "s"), (1, "ms")],
+    )
+}
+
+/// `millis` in `units` (their size in milliseconds, largest first), each unit only where it
+/// is not zero; the first unit takes everything above it (`216h` in hours, `1w2d` in weeks).
+fn in_units(millis: u64, units: &[(u64, &str)]) -> String {
+    let mut rest = millis;
+    let mut text = String::new();
+    for (size, unit) in units {
+        let amount = rest / size;
+        rest %= size;
+        if amount > 0 {
+            text.push_str(&format!("{amount}{unit}"));
+        }
+    }
+    text
 }
 
 fn parse_duration(value: &str) -> Result<u64, String> {
