@@ -2,11 +2,13 @@
 //!
 //! - [`schemas`]: every object against the JSON Schema of its apiVersion and kind, and every
 //!   Helm Application's `valuesObject` against its chart's values schema (or, where the chart
-//!   ships none, its `values.yaml` keys). Schemas come from a folder laid out like
-//!   `../shared/schemas`, read through [`SchemaSource`]; each is compiled once per run.
+//!   ships none, its `values.yaml` keys). Schemas come from a folder laid out like the
+//!   repository's `schemas/`, read through [`SchemaSource`]; each is compiled once per run.
 //! - [`invariants`]: what must hold across an environment: paths and repositories, pinned
 //!   charts, secrets only through ESO, namespaces, CRD and wave ordering, unique objects,
-//!   cost-allocation labels.
+//!   cost-allocation labels, projects. What they need to know of the platform comes in as
+//!   [`Conventions`].
+//! - [`import`]: upstream CRDs into the schema folder's layout.
 //!
 //! Every failure is a [`Finding`]: file, JSON pointer, rule, offending value. Nothing here
 //! touches the file system: the caller hands in file contents and a schema source.
