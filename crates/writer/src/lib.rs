@@ -93,40 +93,51 @@ pub fn write(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Outcom
         check_relative(tree)?;
     }
     fs::create_dir_all(root).map_err(at(root))?;
+    let drift = compare(root, trees, scope)?;
+    let wanted: BTreeMap<PathBuf, &str> = trees
+        .iter()
+        .flat_map(|tree| {
+            tree.files
+                .iter()
+                .map(|(path, contents)| (root.join(tree.name).join(path), contents.as_str()))
+        })
+        .collect();
     let mut outcome = Outcome::default();
+    // Every write before any removal: a run killed in between leaves stale files, never
+    // missing ones, and the next run removes them.
+    for difference in drift.iter().filter(|d| !matches!(d, Drift::Extra(_))) {
+        let target = difference.path();
+        let contents = wanted[target];
+        disk::replace(target, contents, Mode::of_contents(contents)).map_err(at(target))?;
+        outcome.written.push(target.to_path_buf());
+    }
+    for difference in drift.iter().filter(|d| matches!(d, Drift::Extra(_))) {
+        let stale = difference.path();
+        if stale.is_dir() {
+            fs::remove_dir_all(stale).map_err(at(stale))?;
+        } else {
+            fs::remove_file(stale).map_err(at(stale))?;
+        }
+        outcome.removed.push(stale.to_path_buf());
+    }
     for tree in trees {
         let dir = root.join(tree.name);
-        let on_disk = disk::list(&dir).map_err(at(&dir))?;
-        for (path, contents) in tree.files {
-            let target = dir.join(path);
-            let mode = Mode::of_contents(contents);
-            if disk::is_current(&target, on_disk.get(path), contents, mode).map_err(at(&target))? {
-                outcome.unchanged += 1;
-            } else {
-                disk::replace(&target, contents, mode).map_err(at(&target))?;
-                outcome.written.push(target);
-            }
-        }
-        // Removal comes after every write: a run killed in between leaves stale files, never
-        // missing ones, and the next run removes them.
-        for path in on_disk.keys().filter(|p| !tree.files.contains_key(*p)) {
-            let stale = dir.join(path);
-            fs::remove_file(&stale).map_err(at(&stale))?;
-            outcome.removed.push(stale);
-        }
         disk::remove_empty_folders(&dir).map_err(at(&dir))?;
     }
-    if scope == Scope::Everything {
-        for stale in strangers(root, trees).map_err(at(root))? {
-            fs::remove_dir_all(&stale).map_err(at(&stale))?;
-            outcome.removed.push(stale);
-        }
-    }
+    outcome.unchanged = wanted.len() - outcome.written.len();
+    outcome.written.sort();
+    outcome.removed.sort();
     Ok(outcome)
 }
 
 /// Compares the disk with the trees, writing nothing.
 pub fn check(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Vec<Drift>> {
+    compare(root, trees, scope)
+}
+
+/// Every difference between the disk and the trees, sorted: what `write` changes and
+/// `check` reports.
+fn compare(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Vec<Drift>> {
     let mut drift = Vec::new();
     for tree in trees {
         let dir = root.join(tree.name);
