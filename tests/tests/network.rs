@@ -65,7 +65,10 @@ fn declared(plan: &Plan, loaded: &LoadedEnvironment, from: &str, to: &str, port:
     let ip_of = |name: &str| endpoints.iter().find(|e| e.name == name).unwrap().ip;
     if let Some(caller) = component(from) {
         if from == to {
-            return caller.traffic.among_themselves;
+            return match &caller.traffic.among_themselves {
+                None => false,
+                Some(ports) => ports.is_empty() || ports.iter().any(|p| as_port(*p) == port),
+            };
         }
         if to == KUBE_DNS {
             return DNS_PORTS.iter().any(|p| as_port(*p) == port);
@@ -172,7 +175,25 @@ fn vault_admits_only_external_secrets_on_8200_in_every_environment() {
         for endpoint in &matrix.endpoints {
             let reach = matrix.reach(&endpoint.name, "vault");
             match endpoint.name.as_str() {
-                "vault" => assert_eq!(reach, &Reach::AnyPort, "Raft peers"),
+                "vault" => {
+                    // HA peers forward requests and replicate Raft on 8200 and 8201, and no
+                    // other port; a dev server's only peer is its bootstrap hook, on 8200.
+                    let tcp = |number| Port {
+                        number,
+                        protocol: "TCP",
+                    };
+                    let expected = if loaded.env.vault.mode == platform_core::model::VaultMode::Ha {
+                        vec![tcp(8200), tcp(8201)]
+                    } else {
+                        vec![tcp(8200)]
+                    };
+                    assert_eq!(
+                        reach,
+                        &Reach::Ports(expected),
+                        "{}: vault peers",
+                        loaded.name
+                    );
+                }
                 "external-secrets" => assert_eq!(
                     reach,
                     &Reach::Ports(vec![Port {

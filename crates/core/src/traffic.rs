@@ -102,8 +102,8 @@ pub struct Traffic {
     /// Ports on which the API server calls the pods: admission and conversion webhooks.
     pub webhooks: Vec<Port>,
     /// Whether the component's pods talk to each other (controllers and their caches,
-    /// Raft peers): allowed on any port, within the component only.
-    pub among_themselves: bool,
+    /// Raft peers), within the component only: on these ports, or on any port when empty.
+    pub among_themselves: Option<Vec<Port>>,
 }
 
 impl Traffic {
@@ -141,8 +141,15 @@ impl Traffic {
         self
     }
 
+    /// The component's pods talk to each other on any port.
     pub fn among_themselves(mut self) -> Self {
-        self.among_themselves = true;
+        self.among_themselves = Some(Vec::new());
+        self
+    }
+
+    /// The component's pods talk to each other on these ports only.
+    pub fn among_themselves_on(mut self, ports: &[Port]) -> Self {
+        self.among_themselves = Some(ports.to_vec());
         self
     }
 }

@@ -116,14 +116,14 @@ impl Builder<'_> {
         let name = component.name.as_str();
         let namespace = component.namespace.as_str();
         let own_pods = &component.traffic.pods;
-        if component.traffic.among_themselves {
+        if let Some(ports) = &component.traffic.among_themselves {
             let peer = pod_peer(None, own_pods);
             let internal = policy(
                 &format!("allow-{name}-internal"),
                 namespace,
                 own_pods,
-                vec![ingress(vec![peer.clone()], &[])],
-                vec![egress(vec![peer], &[])],
+                vec![ingress(vec![peer.clone()], ports)],
+                vec![egress(vec![peer], ports)],
             );
             self.ship(name, internal);
         }

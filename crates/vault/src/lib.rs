@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::{SecretVolumeSource, Volume, VolumeMount};
 use platform_core::component::{ChartPod, Component, HelmChart, Layer, Toggle, tier};
 use platform_core::model::{Environment, ServiceType, VaultMode};
 use platform_core::names;
-use platform_core::traffic::Traffic;
+use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
 
 pub const CHART: HelmChart = HelmChart {
@@ -189,6 +189,22 @@ fn raft_config(replicas: u32, ui: bool, tls: bool) -> String {
     )
 }
 
+/// Raft's cluster port, on which HA servers replicate and forward requests.
+const CLUSTER_PORT: u16 = 8201;
+
+/// The kubernetes auth method reviews ESO's token with the API. HA servers forward requests
+/// (8200) and replicate Raft (8201) among themselves, on those ports only; a dev server is
+/// alone, but its bootstrap hook (a pod of the release) configures it on 8200. Who else may
+/// call Vault is declared by the caller: only External Secrets does.
+fn traffic(env: &Environment) -> Traffic {
+    let api = Port::tcp(names::VAULT.port);
+    let traffic = Traffic::release(names::app::VAULT).calls_kubernetes_api();
+    match env.vault.mode {
+        VaultMode::Ha => traffic.among_themselves_on(&[api, Port::tcp(CLUSTER_PORT)]),
+        VaultMode::Dev => traffic.among_themselves_on(&[api]),
+    }
+}
+
 pub fn components(env: &Environment) -> Vec<Component> {
     if !env.vault.enabled {
         return Vec::new();
@@ -202,14 +218,7 @@ pub fn components(env: &Environment) -> Vec<Component> {
         env.charts.vault.as_ref(),
     )
     .earliest_wave(tier::FOUNDATION)
-    // Servers forward requests and replicate Raft among themselves (8200, 8201); the
-    // kubernetes auth method reviews ESO's token with the API. Who may call Vault is
-    // declared by the caller: only External Secrets does.
-    .traffic(
-        Traffic::release(names::app::VAULT)
-            .among_themselves()
-            .calls_kubernetes_api(),
-    );
+    .traffic(traffic(env));
     if env.vault.service_type == ServiceType::LoadBalancer && env.uses_metallb() {
         // Vault's LoadBalancer Service gets its address from MetalLB.
         vault = vault.depends_on(&[names::app::METALLB]);
