@@ -76,3 +76,58 @@ fn both_rules_look_at_every_kind_of_container() {
         );
     }
 }
+
+#[test]
+fn the_policies_govern_exactly_the_namespaces_the_platform_creates_for_teams() {
+    use platform_core::labels::{TENANT, TENANT_VALUE};
+    for loaded in platform_tests::load_all() {
+        let objects = platform_tests::objects(&platform_tests::render(&loaded));
+        let mut tenants = 0;
+        for (path, object) in &objects {
+            let label = |labels: &Value| labels[TENANT].as_str().map(str::to_owned);
+            match object["kind"].as_str() {
+                Some("Namespace") => {
+                    assert_eq!(
+                        label(&object["metadata"]["labels"]).as_deref(),
+                        Some(TENANT_VALUE),
+                        "{}: {path}",
+                        loaded.name
+                    );
+                    tenants += 1;
+                }
+                Some("Application") => {
+                    let managed =
+                        &object["spec"]["syncPolicy"]["managedNamespaceMetadata"]["labels"];
+                    assert_eq!(
+                        label(managed),
+                        None,
+                        "{}: {path}: a platform namespace is a tenant",
+                        loaded.name
+                    );
+                }
+                Some("ClusterPolicy") => {
+                    for rule in object["spec"]["rules"].as_array().unwrap() {
+                        let any = rule["match"]["any"].as_array().unwrap();
+                        assert_eq!(any.len(), 1, "{path}");
+                        let selector = &any[0]["resources"]["namespaceSelector"]["matchLabels"];
+                        assert_eq!(
+                            selector,
+                            &serde_json::json!({ TENANT: TENANT_VALUE }),
+                            "{path}"
+                        );
+                        assert!(
+                            any[0]["resources"]["namespaces"].is_null(),
+                            "{path}: no list of names"
+                        );
+                        assert!(
+                            rule["exclude"].is_null(),
+                            "{path}: no exclude list to keep up to date"
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(tenants, loaded.env.apps.len(), "{}", loaded.name);
+    }
+}

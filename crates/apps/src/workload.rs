@@ -43,7 +43,14 @@ pub fn objects(env: &Environment, app: &App, team: &Team) -> Vec<Manifest> {
     let mut manifests = vec![
         Manifest::new(&Namespace {
             metadata: ObjectMeta {
-                labels: Some(labels.clone()),
+                labels: Some({
+                    let mut namespace_labels = labels.clone();
+                    namespace_labels.insert(
+                        platform_core::labels::TENANT.to_owned(),
+                        platform_core::labels::TENANT_VALUE.to_owned(),
+                    );
+                    namespace_labels
+                }),
                 ..metadata(namespace, None)
             },
             ..Namespace::default()

@@ -23,6 +23,12 @@ pub const PLATFORM: &str = "finops-platform";
 /// `app.kubernetes.io/managed-by` of everything this generator renders for Argo CD.
 pub const MANAGER: &str = "argocd";
 
+/// Label of every namespace the platform creates for a team's app: the security policies
+/// govern exactly the namespaces that carry it, so the platform's own and any add-on a
+/// cluster runs (CNI, ingress controller, …) are left alone without a list to keep.
+pub const TENANT: &str = "finops-platform.io/tenant";
+pub const TENANT_VALUE: &str = "true";
+
 /// Annotation on a workload naming, comma-separated, the Secrets it reads that a person
 /// creates by hand (bootstrap credentials), and that therefore no object in Git produces.
 pub const MANUAL_SECRETS_ANNOTATION: &str = "finops-platform.io/manual-secrets";

@@ -1,16 +1,17 @@
 //! The platform's security policies. Each applies to Pods; Kyverno's auto-generation extends
 //! it to the pod templates of Deployments, StatefulSets, DaemonSets, Jobs and CronJobs.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
 use platform_core::application::metadata;
 use platform_core::labels;
 use platform_core::model::{FailureAction, PolicySettings};
-use platform_core::names;
 
 use crate::cluster_policy::{
-    AnyConditions, ClusterPolicy, ClusterPolicySpec, Condition, Deny, MatchResources,
-    ResourceDescription, ResourceFilter, Rule, Validation,
+    AnyConditions, ClusterPolicy, ClusterPolicySpec, Condition, Deny, LabelSelector,
+    MatchResources, ResourceDescription, ResourceFilter, Rule, Validation,
 };
 
 /// Every ClusterPolicy the platform renders.
@@ -182,28 +183,24 @@ fn rule(name: &str, action: FailureAction, message: &str, pattern: Pattern) -> R
     };
     Rule {
         name: name.to_owned(),
+        // Pods of the teams' namespaces, by the label the platform gives them: its own
+        // components (MetalLB's speaker, node exporters need host access) and whatever else
+        // runs on the cluster are not the policies' to judge.
         match_resources: MatchResources {
             any: vec![ResourceFilter {
                 resources: ResourceDescription {
                     kinds: vec!["Pod".to_owned()],
                     namespaces: Vec::new(),
+                    namespace_selector: Some(LabelSelector {
+                        match_labels: BTreeMap::from([(
+                            labels::TENANT.to_owned(),
+                            labels::TENANT_VALUE.to_owned(),
+                        )]),
+                    }),
                 },
             }],
         },
-        // The platform's own components (MetalLB's speaker, node exporters) legitimately need
-        // host access; the policies govern the teams' workloads.
-        exclude: Some(MatchResources {
-            any: vec![ResourceFilter {
-                resources: ResourceDescription {
-                    kinds: Vec::new(),
-                    namespaces: names::namespace::SYSTEM
-                        .iter()
-                        .chain(names::namespace::PLATFORM.iter())
-                        .map(|n| (*n).to_owned())
-                        .collect(),
-                },
-            }],
-        }),
+        exclude: None,
         validate: Validation {
             failure_action: action.as_str().to_owned(),
             message: message.to_owned(),
