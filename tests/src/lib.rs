@@ -128,3 +128,32 @@ pub fn rendered_tree() -> BTreeMap<String, String> {
     let rendered: Vec<RenderedEnvironment> = load_all().iter().map(render).collect();
     platform::combined(&rendered)
 }
+
+/// Runs an external tool with `input` on its standard input. `None` when the tool is not
+/// installed and `CI` is unset; `.ci/run` installs the tools and sets `CI`, so there a missing
+/// tool fails the test instead of skipping it.
+pub fn run_tool(program: &str, args: &[&str], input: &str) -> Option<std::process::Output> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let spawned = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(_) if std::env::var_os("CI").is_none() => {
+            eprintln!("{program} is not installed; what it checks was not checked");
+            return None;
+        }
+        Err(error) => panic!("CI installs {program}: {error}"),
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input.as_bytes())
+        .expect("the tool reads its input");
+    Some(child.wait_with_output().expect("the tool ends"))
+}

@@ -374,27 +374,7 @@ fn shell_blocks(readme: &str) -> Vec<String> {
 /// shellcheck's findings on a script, when shellcheck is installed. `.ci/run` installs it and
 /// sets `CI`, so there a missing shellcheck fails the test instead of skipping it.
 fn shellcheck(script: &str) -> Option<String> {
-    let spawned = Command::new("shellcheck")
-        .args(["--shell=bash", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn();
-    let mut child = match spawned {
-        Ok(child) => child,
-        Err(_) if std::env::var_os("CI").is_none() => {
-            eprintln!("shellcheck is not installed; the generated snippets were not checked");
-            return None;
-        }
-        Err(error) => panic!("shellcheck is required in CI: {error}"),
-    };
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = platform_tests::run_tool("shellcheck", &["--shell=bash", "-"], script)?;
     Some(if output.status.success() {
         String::new()
     } else {

@@ -2,9 +2,6 @@
 //! which implements Lua 5.1) over a table of Application states: the next wave starts only
 //! when a child is synced, healthy, and its last operation did not fail.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use component_argocd::APPLICATION_HEALTH_LUA;
 
 /// Each Application state, as the Lua table Argo CD hands the script as `obj`, and the
@@ -76,27 +73,7 @@ fn statuses() -> Option<Vec<String>> {
             "obj = {object}\nlocal hs = check()\nio.write(hs.status, '\\t', hs.message, '\\n')\n"
         ));
     }
-    let spawned = Command::new("lua5.1")
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match spawned {
-        Ok(child) => child,
-        Err(_) if std::env::var_os("CI").is_none() => {
-            eprintln!("lua5.1 is not installed; the health check was not run");
-            return None;
-        }
-        Err(error) => panic!("CI installs lua5.1: {error}"),
-    };
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(program.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = platform_tests::run_tool("lua5.1", &["-"], &program)?;
     assert!(
         output.status.success(),
         "{}",
