@@ -53,6 +53,44 @@ pub fn load(name: &str) -> LoadedEnvironment {
         .unwrap_or_else(|| panic!("no environment {name}"))
 }
 
+/// dev with a second team, billing, whose app reads its own secret (as files), calls
+/// finops-app (which consents) and the internet, and asks for the API. It passes the model's
+/// checks, so it is an environment a person could write.
+pub fn two_teams() -> LoadedEnvironment {
+    use platform_core::model::{AppCall, AppSecret, ExternalEgress, Team};
+    let mut dev = load("dev");
+    dev.env.teams.push(Team {
+        name: "billing".try_into().unwrap(),
+        cost_center: "cc-billing".try_into().unwrap(),
+    });
+    let mut billing = dev.env.apps[0].clone();
+    billing.name = "billing-api".try_into().unwrap();
+    billing.team = "billing".try_into().unwrap();
+    billing.secrets = vec![AppSecret {
+        name: "billing-db".try_into().unwrap(),
+        vault_path: "secret/billing-db".to_owned(),
+        keys: vec!["password".to_owned()],
+        mount_path: Some("/var/run/secrets/billing-db".to_owned()),
+    }];
+    billing.calls = vec![AppCall {
+        app: "finops-app".try_into().unwrap(),
+        port: 8080,
+    }];
+    billing.egress = vec![ExternalEgress {
+        cidr: "0.0.0.0/0".into(),
+        ports: vec![443],
+    }];
+    billing.api_access = true;
+    dev.env.apps[0].allow_from = vec!["billing-api".try_into().unwrap()];
+    dev.env.apps.push(billing);
+    let errors = platform_core::model::check(&dev.env);
+    assert!(
+        errors.is_empty(),
+        "two_teams is not a valid environment: {errors:?}"
+    );
+    dev
+}
+
 pub fn render(env: &LoadedEnvironment) -> RenderedEnvironment {
     platform::render(env).unwrap_or_else(|errors| {
         panic!(

@@ -57,6 +57,7 @@ fn dev_has_exactly_the_platform_applications_in_their_waves() {
         ("vault-config", 2),
         ("security-policies", 2),
         ("opencost", 2),
+        ("tenant-finops", 2),
         ("finops-app", 3),
     ]
     .into_iter()

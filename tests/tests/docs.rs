@@ -216,7 +216,8 @@ fn setup_script_dry_runs_are_stable_and_match_the_cluster_secret_store() {
         let script = bootstrap_dir(&loaded.name).join("setup.sh");
         let first = run(&script, &["--dry-run"], &[]);
         assert_eq!(first, run(&script, &["--dry-run"], &[]), "{}", loaded.name);
-        let store = &objects(&render(&loaded))["manifests/vault-config/clustersecretstore-vault-backend.yaml"];
+        let objects = objects(&render(&loaded));
+        let store = &objects["manifests/vault-config/clustersecretstore-vault-backend.yaml"];
         let vault = &store["spec"]["provider"]["vault"];
         let auth = &vault["auth"]["kubernetes"];
         let (mount, auth_mount, role) = (
@@ -226,7 +227,7 @@ fn setup_script_dry_runs_are_stable_and_match_the_cluster_secret_store() {
         );
         let account = &auth["serviceAccountRef"];
         let policy = loaded.env.secrets.policy.as_str();
-        let expected = [
+        let mut expected = vec![
             format!("vault secrets enable -path={mount} -version=2 kv"),
             format!("vault auth enable -path={auth_mount} kubernetes"),
             format!("vault write auth/{auth_mount}/config kubernetes_host="),
@@ -237,6 +238,27 @@ fn setup_script_dry_runs_are_stable_and_match_the_cluster_secret_store() {
                 account["namespace"].as_str().unwrap()
             ),
         ];
+        // Each team's store logs in as its own role, which the script writes with the
+        // namespaces the store admits and the service account it names.
+        for (path, team_store) in &objects {
+            if !(path.starts_with("manifests/tenant-") && path.contains("/clustersecretstore-")) {
+                continue;
+            }
+            let auth = &team_store["spec"]["provider"]["vault"]["auth"]["kubernetes"];
+            let role = auth["role"].as_str().unwrap();
+            let namespaces: Vec<&str> = team_store["spec"]["conditions"][0]["namespaces"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap())
+                .collect();
+            expected.push(format!("vault policy write {role} "));
+            expected.push(format!(
+                "vault write auth/{auth_mount}/role/{role} bound_service_account_names={} bound_service_account_namespaces={} policies={role} ttl=1h",
+                auth["serviceAccountRef"]["name"].as_str().unwrap(),
+                namespaces.join(",")
+            ));
+        }
         let lines: Vec<&str> = first.lines().collect();
         assert_eq!(lines.len(), expected.len(), "{first}");
         for (line, expected) in lines.iter().zip(&expected) {
@@ -253,13 +275,16 @@ fn setup_script_dry_runs_are_stable_and_match_the_cluster_secret_store() {
             .filter_map(|l| l.strip_prefix("path \""))
             .collect();
         assert_eq!(
-            paths,
+            paths[..2],
             [
                 format!("{mount}/data/*\" {{"),
                 format!("{mount}/metadata/*\" {{")
             ],
             "{policy_text}"
         );
+        // Beyond the two globs, only the teams' own paths, each denied.
+        let denied = policy_text.matches("capabilities = [\"deny\"]").count();
+        assert_eq!(paths.len(), 2 + denied, "{policy_text}");
         assert!(policy_text.contains(&format!(
             "path \"{mount}/data/*\" {{\n  capabilities = [\"read\"]\n}}"
         )));
@@ -279,7 +304,11 @@ fn setup_script_is_idempotent_against_a_vault_that_remembers() {
         "#!/bin/sh\necho \"vault $*\" >> \"$FAKE_VAULT_LOG\"\ncase \"$1 $2\" in\n\
          \"secrets list\") if [ -f \"$FAKE_VAULT_LOG.kv\" ]; then echo '{\"secret/\": {}}'; else echo '{\"sys/\": {}}'; fi ;;\n\
          \"auth list\") if [ -f \"$FAKE_VAULT_LOG.auth\" ]; then echo '{\"kubernetes/\": {}}'; else echo '{\"token/\": {}}'; fi ;;\n\
-         \"secrets enable\") touch \"$FAKE_VAULT_LOG.kv\" ;;\n\"auth enable\") touch \"$FAKE_VAULT_LOG.auth\" ;;\nesac\n",
+         \"secrets enable\") touch \"$FAKE_VAULT_LOG.kv\" ;;\n\"auth enable\") touch \"$FAKE_VAULT_LOG.auth\" ;;\n\
+         \"list -format=json\") case \"$3\" in\n\
+           auth/kubernetes/role) printf '[\\n  \"external-secrets-role\",\\n  \"team-finops\",\\n  \"team-gone\"\\n]\\n' ;;\n\
+           sys/policies/acl) printf '[\\n  \"default\",\\n  \"eso-policy\",\\n  \"root\",\\n  \"team-finops\",\\n  \"team-gone\"\\n]\\n' ;;\n\
+         esac ;;\nesac\n",
     )
     .unwrap();
     Command::new("chmod")
@@ -311,6 +340,15 @@ fn setup_script_is_idempotent_against_a_vault_that_remembers() {
         second.contains("vault write auth/kubernetes/role/external-secrets-role"),
         "and rewrites the role:\n{second}"
     );
+    // What a removed team left behind goes; what is declared, and Vault's own, stays.
+    for run in [first.as_str(), second] {
+        assert!(
+            run.contains("vault delete auth/kubernetes/role/team-gone\n"),
+            "{run}"
+        );
+        assert!(run.contains("vault policy delete team-gone\n"), "{run}");
+        assert_eq!(run.matches("delete").count(), 2, "{run}");
+    }
 }
 
 #[test]
@@ -338,20 +376,38 @@ fn only_dev_mode_vault_configures_itself_with_a_hook() {
             job["metadata"]["annotations"]["argocd.argoproj.io/hook"],
             "PostSync"
         );
-        let env = &job["spec"]["template"]["spec"]["containers"][0]["env"];
-        let token = env
+        let pod = &job["spec"]["template"]["spec"];
+        let container = &pod["containers"][0];
+        let env = container["env"].as_array().unwrap();
+        assert!(
+            env.iter().all(|e| e["name"] != "VAULT_TOKEN"),
+            "the token is never in the environment, let alone in Git"
+        );
+        // The script reads the token from the file the Secret is mounted as.
+        let token_file = env
+            .iter()
+            .find(|e| e["name"] == "VAULT_TOKEN_FILE")
+            .and_then(|e| e["value"].as_str())
+            .unwrap();
+        let (dir, key) = token_file.rsplit_once('/').unwrap();
+        let mount = container["volumeMounts"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|e| e["name"] == "VAULT_TOKEN")
+            .find(|m| m["mountPath"] == dir)
             .unwrap();
+        let volume = pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == mount["name"])
+            .unwrap();
+        assert_eq!(volume["secret"]["secretName"], "vault-bootstrap-token");
+        assert_eq!(volume["secret"]["items"][0]["path"], key);
         assert!(
-            token.get("value").is_none(),
-            "the token never comes from Git"
-        );
-        assert_eq!(
-            token["valueFrom"]["secretKeyRef"]["name"],
-            "vault-bootstrap-token"
+            rendered.files["bootstrap/vault/setup.sh"]
+                .contains("VAULT_TOKEN=\"$(cat \"${VAULT_TOKEN_FILE}\")\""),
+            "the script reads VAULT_TOKEN_FILE"
         );
         let config = &objects["manifests/vault/configmap-vault-bootstrap.yaml"];
         assert_eq!(

@@ -129,5 +129,51 @@ fn the_policies_govern_exactly_the_namespaces_the_platform_creates_for_teams() {
             }
         }
         assert_eq!(tenants, loaded.env.apps.len(), "{}", loaded.name);
+
+        // Evaluated as Kyverno would, every policy's namespace selector takes in the tenant
+        // namespaces and leaves the platform's and an add-on's it has never heard of alone.
+        let selects = |namespace_labels: &Value| {
+            objects
+                .values()
+                .filter(|o| o["kind"] == "ClusterPolicy")
+                .flat_map(|policy| policy["spec"]["rules"].as_array().unwrap().clone())
+                .all(|rule| {
+                    let wanted =
+                        &rule["match"]["any"][0]["resources"]["namespaceSelector"]["matchLabels"];
+                    wanted
+                        .as_object()
+                        .unwrap()
+                        .iter()
+                        .all(|(key, value)| &namespace_labels[key] == value)
+                })
+        };
+        for (path, object) in &objects {
+            match object["kind"].as_str() {
+                Some("Namespace") => assert!(selects(&object["metadata"]["labels"]), "{path}"),
+                // A platform component's namespace, as Argo CD creates it (a tenant
+                // Application renders its Namespace objects, checked above).
+                Some("Application")
+                    if object["spec"]["project"] == "platform"
+                        && !path.starts_with("apps/tenant-") =>
+                {
+                    let mut labels =
+                        object["spec"]["syncPolicy"]["managedNamespaceMetadata"]["labels"].clone();
+                    if labels.is_null() {
+                        labels = serde_json::json!({});
+                    }
+                    labels["kubernetes.io/metadata.name"] =
+                        object["spec"]["destination"]["namespace"].clone();
+                    assert!(!selects(&labels), "{path}: its namespace is governed");
+                }
+                _ => {}
+            }
+        }
+        for add_on in ["ingress-nginx", "calico-system", "cert-manager-addon"] {
+            let labels = serde_json::json!({ "kubernetes.io/metadata.name": add_on });
+            assert!(
+                !selects(&labels),
+                "an add-on's namespace `{add_on}` is governed"
+            );
+        }
     }
 }

@@ -6,17 +6,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use platform::matrix::{self, INTERNET, KUBE_DNS, KUBERNETES_API, Matrix, Reach};
 use platform::plan::Plan;
 use platform::{LoadedEnvironment, RenderedEnvironment};
-use platform_core::model::{App, AppCall, ExternalEgress, Team};
 use platform_core::traffic::{DNS_PORTS, Peer};
 use platform_netpol::Port;
-use platform_tests::{load, load_all, objects, render};
+use platform_tests::{load, load_all, objects, render, two_teams};
 use serde_json::Value;
 
 fn matrix_of(loaded: &LoadedEnvironment) -> (Plan, RenderedEnvironment, Matrix) {
     let plan = platform::plan(&loaded.env).unwrap();
     let rendered = render(loaded);
     let policies = matrix::rendered_policies(&rendered).unwrap();
-    let endpoints = matrix::endpoints(&plan, &loaded.env.network);
+    let endpoints = matrix::endpoints(&plan, loaded.env.network_ranges());
     let matrix = matrix::matrix(endpoints, &policies);
     (plan, rendered, matrix)
 }
@@ -28,30 +27,6 @@ fn as_port(port: platform_core::traffic::Port) -> Port {
     }
 }
 
-/// dev with a second team whose app calls finops-app and the internet, and asks for the API.
-fn two_teams() -> LoadedEnvironment {
-    let mut dev = load("dev");
-    dev.env.teams.push(Team {
-        name: "billing".try_into().unwrap(),
-        cost_center: "cc-billing".try_into().unwrap(),
-    });
-    let mut billing: App = dev.env.apps[0].clone();
-    billing.name = "billing-api".try_into().unwrap();
-    billing.team = "billing".try_into().unwrap();
-    billing.secrets.clear();
-    billing.calls = vec![AppCall {
-        app: "finops-app".try_into().unwrap(),
-        port: 8080,
-    }];
-    billing.egress = vec![ExternalEgress {
-        cidr: "0.0.0.0/0".into(),
-        ports: vec![443],
-    }];
-    billing.api_access = true;
-    dev.env.apps.push(billing);
-    dev
-}
-
 /// An endpoint outside the pod network, which only address ranges name.
 fn outside(name: &str) -> bool {
     [KUBERNETES_API, matrix::NODE, INTERNET].contains(&name)
@@ -61,7 +36,7 @@ fn outside(name: &str) -> bool {
 fn declared(plan: &Plan, loaded: &LoadedEnvironment, from: &str, to: &str, port: Port) -> bool {
     let component = |name: &str| plan.get(name).map(|c| &c.component);
     let contains = |cidr: &str, ip: std::net::Ipv4Addr| platform_syntax::cidr::contains(cidr, ip);
-    let endpoints = matrix::endpoints(plan, &loaded.env.network);
+    let endpoints = matrix::endpoints(plan, loaded.env.network_ranges());
     let ip_of = |name: &str| endpoints.iter().find(|e| e.name == name).unwrap().ip;
     if let Some(caller) = component(from) {
         if from == to {
@@ -82,8 +57,8 @@ fn declared(plan: &Plan, loaded: &LoadedEnvironment, from: &str, to: &str, port:
                     outside(to)
                         && loaded
                             .env
-                            .network
-                            .api_server_cidrs
+                            .network_ranges()
+                            .api_server
                             .iter()
                             .any(|c| contains(c, ip_of(to)))
                 }
@@ -98,8 +73,8 @@ fn declared(plan: &Plan, loaded: &LoadedEnvironment, from: &str, to: &str, port:
             callee.traffic.webhooks.iter().any(|p| as_port(*p) == port)
                 && loaded
                     .env
-                    .network
-                    .api_server_cidrs
+                    .network_ranges()
+                    .api_server
                     .iter()
                     .any(|c| contains(c, ip_of(from)))
         });
@@ -305,60 +280,6 @@ fn project<'a>(objects: &'a BTreeMap<String, Value>, name: &str) -> &'a Value {
 }
 
 #[test]
-fn each_team_project_keeps_its_apps_in_its_own_namespaces() {
-    let loaded = two_teams();
-    let objects = objects(&render(&loaded));
-    for (app, team, foreign) in [
-        ("finops-app", "finops", "billing-api"),
-        ("billing-api", "billing", "finops-app"),
-    ] {
-        let application = &objects[&format!("apps/{app}.yaml")];
-        assert_eq!(application["spec"]["project"], format!("team-{team}"));
-        let project = project(&objects, &format!("team-{team}"));
-        let destinations: Vec<&str> = project["spec"]["destinations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["namespace"].as_str().unwrap())
-            .collect();
-        assert_eq!(
-            destinations,
-            [app],
-            "team {team} deploys only into its namespace"
-        );
-        assert!(!destinations.contains(&foreign));
-        let cluster_kinds = project["spec"]["clusterResourceWhitelist"]
-            .as_array()
-            .unwrap();
-        assert_eq!(cluster_kinds.len(), 1, "only its own Namespace");
-        assert_eq!(cluster_kinds[0]["kind"], "Namespace");
-        assert_eq!(cluster_kinds[0]["name"], app);
-        let kinds: Vec<&str> = project["spec"]["namespaceResourceWhitelist"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| k["kind"].as_str().unwrap())
-            .collect();
-        for forbidden in [
-            "Role",
-            "RoleBinding",
-            "ClusterRole",
-            "ClusterRoleBinding",
-            "Secret",
-        ] {
-            assert!(
-                !kinds.contains(&forbidden),
-                "team {team} may deploy {forbidden}"
-            );
-        }
-        assert_eq!(
-            project["spec"]["sourceRepos"],
-            serde_json::json!([loaded.env.git.repo_url])
-        );
-    }
-}
-
-#[test]
 fn an_app_moved_into_another_teams_namespace_is_caught() {
     let loaded = two_teams();
     let rendered = render(&loaded);
@@ -380,33 +301,6 @@ fn an_app_moved_into_another_teams_namespace_is_caught() {
         "{:#?}",
         report.findings
     );
-}
-
-#[test]
-fn user_apps_get_no_token_unless_they_ask_and_no_cluster_role() {
-    let loaded = two_teams();
-    let objects = objects(&render(&loaded));
-    for (app, asked) in [("finops-app", false), ("billing-api", true)] {
-        let account = &objects[&format!("manifests/{app}/serviceaccount-{app}.yaml")];
-        assert_eq!(account["automountServiceAccountToken"], asked);
-        let deployment = &objects[&format!("manifests/{app}/deployment-{app}.yaml")];
-        assert_eq!(
-            deployment["spec"]["template"]["spec"]["automountServiceAccountToken"],
-            asked
-        );
-        assert_eq!(
-            deployment["spec"]["template"]["spec"]["serviceAccountName"],
-            app
-        );
-    }
-    let bindings = objects
-        .iter()
-        .filter(|(path, o)| {
-            !path.starts_with("apps/")
-                && (o["kind"] == "RoleBinding" || o["kind"] == "ClusterRoleBinding")
-        })
-        .count();
-    assert_eq!(bindings, 0, "user apps bind no role");
 }
 
 #[test]
@@ -435,10 +329,10 @@ fn platform_project_reads_only_the_pinned_repositories() {
 #[test]
 fn the_last_address_range_and_a_foreign_pod_range_place_endpoints_inside_them() {
     let mut loaded = load("dev");
-    loaded.env.network.api_server_cidrs = vec!["255.255.255.255/32".to_owned()];
-    loaded.env.network.pod_cidrs = vec!["10.42.0.0/16".to_owned()];
+    loaded.env.network.api_server_cidrs = Some(vec!["255.255.255.255/32".to_owned()]);
+    loaded.env.network.pod_cidrs = Some(vec!["10.42.0.0/16".to_owned()]);
     let plan = platform::plan(&loaded.env).unwrap();
-    let endpoints = matrix::endpoints(&plan, &loaded.env.network);
+    let endpoints = matrix::endpoints(&plan, loaded.env.network_ranges());
     let ip = |name: &str| endpoints.iter().find(|e| e.name == name).unwrap().ip;
     assert_eq!(ip(matrix::KUBERNETES_API), std::net::Ipv4Addr::BROADCAST);
     let pods: platform_syntax::Ipv4Range = "10.42.0.0/16".parse().unwrap();
@@ -505,7 +399,7 @@ fn every_pod_of_every_chart_gets_the_flows_it_needs() {
         let plan = platform::plan(&loaded.env).unwrap();
         let rendered = render(&loaded);
         let policies = matrix::rendered_policies(&rendered).unwrap();
-        let endpoints = matrix::endpoints(&plan, &loaded.env.network);
+        let endpoints = matrix::endpoints(&plan, loaded.env.network_ranges());
         let endpoint = |name: &str| endpoints.iter().find(|e| e.name == name).unwrap().clone();
         let (dns, api) = (endpoint(KUBE_DNS), endpoint(KUBERNETES_API));
         let pod_ip = endpoint(KUBE_DNS).ip; // any address in the pod range
@@ -568,4 +462,70 @@ fn every_pod_of_every_chart_gets_the_flows_it_needs() {
         }
     }
     assert!(checked > 50, "only {checked} pods checked");
+}
+
+#[test]
+fn no_platform_component_reaches_the_internet_unless_its_environment_file_says_so() {
+    let mut remote = 0;
+    for loaded in load_all() {
+        let (plan, rendered, matrix) = matrix_of(&loaded);
+        let objects = objects(&rendered);
+        // What reaches the internet probe, by the rendered policies.
+        for planned in &plan.components {
+            let component = &planned.component;
+            if !component.traffic.runs_pods() || component.project != "platform" {
+                continue;
+            }
+            let reach = matrix.reach(&component.name, INTERNET);
+            let declared = component.name == "argocd"
+                && loaded.env.repository_cidrs().iter().any(|c| {
+                    platform_syntax::cidr::contains(c, std::net::Ipv4Addr::new(203, 0, 113, 10))
+                });
+            assert_eq!(
+                *reach != Reach::Denied,
+                declared,
+                "{}: {} -> internet is {reach:?}",
+                loaded.name,
+                component.name
+            );
+        }
+        if loaded.env.cluster.provider != platform_core::model::ClusterProvider::Remote {
+            continue;
+        }
+        remote += 1;
+        // On a remote cluster, an address range as wide as the internet appears only where the
+        // environment's own file writes it: Argo CD's repositories.
+        let written = loaded
+            .env
+            .argocd
+            .repository_cidrs
+            .clone()
+            .unwrap_or_default();
+        for (path, policy) in objects.iter().filter(|(_, o)| o["kind"] == "NetworkPolicy") {
+            for rule in policy["spec"]["egress"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(policy["spec"]["ingress"].as_array().into_iter().flatten())
+            {
+                let peers = rule["to"].as_array().or(rule["from"].as_array());
+                for cidr in peers
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|peer| peer["ipBlock"]["cidr"].as_str())
+                {
+                    let range: platform_syntax::Ipv4Range = cidr.parse().unwrap();
+                    if range.size() > 1 << 24 {
+                        assert!(
+                            path.starts_with("manifests/argocd/")
+                                && written.iter().any(|w| w == cidr),
+                            "{}: {path} opens {cidr}",
+                            loaded.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(remote, 2, "staging and prod");
 }

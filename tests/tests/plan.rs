@@ -14,7 +14,8 @@ fn disabling_a_component_others_depend_on_is_an_error_naming_both() {
     assert_eq!(
         messages,
         vec![
-            "environments/dev.yaml:17:3: vault.enabled: `vault-config` depends on `vault`, which this environment disables; enable `vault` or disable `vault-config`"
+            "environments/dev.yaml:17:3: vault.enabled: `vault-config` depends on `vault`, which this environment disables; enable `vault` or disable `vault-config`",
+            "environments/dev.yaml:17:3: vault.enabled: `tenant-finops` depends on `vault`, which this environment disables; enable `vault` or disable `tenant-finops`",
         ]
     );
 }
@@ -27,7 +28,8 @@ fn disabling_kyverno_takes_its_policies_along_and_apps_stop_waiting_for_them() {
     assert!(plan.get("kyverno").is_none());
     assert!(plan.get("security-policies").is_none());
     let app = plan.get("finops-app").unwrap();
-    assert_eq!(app.component.depends_on, vec!["vault-config"]);
+    // Its namespace and secret store, which the platform's tenant Application provides.
+    assert_eq!(app.component.depends_on, vec!["tenant-finops"]);
     assert_eq!(app.wave, 3);
 }
 
@@ -44,7 +46,7 @@ fn a_dependency_cycle_cannot_be_planned() {
     assert_eq!(
         errors,
         vec![
-            "dependency cycle: vault-config -> vault -> vault-config; a component cannot wait for itself, remove one of these dependencies"
+            "dependency cycle: vault -> vault-config -> vault; a component cannot wait for itself, remove one of these dependencies"
         ]
     );
 }

@@ -271,6 +271,19 @@ fn mutations() -> Vec<Mutation> {
             "secret-store",
         ),
         (
+            "store that does not admit the namespace",
+            Box::new(|f| {
+                edit(
+                    f,
+                    EXTERNAL_SECRET,
+                    set("/spec/secretStoreRef/name", json!("vault-backend")),
+                )
+            }),
+            EXTERNAL_SECRET,
+            "/spec/secretStoreRef/name",
+            "secret-store-scope",
+        ),
+        (
             "key outside the mount",
             Box::new(|f| {
                 edit(
@@ -478,6 +491,20 @@ fn mutations() -> Vec<Mutation> {
             APP,
             "/spec/destination",
             "project-destination",
+        ),
+        (
+            "team project that may write NetworkPolicies",
+            Box::new(|f| {
+                edit(f, "dev/apps/projects/team-finops.yaml", |project| {
+                    project["spec"]["namespaceResourceWhitelist"]
+                        .as_array_mut()
+                        .unwrap()
+                        .push(json!({"group": "networking.k8s.io", "kind": "NetworkPolicy"}));
+                })
+            }),
+            "dev/apps/projects/team-finops.yaml",
+            "/spec/namespaceResourceWhitelist",
+            "project-scope",
         ),
         (
             "object of a kind its project does not permit",

@@ -43,7 +43,7 @@ pub fn netpol(checkout: &Checkout, name: &str) -> Result<ExitCode, Failure> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let endpoints = platform::matrix::endpoints(&plan, &loaded.env.network);
+    let endpoints = platform::matrix::endpoints(&plan, loaded.env.network_ranges());
     let matrix = platform::matrix::matrix(endpoints, &policies);
     println!(
         "# {name}: reachability evaluated from {} rendered NetworkPolicies (both egress and ingress must allow)",

@@ -1,5 +1,6 @@
-//! User applications: one Argo CD Application per `apps` entry, holding the app's Namespace,
-//! ServiceAccount, Deployment, Service and ExternalSecrets. Every object is built to pass the
+//! User applications: one Argo CD Application per `apps` entry, in its team's project, holding
+//! the app's ServiceAccount, Deployment, Service and ExternalSecrets. Its namespace, quota,
+//! secret store and NetworkPolicies are the platform's: the team's tenant Application. Every object is built to pass the
 //! platform's own policies: non-root, no privilege escalation, read-only root filesystem,
 //! requests and limits, a pinned image, and the cost-allocation labels.
 
@@ -29,10 +30,8 @@ pub fn components(env: &Environment) -> Vec<Component> {
 
 fn component(env: &Environment, app: &App, team: &Team) -> Component {
     let manifests: Vec<Manifest> = objects(env, app, team);
-    let mut depends_on = Vec::new();
-    if !app.secrets.is_empty() {
-        depends_on.push(names::app::VAULT_CONFIG);
-    }
+    let tenant = names::tenant_app(team.name.as_str());
+    let mut depends_on = vec![tenant.as_str()];
     if env.policies.enabled {
         // Admit the app only once the policies that govern it are in place.
         depends_on.push(names::app::SECURITY_POLICIES);
@@ -49,13 +48,9 @@ fn component(env: &Environment, app: &App, team: &Team) -> Component {
     ))
     .earliest_wave(tier::APPLICATIONS)
     .depends_on(&depends_on)
-    .project(&team_project(team))
+    .project(&names::team_scoped(team.name.as_str()))
     .traffic(traffic(app))
-}
-
-/// The AppProject of a team's apps.
-pub fn team_project(team: &Team) -> String {
-    format!("team-{}", team.name)
+    .network_policies_shipped_by(&tenant)
 }
 
 /// An app's pods, the apps and addresses it calls, and the API if it asked for it.

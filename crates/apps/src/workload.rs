@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EmptyDirVolumeSource, EnvFromSource, Namespace, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SecretEnvSource, Service, ServiceAccount,
+    Container, ContainerPort, EmptyDirVolumeSource, EnvFromSource, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, SecretEnvSource, SecretVolumeSource, Service, ServiceAccount,
     ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
@@ -22,6 +22,7 @@ use platform_core::hardening;
 use platform_core::manifest::Manifest;
 use platform_core::model::{App, AppSecret, Environment, ResourceAmounts, Team};
 use platform_core::names;
+use platform_core::scanner::{self, Waiver};
 
 use crate::{app_labels, selector};
 
@@ -40,21 +41,8 @@ pub fn objects(env: &Environment, app: &App, team: &Team) -> Vec<Manifest> {
         ..metadata(name, Some(namespace))
     };
 
+    // The namespace itself is the platform's (the team's tenant Application), not the app's.
     let mut manifests = vec![
-        Manifest::new(&Namespace {
-            metadata: ObjectMeta {
-                labels: Some({
-                    let mut namespace_labels = labels.clone();
-                    namespace_labels.insert(
-                        platform_core::labels::TENANT.to_owned(),
-                        platform_core::labels::TENANT_VALUE.to_owned(),
-                    );
-                    namespace_labels
-                }),
-                ..metadata(namespace, None)
-            },
-            ..Namespace::default()
-        }),
         Manifest::new(&ServiceAccount {
             metadata: named(app.name.as_str()),
             // An app that does not call the Kubernetes API gets no token to leak.
@@ -70,11 +58,14 @@ pub fn objects(env: &Environment, app: &App, team: &Team) -> Vec<Manifest> {
             named(app.name.as_str()),
         )));
     }
-    manifests.extend(
-        app.secrets.iter().map(|secret| {
-            Manifest::new(&external_secret(env, secret, named(secret.name.as_str())))
-        }),
-    );
+    manifests.extend(app.secrets.iter().map(|secret| {
+        Manifest::new(&external_secret(
+            env,
+            team,
+            secret,
+            named(secret.name.as_str()),
+        ))
+    }));
     manifests
 }
 
@@ -93,9 +84,20 @@ fn deployment(
             protocol: Some("TCP".to_owned()),
             ..ContainerPort::default()
         }]),
-        env_from: (!app.secrets.is_empty()).then(|| {
+        // A digest never changes, so the node's copy is the image; a tag may be moved, so the
+        // registry is asked again (and the pull secret checked) whenever a pod starts.
+        image_pull_policy: Some(
+            if app.image.as_str().contains("@sha256:") {
+                "IfNotPresent"
+            } else {
+                "Always"
+            }
+            .to_owned(),
+        ),
+        env_from: Some(
             app.secrets
                 .iter()
+                .filter(|secret| secret.mount_path.is_none())
                 .map(|secret| EnvFromSource {
                     secret_ref: Some(SecretEnvSource {
                         name: secret.name.to_string(),
@@ -103,8 +105,9 @@ fn deployment(
                     }),
                     ..EnvFromSource::default()
                 })
-                .collect()
-        }),
+                .collect::<Vec<_>>(),
+        )
+        .filter(|sources| !sources.is_empty()),
         resources: Some(ResourceRequirements {
             requests: Some(quantities(&app.resources.requests)),
             limits: Some(quantities(&app.resources.limits)),
@@ -114,14 +117,28 @@ fn deployment(
         readiness_probe: Some(tcp_probe(5)),
         liveness_probe: Some(tcp_probe(15)),
         // A read-only root filesystem still leaves the app somewhere to write temporary files.
-        volume_mounts: Some(vec![VolumeMount {
-            name: TMP_VOLUME.to_owned(),
-            mount_path: "/tmp".to_owned(),
-            ..VolumeMount::default()
-        }]),
+        volume_mounts: Some(
+            std::iter::once(VolumeMount {
+                name: TMP_VOLUME.to_owned(),
+                mount_path: "/tmp".to_owned(),
+                ..VolumeMount::default()
+            })
+            .chain(file_secrets(app).map(|(secret, path)| VolumeMount {
+                name: secret_volume(secret),
+                mount_path: path.to_owned(),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            }))
+            .collect(),
+        ),
         ..Container::default()
     };
 
+    let mut metadata = metadata;
+    let waivers = waivers(app);
+    if !waivers.is_empty() {
+        metadata.annotations = Some(scanner::annotations(&waivers));
+    }
     Deployment {
         metadata,
         spec: DeploymentSpec {
@@ -140,11 +157,25 @@ fn deployment(
                     automount_service_account_token: Some(app.api_access),
                     security_context: Some(hardening::pod(RUN_AS_USER, RUN_AS_USER)),
                     containers: vec![container],
-                    volumes: Some(vec![Volume {
-                        name: TMP_VOLUME.to_owned(),
-                        empty_dir: Some(EmptyDirVolumeSource::default()),
-                        ..Volume::default()
-                    }]),
+                    volumes: Some(
+                        std::iter::once(Volume {
+                            name: TMP_VOLUME.to_owned(),
+                            empty_dir: Some(EmptyDirVolumeSource::default()),
+                            ..Volume::default()
+                        })
+                        .chain(file_secrets(app).map(|(secret, _)| Volume {
+                            name: secret_volume(secret),
+                            secret: Some(SecretVolumeSource {
+                                secret_name: Some(secret.name.to_string()),
+                                // Readable by the app's group only (the pod's fsGroup).
+                                default_mode: Some(0o440),
+                                optional: Some(false),
+                                ..SecretVolumeSource::default()
+                            }),
+                            ..Volume::default()
+                        }))
+                        .collect(),
+                    ),
                     ..PodSpec::default()
                 }),
             },
@@ -152,6 +183,35 @@ fn deployment(
         },
         ..Deployment::default()
     }
+}
+
+/// The app's secrets that are mounted as files, with their directories.
+fn file_secrets(app: &App) -> impl Iterator<Item = (&AppSecret, &str)> {
+    app.secrets
+        .iter()
+        .filter_map(|secret| secret.mount_path.as_deref().map(|path| (secret, path)))
+}
+
+fn secret_volume(secret: &AppSecret) -> String {
+    format!("secret-{}", secret.name)
+}
+
+/// Scanner findings the environment file chose, recorded with the way to lift each.
+fn waivers(app: &App) -> Vec<Waiver> {
+    let mut waivers = Vec::new();
+    if !app.image.as_str().contains("@sha256:") {
+        waivers.push(Waiver {
+            check: scanner::IMAGE_BY_TAG,
+            reason: "the environment file pins this image by tag; write it as name@sha256:<digest> to pin the bytes",
+        });
+    }
+    if app.secrets.iter().any(|s| s.mount_path.is_none()) {
+        waivers.push(Waiver {
+            check: scanner::SECRET_IN_ENVIRONMENT,
+            reason: "the app reads these secrets from its environment as its environment file says; set secrets[].mount_path to mount them as files",
+        });
+    }
+    waivers
 }
 
 /// Node drains evict at most one pod of the app at a time.
@@ -209,8 +269,14 @@ fn service(app: &App, metadata: ObjectMeta) -> Service {
 }
 
 /// Reads each listed key of the Vault secret into a Secret of the same name, hourly (or as
-/// the environment says). The Secret's values never pass through Git.
-fn external_secret(env: &Environment, secret: &AppSecret, metadata: ObjectMeta) -> ExternalSecret {
+/// the environment says), through the team's own store. The Secret's values never pass
+/// through Git.
+fn external_secret(
+    env: &Environment,
+    team: &Team,
+    secret: &AppSecret,
+    metadata: ObjectMeta,
+) -> ExternalSecret {
     let key = secret
         .kv_key(&env.secrets.kv_mount)
         .unwrap_or(secret.vault_path.as_str())
@@ -221,7 +287,7 @@ fn external_secret(env: &Environment, secret: &AppSecret, metadata: ObjectMeta) 
             refresh_interval: env.secrets.refresh_interval.as_go(),
             secret_store_ref: SecretStoreRef {
                 kind: SecretStoreKind::ClusterSecretStore,
-                name: names::CLUSTER_SECRET_STORE.to_owned(),
+                name: names::team_scoped(team.name.as_str()),
             },
             target: ExternalSecretTarget {
                 name: secret.name.to_string(),

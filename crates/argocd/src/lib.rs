@@ -9,7 +9,7 @@ use platform_core::component::{
 };
 use platform_core::model::Environment;
 use platform_core::names;
-use platform_core::traffic::{ANYWHERE, GIT_PORTS, Peer, Traffic};
+use platform_core::traffic::{GIT_PORTS, Peer, Traffic};
 use serde::Serialize;
 
 pub const CHART: HelmChart = HelmChart {
@@ -72,6 +72,17 @@ pub fn values(env: &Environment) -> Values {
     }
 }
 
+/// Its controller, repo server, Redis and API server talk among themselves; it reads the API
+/// of every cluster, and Git and chart repositories where the environment says they are.
+fn traffic(env: &Environment) -> Traffic {
+    env.repository_cidrs().iter().fold(
+        Traffic::release(names::app::ARGOCD)
+            .among_themselves()
+            .calls_kubernetes_api(),
+        |traffic, cidr| traffic.calls(Peer::External { cidr: cidr.clone() }, &GIT_PORTS),
+    )
+}
+
 pub fn components(env: &Environment) -> Vec<Component> {
     if !env.argocd.enabled {
         return Vec::new();
@@ -88,19 +99,7 @@ pub fn components(env: &Environment) -> Vec<Component> {
         .earliest_wave(tier::BOOTSTRAP)
         // Argo CD manages itself where it runs; the environment's cluster may be remote.
         .cluster(TargetCluster::ArgoCd)
-        // Its controller, repo server, Redis and API server talk among themselves; it reads
-        // Git and chart repositories outside the cluster and the API of every cluster.
-        .traffic(
-            Traffic::release(names::app::ARGOCD)
-                .among_themselves()
-                .calls_kubernetes_api()
-                .calls(
-                    Peer::External {
-                        cidr: ANYWHERE.to_owned(),
-                    },
-                    &GIT_PORTS,
-                ),
-        )
+        .traffic(traffic(env))
         // The ApplicationSet CRD is larger than the annotation client-side apply writes.
         .sync_options(&[SyncOption::ServerSideApply]),
     ]

@@ -109,7 +109,12 @@ pub fn child_application(
         metadata.finalizers = None;
     }
 
-    let folder = || git_source(env, paths.manifests(&component.name));
+    let folder = || ApplicationSource {
+        directory: component
+            .folder_per_namespace
+            .then_some(DirectorySource { recurse: true }),
+        ..git_source(env, paths.manifests(&component.name))
+    };
     let (source, sources) = match &component.source {
         Source::Helm(release) => {
             let chart = ApplicationSource {
@@ -271,9 +276,11 @@ pub fn sync_options(component: &Component) -> Vec<SyncOption> {
 }
 
 /// A path-based component that renders its destination Namespace needs no
-/// `CreateNamespace=true`; one that does not, does.
+/// `CreateNamespace=true`; nor does a team's app, whose namespace the platform creates (its
+/// tenant Application) and which its project may not create. Any other component does.
 fn creates_own_namespace(component: &Component) -> bool {
-    component
-        .folder_manifests()
-        .any(|m| m.id.kind == "Namespace" && m.id.name == component.namespace)
+    component.project != crate::component::PLATFORM_PROJECT
+        || component
+            .folder_manifests()
+            .any(|m| m.id.kind == "Namespace" && m.id.name == component.namespace)
 }

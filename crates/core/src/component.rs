@@ -118,6 +118,13 @@ pub struct Component {
     pub traffic: Traffic,
     /// The AppProject it belongs to.
     pub project: String,
+    /// The component whose Application ships this one's NetworkPolicies, when not its own: a
+    /// team's app's policies ship with the platform's tenant Application, so that a team
+    /// cannot widen its own network by editing what it deploys.
+    pub network_policies_shipped_by: Option<String>,
+    /// Files its namespaced objects under a folder per namespace (`<namespace>/<kind>-<name>.yaml`),
+    /// for a component that renders the same objects into several namespaces.
+    pub folder_per_namespace: bool,
     /// Objects beside the component's source: its own (a bootstrap hook) and those the
     /// platform adds (its NetworkPolicies). A Helm component with some becomes a two-source
     /// Application: the chart, and its folder under `manifests/`.
@@ -141,6 +148,8 @@ impl Component {
             ignore_differences: Vec::new(),
             traffic: Traffic::default(),
             project: PLATFORM_PROJECT.to_owned(),
+            network_policies_shipped_by: None,
+            folder_per_namespace: false,
             extra_manifests: Vec::new(),
         }
     }
@@ -167,6 +176,33 @@ impl Component {
     pub fn project(mut self, project: &str) -> Self {
         self.project = project.to_owned();
         self
+    }
+
+    pub fn network_policies_shipped_by(mut self, component: &str) -> Self {
+        self.network_policies_shipped_by = Some(component.to_owned());
+        self
+    }
+
+    pub fn folder_per_namespace(mut self) -> Self {
+        self.folder_per_namespace = true;
+        self
+    }
+
+    /// Where a manifest of this component's folder is written, relative to the folder.
+    pub fn file_path(&self, manifest: &Manifest) -> String {
+        match &manifest.id.namespace {
+            Some(namespace) if self.folder_per_namespace => {
+                format!("{namespace}/{}", manifest.file_name())
+            }
+            _ => manifest.file_name(),
+        }
+    }
+
+    /// The component whose Application carries this one's NetworkPolicies.
+    pub fn network_policy_owner(&self) -> &str {
+        self.network_policies_shipped_by
+            .as_deref()
+            .unwrap_or(&self.name)
     }
 
     /// Every object this component's folder under `manifests/` holds.

@@ -1,14 +1,50 @@
 //! External Secrets Operator's resources (group `external-secrets.io`, version `v1`).
 //!
-//! They live in the core because two components use them: the `vault-config` app renders the
-//! ClusterSecretStore, and every user app renders ExternalSecrets that read from it.
+//! They live in the core because several components use them: `vault-config` renders the
+//! platform's ClusterSecretStore, each team's tenant Application a SecretStore per app
+//! namespace, and every user app the ExternalSecrets that read from it.
 
 use serde::Serialize;
 
 use crate::custom_resource;
+use crate::model::Environment;
+use crate::names;
+
+/// Vault's KV v2 engine as a store reads it, logged into through Vault's kubernetes auth
+/// method as `role`, with the token of `service_account`.
+pub fn vault_provider(
+    env: &Environment,
+    role: &str,
+    service_account: ServiceAccountRef,
+) -> SecretStoreProvider {
+    let tls = env.vault_tls();
+    SecretStoreProvider {
+        vault: VaultProvider {
+            server: names::VAULT.url(if tls { "https" } else { "http" }),
+            path: env.secrets.kv_mount.to_string(),
+            version: KvVersion::V2,
+            // Vault's own CA, which cert-manager keeps in the Secret Vault serves from. Only a
+            // ClusterSecretStore may read it there: a SecretStore's CA must live in its own
+            // namespace (external-secrets v2.9.0 `FetchCACertFromSource`).
+            ca_provider: tls.then(|| CaProvider {
+                kind: CaProviderKind::Secret,
+                name: names::VAULT_TLS_SECRET.to_owned(),
+                key: names::VAULT_TLS_CA_KEY.to_owned(),
+                namespace: names::VAULT.namespace.to_owned(),
+            }),
+            auth: VaultAuth {
+                kubernetes: VaultKubernetesAuth {
+                    mount_path: env.secrets.auth_mount.to_string(),
+                    role: role.to_owned(),
+                    service_account_ref: service_account,
+                },
+            },
+        },
+    }
+}
 
 custom_resource! {
-    /// A secret store every namespace may read from.
+    /// A secret store the namespaces its conditions admit may read from.
     ClusterSecretStore, spec: ClusterSecretStoreSpec,
     group: "external-secrets.io", version: "v1", kind: "ClusterSecretStore", plural: "clustersecretstores",
     scope: ClusterResourceScope, crd: application
@@ -24,6 +60,16 @@ custom_resource! {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClusterSecretStoreSpec {
     pub provider: SecretStoreProvider,
+    /// The namespaces whose ExternalSecrets ESO serves from this store; any namespace when
+    /// empty (external-secrets v2.9.0 `shouldProcessSecret`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<StoreCondition>,
+}
+
+/// Namespaces admitted to a ClusterSecretStore, by name.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoreCondition {
+    pub namespaces: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -86,7 +132,11 @@ pub struct VaultKubernetesAuth {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ServiceAccountRef {
     pub name: String,
-    pub namespace: String,
+    /// The service account's namespace. Left out of a ClusterSecretStore, it is the namespace
+    /// of each ExternalSecret the store serves ("referent" auth, external-secrets v2.9.0
+    /// `isReferentSpec`): ESO then logs into Vault as that namespace's service account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -138,4 +188,51 @@ pub struct RemoteRef {
     pub key: String,
     /// Field of the Vault secret.
     pub property: String,
+}
+
+/// The Role and RoleBinding that let ESO's controller request tokens for one service account,
+/// and no other. ESO's chart grants it `serviceaccounts/token` in every namespace unless told
+/// not to (external-secrets chart 2.9.0 `rbac.serviceAccountTokenCreate`), which would let a
+/// compromised ESO impersonate any service account of the cluster.
+pub fn token_request_grant(
+    namespace: &str,
+    service_account: &str,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> (
+    k8s_openapi::api::rbac::v1::Role,
+    k8s_openapi::api::rbac::v1::RoleBinding,
+) {
+    use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    let name = format!("external-secrets-token-{service_account}");
+    let meta = ObjectMeta {
+        labels: (!labels.is_empty()).then(|| labels.clone()),
+        ..crate::application::metadata(&name, Some(namespace))
+    };
+    let role = Role {
+        metadata: meta.clone(),
+        rules: Some(vec![PolicyRule {
+            api_groups: Some(vec![String::new()]),
+            resources: Some(vec!["serviceaccounts/token".to_owned()]),
+            resource_names: Some(vec![service_account.to_owned()]),
+            verbs: vec!["create".to_owned()],
+            ..PolicyRule::default()
+        }]),
+    };
+    let binding = RoleBinding {
+        metadata: meta,
+        role_ref: RoleRef {
+            api_group: Some("rbac.authorization.k8s.io".to_owned()),
+            kind: "Role".to_owned(),
+            name,
+        },
+        subjects: Some(vec![Subject {
+            kind: "ServiceAccount".to_owned(),
+            name: names::ESO_SERVICE_ACCOUNT.to_owned(),
+            namespace: Some(names::namespace::EXTERNAL_SECRETS.to_owned()),
+            ..Subject::default()
+        }]),
+    };
+    (role, binding)
 }

@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod model;
 pub mod names;
 pub mod resource;
+pub mod scanner;
 pub mod traffic;
 pub mod waves;
 

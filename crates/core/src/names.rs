@@ -135,8 +135,27 @@ pub const OPENCOST_METRICS: ServiceEndpoint = ServiceEndpoint {
 /// The service account ESO's controller runs as; Vault's kubernetes auth role is bound to it.
 pub const ESO_SERVICE_ACCOUNT: &str = "external-secrets";
 
-/// The one ClusterSecretStore every ExternalSecret reads from.
+/// The platform's own ClusterSecretStore, open to the platform's namespaces only.
 pub const CLUSTER_SECRET_STORE: &str = "vault-backend";
+
+/// What names a team's own objects: its AppProject, Vault policy and Vault role.
+pub const TEAM_PREFIX: &str = "team-";
+
+/// A team's AppProject, ClusterSecretStore, Vault policy and Vault kubernetes-auth role:
+/// `team-<team>`.
+pub fn team_scoped(team: &str) -> String {
+    format!("{TEAM_PREFIX}{team}")
+}
+
+/// The platform-owned Application that holds what the platform gives a team: its
+/// namespaces, their quotas, secret stores and NetworkPolicies.
+pub fn tenant_app(team: &str) -> String {
+    format!("tenant-{team}")
+}
+
+/// The service account in each app namespace whose tokens ESO presents to Vault on the
+/// team's behalf; no pod runs as it.
+pub const TEAM_VAULT_SERVICE_ACCOUNT: &str = "vault-secrets";
 
 /// Argo CD's finalizer that deletes an Application's resources when the Application goes.
 pub const RESOURCES_FINALIZER: &str = "resources-finalizer.argocd.argoproj.io";

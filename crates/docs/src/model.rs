@@ -74,6 +74,8 @@ pub struct SecretRef {
     /// The shell variable each key's value is typed into, in the order of `keys`.
     pub variables: Vec<String>,
     pub refresh: String,
+    /// The directory the keys are mounted in as files; environment variables when `None`.
+    pub mount_path: Option<String>,
 }
 
 impl SecretRef {
@@ -84,7 +86,14 @@ impl SecretRef {
             keys: keys.to_vec(),
             variables: seed_variables(keys),
             refresh: refresh.to_owned(),
+            mount_path: None,
         }
+    }
+
+    /// The keys reach the app as files in `path`.
+    pub fn mounted_at(mut self, path: Option<&str>) -> Self {
+        self.mount_path = path.map(str::to_owned);
+        self
     }
 }
 

@@ -54,9 +54,14 @@ fn secret_sequence(flow: &crate::model::SecretFlow) -> String {
         sequence
             .messages
             .push((es, k8s.clone(), format!("write {}", secret.keys.join(", "))));
-        sequence
-            .messages
-            .push((k8s, "App".to_owned(), "environment variables".to_owned()));
+        sequence.messages.push((
+            k8s,
+            "App".to_owned(),
+            match &secret.mount_path {
+                Some(path) => format!("files in {path}"),
+                None => "environment variables".to_owned(),
+            },
+        ));
     }
     sequence.participants.push((
         "App".to_owned(),

@@ -5,8 +5,8 @@ use platform_core::application::metadata;
 use platform_core::argocd::{ResourceIgnoreDifferences, SyncOption};
 use platform_core::component::{ChartPod, Component, HelmChart, Layer, Source, tier};
 use platform_core::eso::{
-    CaProvider, CaProviderKind, ClusterSecretStore, ClusterSecretStoreSpec, KvVersion,
-    SecretStoreProvider, ServiceAccountRef, VaultAuth, VaultKubernetesAuth, VaultProvider,
+    ClusterSecretStore, ClusterSecretStoreSpec, ServiceAccountRef, StoreCondition,
+    token_request_grant, vault_provider,
 };
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
@@ -41,6 +41,15 @@ pub struct Values {
     #[serde(rename = "installCRDs")]
     pub install_crds: bool,
     pub service_account: ServiceAccount,
+    pub rbac: Rbac,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rbac {
+    /// Off: the controller may request tokens only for the service accounts stores name, each
+    /// granted by a Role of its own ([`token_request_grant`]).
+    pub service_account_token_create: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -57,6 +66,9 @@ pub fn components(env: &Environment) -> Vec<Component> {
         install_crds: true,
         service_account: ServiceAccount {
             name: names::ESO_SERVICE_ACCOUNT.to_owned(),
+        },
+        rbac: Rbac {
+            service_account_token_create: false,
         },
     };
     let operator = Component::helm(
@@ -98,7 +110,7 @@ pub fn components(env: &Environment) -> Vec<Component> {
         names::app::VAULT_CONFIG,
         names::namespace::EXTERNAL_SECRETS,
         Layer::Secrets,
-        Source::Manifests(vec![Manifest::new(&cluster_secret_store(env))]),
+        Source::Manifests(store_manifests(env)),
     )
     .earliest_wave(tier::CONFIGURATION)
     .depends_on(&[names::app::EXTERNAL_SECRETS, names::app::VAULT]);
@@ -106,37 +118,41 @@ pub fn components(env: &Environment) -> Vec<Component> {
     vec![operator, store]
 }
 
-/// The store every ExternalSecret reads: Vault's KV v2 engine, logged into with ESO's own
-/// service account through Vault's kubernetes auth method.
+/// The platform's store, and ESO's right to request its own service account's tokens for it.
+fn store_manifests(env: &Environment) -> Vec<Manifest> {
+    let (role, binding) = token_request_grant(
+        names::namespace::EXTERNAL_SECRETS,
+        names::ESO_SERVICE_ACCOUNT,
+        &env.platform_cost_labels(),
+    );
+    vec![
+        Manifest::new(&cluster_secret_store(env)),
+        Manifest::new(&role),
+        Manifest::new(&binding),
+    ]
+}
+
+/// The platform's own store: Vault's KV v2 engine, logged into with ESO's own service account
+/// through Vault's kubernetes auth method, and open to the platform's namespaces only. The
+/// teams' apps read through their own stores (`team-<team>`), never this one.
 pub fn cluster_secret_store(env: &Environment) -> ClusterSecretStore {
-    let settings = &env.secrets;
     ClusterSecretStore {
         metadata: metadata(names::CLUSTER_SECRET_STORE, None),
         spec: ClusterSecretStoreSpec {
-            provider: SecretStoreProvider {
-                vault: VaultProvider {
-                    server: names::VAULT.url(if env.vault_tls() { "https" } else { "http" }),
-                    path: settings.kv_mount.to_string(),
-                    version: KvVersion::V2,
-                    // Vault's own CA, which cert-manager keeps in the Secret Vault serves from.
-                    ca_provider: env.vault_tls().then(|| CaProvider {
-                        kind: CaProviderKind::Secret,
-                        name: names::VAULT_TLS_SECRET.to_owned(),
-                        key: names::VAULT_TLS_CA_KEY.to_owned(),
-                        namespace: names::VAULT.namespace.to_owned(),
-                    }),
-                    auth: VaultAuth {
-                        kubernetes: VaultKubernetesAuth {
-                            mount_path: settings.auth_mount.to_string(),
-                            role: settings.role.to_string(),
-                            service_account_ref: ServiceAccountRef {
-                                name: names::ESO_SERVICE_ACCOUNT.to_owned(),
-                                namespace: names::namespace::EXTERNAL_SECRETS.to_owned(),
-                            },
-                        },
-                    },
+            provider: vault_provider(
+                env,
+                env.secrets.role.as_str(),
+                ServiceAccountRef {
+                    name: names::ESO_SERVICE_ACCOUNT.to_owned(),
+                    namespace: Some(names::namespace::EXTERNAL_SECRETS.to_owned()),
                 },
-            },
+            ),
+            conditions: vec![StoreCondition {
+                namespaces: names::namespace::PLATFORM
+                    .iter()
+                    .map(|n| (*n).to_owned())
+                    .collect(),
+            }],
         },
     }
 }

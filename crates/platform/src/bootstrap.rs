@@ -12,7 +12,16 @@ pub struct KindCluster {
     pub kind: &'static str,
     pub api_version: &'static str,
     pub name: String,
+    pub networking: KindNetworking,
     pub nodes: Vec<KindNode>,
+}
+
+/// The cluster's pod range, set from the environment's so that the range the NetworkPolicies
+/// cut out of every address rule is the one kind gives its pods.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KindNetworking {
+    pub pod_subnet: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -26,6 +35,14 @@ pub fn kind_cluster(env: &Environment) -> Option<KindCluster> {
         kind: "Cluster",
         api_version: "kind.x-k8s.io/v1alpha4",
         name: env.cluster.name.to_string(),
+        networking: KindNetworking {
+            pod_subnet: env
+                .network_ranges()
+                .pods
+                .first()
+                .cloned()
+                .unwrap_or_else(|| platform_core::model::KIND_POD_CIDR.to_owned()),
+        },
         nodes: vec![KindNode {
             role: "control-plane",
         }],

@@ -6,7 +6,7 @@ use platform_core::model::Environment;
 
 /// The components an environment enables, in catalog order.
 pub fn components(env: &Environment) -> Vec<Component> {
-    let crates: [fn(&Environment) -> Vec<Component>; 9] = [
+    let crates: [fn(&Environment) -> Vec<Component>; 10] = [
         component_argocd::components,
         component_metallb::components,
         component_cert_manager::components,
@@ -15,6 +15,7 @@ pub fn components(env: &Environment) -> Vec<Component> {
         component_kyverno::components,
         component_prometheus::components,
         component_opencost::components,
+        component_tenants::components,
         component_apps::components,
     ];
     crates

@@ -22,5 +22,17 @@ pub fn conventions() -> Conventions {
                     .map(|group| ((*group).to_owned(), chart.name.to_owned()))
             })
             .collect(),
+        platform_only_kinds: [
+            "NetworkPolicy",
+            "ResourceQuota",
+            "LimitRange",
+            "Role",
+            "RoleBinding",
+            "SecretStore",
+            "Secret",
+        ]
+        .iter()
+        .map(|k| (*k).to_owned())
+        .collect(),
     }
 }

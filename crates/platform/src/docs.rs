@@ -59,7 +59,7 @@ fn secret_flows(env: &Environment) -> Vec<SecretFlow> {
         .map(|app| SecretFlow {
             app: app.name.to_string(),
             namespace: app.namespace().to_string(),
-            store: names::CLUSTER_SECRET_STORE.to_owned(),
+            store: names::team_scoped(app.team.as_str()),
             secrets: app
                 .secrets
                 .iter()
@@ -70,6 +70,7 @@ fn secret_flows(env: &Environment) -> Vec<SecretFlow> {
                         &secret.keys,
                         env.secrets.refresh_interval.as_ref(),
                     )
+                    .mounted_at(secret.mount_path.as_deref())
                 })
                 .collect(),
         })
@@ -122,7 +123,7 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
         .collect();
     let policies = platform_netpol::policies(&policies).unwrap_or_default();
     let network_matrix = (!policies.is_empty()).then(|| {
-        let endpoints = matrix::endpoints(plan, &env.network);
+        let endpoints = matrix::endpoints(plan, env.network_ranges());
         matrix::matrix(endpoints, &policies).allowed_text()
     });
     DocModel {

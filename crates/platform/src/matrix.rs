@@ -12,7 +12,7 @@ use std::net::Ipv4Addr;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use platform_netpol::{Endpoint, Policies, Port};
 
-use platform_core::model::NetworkSettings;
+use platform_core::model::NetworkRanges;
 use platform_syntax::Ipv4Range;
 
 use crate::plan::Plan;
@@ -45,9 +45,9 @@ pub struct Matrix {
 /// addresses from the first pod range (cluster DNS the first address, each component one
 /// of its own), so that
 /// address-range rules, which cut the pod ranges out, treat them as pods.
-pub fn endpoints(plan: &Plan, network: &NetworkSettings) -> Vec<Endpoint> {
+pub fn endpoints(plan: &Plan, network: NetworkRanges<'_>) -> Vec<Endpoint> {
     let pods = network
-        .pod_cidrs
+        .pods
         .first()
         .and_then(|cidr| cidr.parse::<Ipv4Range>().ok())
         .unwrap_or(KIND_POD_RANGE);
@@ -77,9 +77,9 @@ pub fn endpoints(plan: &Plan, network: &NetworkSettings) -> Vec<Endpoint> {
     ));
     endpoints.push(Endpoint::outside(
         KUBERNETES_API,
-        api_server_address(&network.api_server_cidrs),
+        api_server_address(network.api_server),
     ));
-    endpoints.push(Endpoint::outside(NODE, node_address(&network.node_cidrs)));
+    endpoints.push(Endpoint::outside(NODE, node_address(network.nodes)));
     endpoints.push(Endpoint::outside(INTERNET, Ipv4Addr::new(203, 0, 113, 10)));
     endpoints
 }

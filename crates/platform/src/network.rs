@@ -61,12 +61,26 @@ pub fn attach(
     if !builder.dangling.is_empty() {
         return Err(builder.dangling);
     }
-    for component in components.iter_mut() {
+    // Each component's policies go to the Application that ships them, its own or the one it
+    // names (a team's tenant); by then every policy is keyed by the component it selects.
+    let mut shipped: BTreeMap<String, Vec<NetworkPolicy>> = BTreeMap::new();
+    for component in components.iter() {
         if let Some(owned) = builder.policies.remove(&component.name) {
+            shipped
+                .entry(component.network_policy_owner().to_owned())
+                .or_default()
+                .extend(owned);
+        }
+    }
+    for component in components.iter_mut() {
+        if let Some(owned) = shipped.remove(&component.name) {
             component
                 .extra_manifests
                 .extend(owned.iter().map(Manifest::new));
         }
+    }
+    if let Some((owner, _)) = shipped.into_iter().next() {
+        panic!("NetworkPolicies are shipped by `{owner}`, which is not a component here");
     }
     Ok(())
 }
@@ -89,10 +103,8 @@ impl Builder<'_> {
     }
 
     fn api_server_peers(&self) -> Vec<NetworkPolicyPeer> {
-        ip_peers(
-            &self.env.network.api_server_cidrs,
-            &self.env.network.pod_cidrs,
-        )
+        let ranges = self.env.network_ranges();
+        ip_peers(ranges.api_server, ranges.pods)
     }
 
     /// Default deny and DNS in every namespace that runs pods, shipped by the first
@@ -155,7 +167,7 @@ impl Builder<'_> {
                     self.ship(name, api);
                 }
                 Peer::External { cidr } => external.push(egress(
-                    ip_peers(std::slice::from_ref(cidr), &self.env.network.pod_cidrs),
+                    ip_peers(std::slice::from_ref(cidr), self.env.network_ranges().pods),
                     &edge.ports,
                 )),
             }

@@ -73,7 +73,11 @@ pub fn render_plan(
         );
         for manifest in component.folder_manifests() {
             files.add(
-                format!("manifests/{}/{}", component.name, manifest.file_name()),
+                format!(
+                    "manifests/{}/{}",
+                    component.name,
+                    component.file_path(manifest)
+                ),
                 manifest.to_yaml(),
             );
         }

@@ -125,7 +125,7 @@ fn traffic(env: &Environment) -> Traffic {
     let mut traffic = Traffic::release(names::app::PROMETHEUS)
         .among_themselves()
         .calls_kubernetes_api();
-    for cidr in &env.network.node_cidrs {
+    for cidr in env.network_ranges().nodes {
         traffic = traffic.calls(
             Peer::External { cidr: cidr.clone() },
             &[Port::tcp(NODE_EXPORTER_PORT), Port::tcp(KUBELET_PORT)],

@@ -37,6 +37,9 @@ pub struct Conventions {
     pub manual_secrets_annotation: Option<String>,
     /// Which chart installs the CRDs of an API group: `(group, chart)`.
     pub crd_providers: Vec<(String, String)>,
+    /// Kinds only the platform may deploy into a tenant's namespaces (its network, quota,
+    /// RBAC and secret stores): a project confined to some namespaces may not permit them.
+    pub platform_only_kinds: Vec<String>,
 }
 
 /// A tree in the generator's layout, all of it: schema checks when `schemas` is given, and

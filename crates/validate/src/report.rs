@@ -26,6 +26,7 @@ pub const RULES: &[&str] = &[
     "crd-order",
     "crd-dry-run",
     "secret-store",
+    "secret-store-scope",
     "secret-path",
     "wave-deadlock",
     "unique-object",
@@ -33,6 +34,7 @@ pub const RULES: &[&str] = &[
     "app-project",
     "project-destination",
     "project-resource",
+    "project-scope",
 ];
 
 /// One failure: where it is, which rule it breaks, and the value that breaks it.

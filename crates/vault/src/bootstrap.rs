@@ -7,16 +7,19 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    PodSpec, PodTemplateSpec, SecretKeySelector, Volume, VolumeMount,
+    ConfigMap, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, KeyToPath, PodSpec,
+    PodTemplateSpec, SecretVolumeSource, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use minijinja::value::{Serde, Value};
 use minijinja::{Environment as Templates, context};
 use platform_core::application::metadata;
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::scanner::{self, Waiver};
 use platform_core::{hardening, labels};
+use serde::Serialize;
 
 /// Files under `rendered/<env>/bootstrap/vault/`.
 pub const SCRIPT: &str = "setup.sh";
@@ -30,9 +33,11 @@ pub const TOKEN_KEY: &str = "token";
 const TOKEN_TTL: &str = "1h";
 /// The Vault image of the pinned chart (its `server.image.tag`), which has the CLI.
 const VAULT_IMAGE: &str = "hashicorp/vault:2.0.4";
-/// The `vault` user and group of that image.
-const VAULT_UID: i64 = 100;
-const VAULT_GID: i64 = 1000;
+/// A user of no image's: the CLI needs no account, only a writable HOME (`/tmp`), and an ID
+/// above 10000 clashes with no host account.
+const HOOK_UID: i64 = 10_001;
+/// Where the token Secret is mounted.
+const TOKEN_MOUNT: &str = "/var/run/secrets/vault-bootstrap";
 const HOOK_NAME: &str = "vault-bootstrap";
 
 fn templates() -> Templates<'static> {
@@ -50,10 +55,45 @@ fn templates() -> Templates<'static> {
         .add_template("policy.hcl", include_str!("../templates/eso-policy.hcl.j2"))
         .expect("the policy template parses");
     templates
+        .add_template(
+            "team-policy.hcl",
+            include_str!("../templates/team-policy.hcl.j2"),
+        )
+        .expect("the team policy template parses");
+    templates
 }
 
-fn render(template: &str, env: &Environment) -> String {
+/// A team's share of Vault: its policy and role (both `team-<team>`), the namespaces the role
+/// admits and the data paths the policy reads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TeamAccess {
+    pub name: String,
+    pub team: String,
+    pub namespaces: Vec<String>,
+    pub paths: Vec<String>,
+}
+
+/// Every team whose apps read secrets, in the order teams are declared.
+pub fn team_access(env: &Environment) -> Vec<TeamAccess> {
+    env.teams
+        .iter()
+        .map(|team| TeamAccess {
+            name: names::team_scoped(team.name.as_str()),
+            team: team.name.to_string(),
+            namespaces: env
+                .secret_namespaces(&team.name)
+                .map(ToString::to_string)
+                .collect(),
+            paths: env.secret_data_paths(&team.name),
+        })
+        .filter(|access| !access.paths.is_empty())
+        .collect()
+}
+
+fn render(template: &str, env: &Environment, team: Option<&TeamAccess>) -> String {
     let secrets = &env.secrets;
+    let teams = team_access(env);
+    let team_paths: Vec<String> = teams.iter().flat_map(|t| t.paths.clone()).collect();
     templates()
         .get_template(template)
         .and_then(|t| {
@@ -64,6 +104,11 @@ fn render(template: &str, env: &Environment) -> String {
                 role => secrets.role.as_str(),
                 service_account => names::ESO_SERVICE_ACCOUNT,
                 namespace => names::namespace::EXTERNAL_SECRETS,
+                team_service_account => names::TEAM_VAULT_SERVICE_ACCOUNT,
+                team_prefix => names::TEAM_PREFIX,
+                teams => Value::from(Serde(&teams)),
+                team_paths => team_paths,
+                team => Value::from(Serde(team)),
                 token_ttl => TOKEN_TTL,
                 vault_port => names::VAULT.port,
             })
@@ -71,17 +116,23 @@ fn render(template: &str, env: &Environment) -> String {
         .unwrap_or_else(|error| panic!("{template} does not render: {error}"))
 }
 
-/// The policy file's name: the policy's own.
+/// The platform policy's file name: the policy's own.
 pub fn policy_file(env: &Environment) -> String {
     format!("{}.hcl", env.secrets.policy)
 }
 
-/// `bootstrap/vault/<file>` and contents.
+/// `bootstrap/vault/<file>` and contents: the platform's policy, each team's, and the script
+/// that writes them.
 pub fn files(env: &Environment) -> Vec<(String, String)> {
-    vec![
-        (policy_file(env), render("policy.hcl", env)),
-        (SCRIPT.to_owned(), render("setup.sh", env)),
-    ]
+    let mut files = vec![(policy_file(env), render("policy.hcl", env, None))];
+    for team in team_access(env) {
+        files.push((
+            format!("{}.hcl", team.name),
+            render("team-policy.hcl", env, Some(&team)),
+        ));
+    }
+    files.push((SCRIPT.to_owned(), render("setup.sh", env, None)));
+    files
 }
 
 /// The ConfigMap with the script and policy, and the PostSync Job that runs them.
@@ -111,23 +162,15 @@ pub fn hook(env: &Environment) -> Vec<Manifest> {
     let container = Container {
         name: HOOK_NAME.to_owned(),
         image: Some(VAULT_IMAGE.to_owned()),
+        // A tag, so the registry is asked whether it still names the same image.
+        image_pull_policy: Some("Always".to_owned()),
         command: Some(vec!["sh".to_owned(), format!("/scripts/{SCRIPT}")]),
         env: Some(vec![
             env_var("VAULT_ADDR", names::VAULT.url("http")),
-            env_var("POLICY_FILE", format!("/scripts/{}", policy_file(env))),
             env_var("HOME", "/tmp".to_owned()),
-            EnvVar {
-                name: "VAULT_TOKEN".to_owned(),
-                value_from: Some(EnvVarSource {
-                    secret_key_ref: Some(SecretKeySelector {
-                        name: TOKEN_SECRET.to_owned(),
-                        key: TOKEN_KEY.to_owned(),
-                        optional: Some(false),
-                    }),
-                    ..EnvVarSource::default()
-                }),
-                ..EnvVar::default()
-            },
+            // A file, not an environment variable: nothing that lists the process's
+            // environment (a crash dump, `/proc`) sees the token.
+            env_var("VAULT_TOKEN_FILE", format!("{TOKEN_MOUNT}/{TOKEN_KEY}")),
         ]),
         resources: Some(k8s_openapi::api::core::v1::ResourceRequirements {
             requests: Some(quantities("10m", "32Mi")),
@@ -145,6 +188,12 @@ pub fn hook(env: &Environment) -> Vec<Manifest> {
             VolumeMount {
                 name: "tmp".to_owned(),
                 mount_path: "/tmp".to_owned(),
+                ..VolumeMount::default()
+            },
+            VolumeMount {
+                name: "token".to_owned(),
+                mount_path: TOKEN_MOUNT.to_owned(),
+                read_only: Some(true),
                 ..VolumeMount::default()
             },
         ]),
@@ -166,6 +215,13 @@ pub fn hook(env: &Environment) -> Vec<Manifest> {
             TOKEN_SECRET.to_owned(),
         ),
     ]));
+    job_metadata
+        .annotations
+        .get_or_insert_default()
+        .extend(scanner::annotations(&[Waiver {
+            check: scanner::IMAGE_BY_TAG,
+            reason: "the Vault image of the pinned chart, by the tag the chart deploys its own servers with",
+        }]));
     let job = Job {
         metadata: job_metadata,
         spec: Some(JobSpec {
@@ -179,7 +235,7 @@ pub fn hook(env: &Environment) -> Vec<Manifest> {
                 spec: Some(PodSpec {
                     restart_policy: Some("Never".to_owned()),
                     automount_service_account_token: Some(false),
-                    security_context: Some(hardening::pod(VAULT_UID, VAULT_GID)),
+                    security_context: Some(hardening::pod(HOOK_UID, HOOK_UID)),
                     containers: vec![container],
                     volumes: Some(vec![
                         Volume {
@@ -193,6 +249,21 @@ pub fn hook(env: &Environment) -> Vec<Manifest> {
                         Volume {
                             name: "tmp".to_owned(),
                             empty_dir: Some(EmptyDirVolumeSource::default()),
+                            ..Volume::default()
+                        },
+                        Volume {
+                            name: "token".to_owned(),
+                            secret: Some(SecretVolumeSource {
+                                secret_name: Some(TOKEN_SECRET.to_owned()),
+                                items: Some(vec![KeyToPath {
+                                    key: TOKEN_KEY.to_owned(),
+                                    path: TOKEN_KEY.to_owned(),
+                                    ..KeyToPath::default()
+                                }]),
+                                default_mode: Some(0o440),
+                                optional: Some(false),
+                                ..SecretVolumeSource::default()
+                            }),
                             ..Volume::default()
                         },
                     ]),

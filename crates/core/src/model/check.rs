@@ -78,29 +78,75 @@ fn git_and_cluster(env: &Environment, errors: &mut Errors) {
 }
 
 fn network(env: &Environment, errors: &mut Errors) {
-    for (field, cidrs) in [
-        ("api_server_cidrs", &env.network.api_server_cidrs),
-        ("pod_cidrs", &env.network.pod_cidrs),
-        ("node_cidrs", &env.network.node_cidrs),
-    ] {
-        for (i, cidr) in cidrs.iter().enumerate() {
-            if let Err(message) = check_cidr(cidr) {
-                errors.push(format!("network.{field}[{i}]"), message);
+    let remote = env.cluster.provider == ClusterProvider::Remote;
+    let network = &env.network;
+    let required = [
+        (
+            "network.api_server_cidrs",
+            &network.api_server_cidrs,
+            network.policies,
+            "the control plane's addresses, e.g. [10.0.0.0/24]",
+            Some(MAX_INFRASTRUCTURE_RANGE),
+        ),
+        (
+            "network.pod_cidrs",
+            &network.pod_cidrs,
+            network.policies,
+            "the cluster's pod range, e.g. [10.244.0.0/16]",
+            None,
+        ),
+        (
+            "network.node_cidrs",
+            &network.node_cidrs,
+            network.policies,
+            "the nodes' subnet, e.g. [10.0.0.0/24]",
+            Some(MAX_INFRASTRUCTURE_RANGE),
+        ),
+        (
+            "argocd.repository_cidrs",
+            &env.argocd.repository_cidrs,
+            network.policies && env.argocd.enabled,
+            "the address ranges of the Git and chart hosts Argo CD clones from, or [0.0.0.0/0] written out",
+            None,
+        ),
+    ];
+    for (path, declared, needed, expected, widest) in required {
+        match declared {
+            // Reported where the cluster is said to be remote: that is why it is required,
+            // and the field itself is nowhere to point at.
+            None if remote && needed => errors.push(
+                "cluster.provider",
+                format!(
+                    "a remote cluster must set `{path}`, which its NetworkPolicies are cut to (only kind's ranges are known in advance); expected {expected}"
+                ),
+            ),
+            None => {}
+            Some(cidrs) if cidrs.is_empty() && needed => {
+                errors.push(path, format!("empty; expected {expected}"));
+            }
+            Some(cidrs) => {
+                for (i, cidr) in cidrs.iter().enumerate() {
+                    match cidr.parse::<Ipv4Range>() {
+                        Err(error) => errors.push(format!("{path}[{i}]"), error.to_string()),
+                        Ok(range) if widest.is_some_and(|max| range.size() > max) => errors.push(
+                            format!("{path}[{i}]"),
+                            format!(
+                                "`{range}` holds {} addresses, far more than a control plane or a node subnet, and would open the internet to every component that may reach it; expected {expected}",
+                                range.size()
+                            ),
+                        ),
+                        Ok(_) => {}
+                    }
+                }
             }
         }
-    }
-    if env.network.pod_cidrs.is_empty() {
-        errors.push(
-            "network.pod_cidrs",
-            "empty; expected the cluster's pod range, e.g. 10.244.0.0/16 (kind's)",
-        );
     }
     // Every pod the platform and its apps run needs an address in it; a real cluster needs
     // thousands more, so this only catches a range that cannot be the pod network at all.
     let needed = env.apps.len() as u64 + PLATFORM_POD_ADDRESSES;
     if let Some(Ok(range)) = env
-        .network
-        .pod_cidrs
+        .network_ranges()
+        .pods
         .first()
         .map(|c| c.parse::<Ipv4Range>())
         && range.size() < needed
@@ -117,6 +163,10 @@ fn network(env: &Environment, errors: &mut Errors) {
         errors.push("metallb.addresses", "MetalLB is enabled but has no address range; expected at least one range inside the kind network, e.g. 172.18.255.200-172.18.255.250");
     }
 }
+
+/// The widest range that may name the API server or the nodes: a /8. Anything wider is not
+/// infrastructure but most of the internet.
+const MAX_INFRASTRUCTURE_RANGE: u64 = 1 << 24;
 
 fn vault(env: &Environment, errors: &mut Errors) {
     if !env.vault.enabled {
@@ -149,6 +199,21 @@ fn vault(env: &Environment, errors: &mut Errors) {
 }
 
 fn teams(env: &Environment, errors: &mut Errors) {
+    // Per-team policies and roles are named `team-<name>`; the platform's must not collide.
+    for (path, name) in [
+        ("secrets.policy", &env.secrets.policy),
+        ("secrets.role", &env.secrets.role),
+    ] {
+        if name.as_str().starts_with(crate::names::TEAM_PREFIX) {
+            errors.push(
+                path,
+                format!(
+                    "`{name}` starts with `{}`, which names the teams' own Vault policies and roles; expected another name, e.g. eso-policy",
+                    crate::names::TEAM_PREFIX
+                ),
+            );
+        }
+    }
     if env.team(&env.platform_team).is_none() {
         errors.push(
             "platform_team",
@@ -223,7 +288,9 @@ fn app(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
         self::replicas(&at("replicas"), replicas, errors);
     }
     resources(i, app, errors);
+    quota(env, i, app, errors);
     calls(env, i, app, errors);
+    allow_from(env, i, app, errors);
     egress(i, app, errors);
     secrets(env, i, app, errors);
 }
@@ -316,7 +383,80 @@ fn calls(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
                     other.name, other.port, call.port
                 ),
             ),
+            Some(other) if other.team != app.team && !other.allow_from.contains(&app.name) => {
+                errors.push(
+                    at("app"),
+                    format!(
+                        "`{}` belongs to team `{}`, not `{}`: a call across teams needs the other team's consent; expected `allow_from: [{}]` on app `{}`, or no such call",
+                        other.name, other.team, app.team, app.name, other.name
+                    ),
+                );
+            }
             Some(_) => {}
+        }
+    }
+}
+
+/// Consent to calls from other teams' apps is given to apps that make them, and only across
+/// teams: anything else is a stale or misplaced entry that would mislead a reviewer.
+fn allow_from(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
+    for (j, caller) in app.allow_from.iter().enumerate() {
+        let at = format!("apps[{i}].allow_from[{j}]");
+        match env.apps.iter().find(|other| &other.name == caller) {
+            None => errors.push(
+                at,
+                format!("`{caller}` is not an app of this environment; expected the name of an app of another team that calls `{}`", app.name),
+            ),
+            Some(other) if other.team == app.team => errors.push(
+                at,
+                format!("`{caller}` belongs to the same team, `{}`, whose apps need no consent to call each other; expected only apps of other teams", app.team),
+            ),
+            Some(other) if !other.calls.iter().any(|call| call.app == app.name) => errors.push(
+                at,
+                format!("`{caller}` does not call `{}` (no entry in its `calls`); expected only apps that do", app.name),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+/// The app's pods, with those a rolling update adds, must fit the namespace's quota, or the
+/// Deployment stops short of its replicas with nothing but an event to say why.
+fn quota(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
+    let quota = &env.workloads.namespace_quota;
+    let replicas = app.replicas(&env.workloads);
+    if i32::try_from(replicas).is_err() {
+        // Reported as a count Kubernetes cannot hold; no quota is meaningful beside it.
+        return;
+    }
+    let replicas = u128::from(replicas);
+    // Kubernetes' default maxSurge: 25%, rounded up.
+    let peak = replicas + replicas.div_ceil(4);
+    if peak > u128::from(quota.pods) {
+        errors.push(
+            format!("apps[{i}].replicas"),
+            format!(
+                "{replicas} replicas run up to {peak} pods during a rolling update, more than the {} of `workloads.namespace_quota.pods`; expected fewer replicas or a larger quota",
+                quota.pods
+            ),
+        );
+    }
+    for (kind, declared, allowed) in [
+        ("requests", &app.resources.requests, &quota.requests),
+        ("limits", &app.resources.limits, &quota.limits),
+    ] {
+        for (resource, amount, most) in [
+            ("cpu", &declared.cpu, &allowed.cpu),
+            ("memory", &declared.memory, &allowed.memory),
+        ] {
+            if amount.nanos() * peak > most.nanos() {
+                errors.push(
+                    format!("apps[{i}].resources.{kind}.{resource}"),
+                    format!(
+                        "{amount} for each of up to {peak} pods (a rolling update of {replicas} replicas) exceeds the namespace quota of {most} (`workloads.namespace_quota.{kind}.{resource}`); expected at most {most} in all",
+                    ),
+                );
+            }
         }
     }
 }
@@ -357,6 +497,24 @@ fn secrets(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
                 ),
             );
         }
+        if let Some(owner) = env.apps.iter().find(|other| {
+            other.team != app.team
+                && other
+                    .secrets
+                    .iter()
+                    .any(|s| s.vault_path == secret.vault_path)
+        }) {
+            errors.push(
+                at("vault_path"),
+                format!(
+                    "`{}` is declared by app `{}` of team `{}`; a Vault path belongs to one team, whose policy alone may read it; expected a path of team `{}`'s own",
+                    secret.vault_path, owner.name, owner.team, app.team
+                ),
+            );
+        }
+        if let Some(mount_path) = &secret.mount_path {
+            check_mount_path(app, j, mount_path, &at("mount_path"), errors);
+        }
         if secret.keys.is_empty() {
             errors.push(at("keys"), "no keys; expected the keys to read from the Vault secret, e.g. [username, password]");
         }
@@ -375,6 +533,56 @@ fn secrets(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
                 errors.push(at, format!("key `{key}` is listed twice"));
             }
         }
+    }
+}
+
+/// A directory of its own for a secret's files: absolute, clean, not where the app writes
+/// temporary files, and not another secret's.
+fn check_mount_path(app: &App, j: usize, path: &str, at: &str, errors: &mut Errors) {
+    let expected = "an absolute directory of its own, e.g. /var/run/secrets/<secret name>";
+    let clean = path.starts_with('/')
+        && path.len() > 1
+        && !path.ends_with('/')
+        && path
+            .split('/')
+            .skip(1)
+            .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains(':'));
+    if !clean {
+        errors.push(
+            at,
+            format!("`{path}` is not a clean absolute path; expected {expected}"),
+        );
+        return;
+    }
+    if path == "/tmp" || path.starts_with("/tmp/") {
+        errors.push(
+            at,
+            format!(
+                "`{path}` is inside /tmp, the app's writable scratch volume; expected {expected}"
+            ),
+        );
+    }
+    let overlaps = |other: &str| {
+        other == path
+            || other
+                .strip_prefix(path)
+                .is_some_and(|rest| rest.starts_with('/'))
+            || path
+                .strip_prefix(other)
+                .is_some_and(|rest| rest.starts_with('/'))
+    };
+    if let Some(other) = app.secrets[..j]
+        .iter()
+        .filter_map(|s| s.mount_path.as_deref().map(|p| (s, p)))
+        .find(|(_, other)| overlaps(other))
+    {
+        errors.push(
+            at,
+            format!(
+                "`{path}` overlaps `{}`, where secret `{}` is mounted; expected {expected}",
+                other.1, other.0.name
+            ),
+        );
     }
 }
 

@@ -106,6 +106,12 @@ pub struct ArgoCdSettings {
     /// a hub keeps `enabled: true`, managing the Argo CD it runs in. Unset: a lone Argo CD.
     #[serde(default)]
     pub hub: Option<DnsLabel>,
+    /// Address ranges of the Git and chart repositories Argo CD clones (on 443 and 22): the
+    /// only egress to the outside any platform component has. Required on a remote cluster
+    /// that runs Argo CD (`0.0.0.0/0` is allowed, but must be written); kind defaults it to
+    /// anywhere.
+    #[serde(default)]
+    pub repository_cidrs: Option<Vec<String>>,
 }
 
 impl ArgoCdSettings {
@@ -121,6 +127,7 @@ impl Default for ArgoCdSettings {
             reconciliation_timeout: Self::default_reconciliation(),
             sync_retry: None,
             hub: None,
+            repository_cidrs: None,
         }
     }
 }
@@ -340,6 +347,10 @@ pub struct App {
     /// Other apps this app connects to; each edge becomes an egress and an ingress policy.
     #[serde(default)]
     pub calls: Vec<AppCall>,
+    /// Apps of other teams that may call this app: a call across teams needs the caller's
+    /// `calls` entry and the callee's consent here. Apps of the same team need no entry.
+    #[serde(default)]
+    pub allow_from: Vec<DnsLabel>,
     /// Addresses outside the cluster this app connects to.
     #[serde(default)]
     pub egress: Vec<ExternalEgress>,
@@ -374,48 +385,54 @@ pub struct NetworkSettings {
     /// must enforce them (kind's kindnet does since kind 0.24; Calico and Cilium do).
     #[serde(default = "yes")]
     pub policies: bool,
-    /// Where the Kubernetes API server is, for egress to it and for the webhooks it calls.
-    /// The API server is not a pod, so only an address range can name it; `0.0.0.0/0` works on
-    /// every cluster (kind and cloud) and is narrowed to the API server port; set the real
-    /// range (e.g. the control plane's subnet) to tighten it.
-    #[serde(default = "NetworkSettings::default_api_server_cidrs")]
-    pub api_server_cidrs: Vec<String>,
+    /// Where the Kubernetes API server is (the control plane's addresses, e.g. its subnet),
+    /// for egress to it and for the webhooks it calls. The API server is not a pod, so only an
+    /// address range can name it. Required on a remote cluster; kind defaults it to Docker's
+    /// address pool, which holds the kind network.
+    #[serde(default)]
+    pub api_server_cidrs: Option<Vec<String>>,
     /// The pod network, cut out of every address-range rule so that a rule meant for the API
-    /// server or the internet never admits a pod. Defaults to kind's; set your cluster's.
-    #[serde(default = "NetworkSettings::default_pod_cidrs")]
-    pub pod_cidrs: Vec<String>,
+    /// server or the outside never admits a pod. Required on a remote cluster; kind defaults
+    /// it to its own, which the rendered kind config sets.
+    #[serde(default)]
+    pub pod_cidrs: Option<Vec<String>>,
     /// Where the nodes are, for what runs on them outside the pod network: the kubelet
     /// (10250), which Prometheus scrapes directly for node and cAdvisor metrics since chart
-    /// 28.7.0, and the node exporters (9100). Like `api_server_cidrs`, `0.0.0.0/0` works on
-    /// every cluster and is narrowed to those ports; set the nodes' subnet to tighten it.
-    #[serde(default = "NetworkSettings::default_node_cidrs")]
-    pub node_cidrs: Vec<String>,
-}
-
-impl NetworkSettings {
-    fn default_api_server_cidrs() -> Vec<String> {
-        vec!["0.0.0.0/0".to_owned()]
-    }
-
-    fn default_node_cidrs() -> Vec<String> {
-        vec!["0.0.0.0/0".to_owned()]
-    }
-
-    fn default_pod_cidrs() -> Vec<String> {
-        vec!["10.244.0.0/16".to_owned()]
-    }
+    /// 28.7.0, and the node exporters (9100). Required on a remote cluster; kind defaults it
+    /// like `api_server_cidrs`.
+    #[serde(default)]
+    pub node_cidrs: Option<Vec<String>>,
 }
 
 impl Default for NetworkSettings {
     fn default() -> Self {
         Self {
             policies: true,
-            api_server_cidrs: Self::default_api_server_cidrs(),
-            pod_cidrs: Self::default_pod_cidrs(),
-            node_cidrs: Self::default_node_cidrs(),
+            api_server_cidrs: None,
+            pod_cidrs: None,
+            node_cidrs: None,
         }
     }
 }
+
+/// The address ranges NetworkPolicies name, as declared or, on kind, by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetworkRanges<'a> {
+    pub api_server: &'a [String],
+    pub pods: &'a [String],
+    pub nodes: &'a [String],
+}
+
+/// kind's pod subnet (`networking.podSubnet`), which the rendered kind config pins.
+pub const KIND_POD_CIDR: &str = "10.244.0.0/16";
+/// Docker's default address pool for user networks, from which the `kind` network, and so
+/// the API server's and every node's address, is allocated.
+pub const KIND_NODE_CIDR: &str = "172.16.0.0/12";
+
+static KIND_POD_CIDRS: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| vec![KIND_POD_CIDR.to_owned()]);
+static KIND_NODE_CIDRS: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| vec![KIND_NODE_CIDR.to_owned()]);
 
 impl App {
     pub fn namespace(&self) -> &DnsLabel {
@@ -436,6 +453,43 @@ pub struct WorkloadDefaults {
     /// Render a PodDisruptionBudget per app, keeping all but one replica up during node drains.
     #[serde(default)]
     pub pod_disruption_budget: bool,
+    /// The most an app's namespace may use, as a ResourceQuota the platform renders: what a
+    /// team cannot exceed by editing its own manifests. An app's replicas, with one more
+    /// during a rolling update, must fit.
+    #[serde(default)]
+    pub namespace_quota: NamespaceQuota,
+    /// Requests and limits of a container that declares none, as the namespace's LimitRange;
+    /// without it the quota would reject such a pod outright.
+    #[serde(default = "WorkloadDefaults::default_container_defaults")]
+    pub container_defaults: Resources,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NamespaceQuota {
+    /// The sum of every pod's requests.
+    pub requests: ResourceAmounts,
+    /// The sum of every pod's limits.
+    pub limits: ResourceAmounts,
+    /// Pods, counting those of a rolling update.
+    pub pods: u32,
+}
+
+fn amounts(cpu: &str, memory: &str) -> ResourceAmounts {
+    ResourceAmounts {
+        cpu: Quantity::try_from(cpu).expect("valid literal"),
+        memory: Quantity::try_from(memory).expect("valid literal"),
+    }
+}
+
+impl Default for NamespaceQuota {
+    fn default() -> Self {
+        Self {
+            requests: amounts("2", "4Gi"),
+            limits: amounts("4", "8Gi"),
+            pods: 20,
+        }
+    }
 }
 
 impl WorkloadDefaults {
@@ -444,11 +498,22 @@ impl WorkloadDefaults {
     }
 }
 
+impl WorkloadDefaults {
+    fn default_container_defaults() -> Resources {
+        Resources {
+            requests: amounts("50m", "64Mi"),
+            limits: amounts("500m", "256Mi"),
+        }
+    }
+}
+
 impl Default for WorkloadDefaults {
     fn default() -> Self {
         Self {
             replicas: Self::default_replicas(),
             pod_disruption_budget: false,
+            namespace_quota: NamespaceQuota::default(),
+            container_defaults: Self::default_container_defaults(),
         }
     }
 }
@@ -505,8 +570,15 @@ pub struct AppSecret {
     pub name: DnsLabel,
     /// Vault path of the secret, starting with the KV mount, e.g. `secret/finops-db-creds`.
     pub vault_path: String,
-    /// Keys read from the Vault secret; each becomes an environment variable of the same name.
+    /// Keys read from the Vault secret; each becomes an environment variable of the same
+    /// name, or a file of that name under `mount_path`.
     pub keys: Vec<String>,
+    /// Mount the keys as files in this directory instead of environment variables, e.g.
+    /// `/var/run/secrets/finops-db-creds`. Files never show up in a process listing or a crash
+    /// dump of the environment, and the kubelet updates them when ESO refreshes the Secret;
+    /// environment variables change only when the pod restarts.
+    #[serde(default)]
+    pub mount_path: Option<String>,
 }
 
 fn yes() -> bool {
@@ -552,7 +624,78 @@ impl Environment {
     pub fn uses_metallb(&self) -> bool {
         self.metallb.enabled
     }
+
+    /// The address ranges of the API server, the pods and the nodes: as declared, or kind's
+    /// own on a kind cluster. A remote cluster that declares none gets none (the model's
+    /// check reports it), never a guess.
+    pub fn network_ranges(&self) -> NetworkRanges<'_> {
+        let kind = self.cluster.provider == ClusterProvider::Kind;
+        NetworkRanges {
+            api_server: declared_or(&self.network.api_server_cidrs, kind, &KIND_NODE_CIDRS),
+            pods: declared_or(&self.network.pod_cidrs, kind, &KIND_POD_CIDRS),
+            nodes: declared_or(&self.network.node_cidrs, kind, &KIND_NODE_CIDRS),
+        }
+    }
+
+    /// The app namespaces of a team, in the order its apps are declared.
+    pub fn team_namespaces<'a>(
+        &'a self,
+        team: &'a DnsLabel,
+    ) -> impl Iterator<Item = &'a DnsLabel> + 'a {
+        self.apps
+            .iter()
+            .filter(move |app| &app.team == team)
+            .map(App::namespace)
+    }
+
+    /// The namespaces of a team's apps that read secrets from Vault, in declaration order:
+    /// the namespaces its store admits and its Vault role is bound to.
+    pub fn secret_namespaces<'a>(
+        &'a self,
+        team: &'a DnsLabel,
+    ) -> impl Iterator<Item = &'a DnsLabel> + 'a {
+        self.apps
+            .iter()
+            .filter(move |app| &app.team == team && !app.secrets.is_empty())
+            .map(App::namespace)
+    }
+
+    /// The KV v2 data paths (`<mount>/data/<key>`) a team's apps read, sorted and unique:
+    /// what the team's Vault policy grants, and the platform's denies.
+    pub fn secret_data_paths(&self, team: &DnsLabel) -> Vec<String> {
+        let mount = &self.secrets.kv_mount;
+        let paths: std::collections::BTreeSet<String> = self
+            .apps
+            .iter()
+            .filter(|app| &app.team == team)
+            .flat_map(|app| &app.secrets)
+            .filter_map(|secret| secret.kv_key(mount))
+            .map(|key| format!("{mount}/data/{key}"))
+            .collect();
+        paths.into_iter().collect()
+    }
+
+    /// The address ranges of the Git and chart repositories Argo CD reads.
+    pub fn repository_cidrs(&self) -> &[String] {
+        let kind = self.cluster.provider == ClusterProvider::Kind;
+        declared_or(&self.argocd.repository_cidrs, kind, &ANYWHERE_RANGE)
+    }
 }
+
+fn declared_or<'a>(
+    declared: &'a Option<Vec<String>>,
+    kind: bool,
+    kind_default: &'static [String],
+) -> &'a [String] {
+    match declared {
+        Some(ranges) => ranges,
+        None if kind => kind_default,
+        None => &[],
+    }
+}
+
+static ANYWHERE_RANGE: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| vec!["0.0.0.0/0".to_owned()]);
 
 impl AppSecret {
     /// The secret's key inside the KV mount: `vault_path` without the leading `<mount>/`.

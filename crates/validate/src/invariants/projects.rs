@@ -23,6 +23,9 @@ impl<'a> Environment<'a> {
                 owned_by.entry(app).or_default().push(object);
             }
         }
+        for project in projects.values().copied() {
+            self.confined_projects_stay_confined(project);
+        }
         for app in applications {
             let project_name = app.object["spec"]["project"].as_str().unwrap_or_default();
             if project_name == "default" {
@@ -87,6 +90,59 @@ impl<'a> Environment<'a> {
                     );
                 }
             }
+        }
+    }
+}
+
+impl Environment<'_> {
+    /// A project confined to some namespaces (a team's) that may create cluster-scoped objects
+    /// or the platform's own kinds (NetworkPolicies, quotas, RBAC, secret stores) can reach
+    /// beyond its namespaces, or widen what they are allowed.
+    fn confined_projects_stay_confined(&mut self, project: &RenderedObject) {
+        let spec = &project.object["spec"];
+        let confined = spec["destinations"].as_array().is_some_and(|d| {
+            d.iter()
+                .all(|d| d["namespace"].as_str().is_some_and(|n| n != "*"))
+        });
+        if !confined {
+            return;
+        }
+        let cluster = &spec["clusterResourceWhitelist"];
+        if cluster.as_array().is_none_or(|kinds| !kinds.is_empty()) {
+            self.finding(
+                project,
+                "/spec/clusterResourceWhitelist",
+                "project-scope",
+                cluster,
+                "a project confined to some namespaces may create no cluster-scoped object; expected []".to_owned(),
+            );
+        }
+        let namespaced = &spec["namespaceResourceWhitelist"];
+        let forbidden: Vec<String> = match namespaced.as_array() {
+            None => vec!["every kind".to_owned()],
+            Some(kinds) => self
+                .conventions
+                .platform_only_kinds
+                .iter()
+                .filter(|kind| {
+                    kinds
+                        .iter()
+                        .any(|k| glob(k["kind"].as_str().unwrap_or_default(), kind))
+                })
+                .cloned()
+                .collect(),
+        };
+        if !forbidden.is_empty() {
+            self.finding(
+                project,
+                "/spec/namespaceResourceWhitelist",
+                "project-scope",
+                namespaced,
+                format!(
+                    "a project confined to some namespaces permits {}, which only the platform deploys there",
+                    forbidden.join(", ")
+                ),
+            );
         }
     }
 }

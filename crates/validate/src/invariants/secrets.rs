@@ -54,6 +54,15 @@ impl<'a> Environment<'a> {
             {
                 self.finding(secret, "/spec/secretStoreRef/name", "wave-deadlock", &store_ref["name"], format!("store `{store_name}` syncs in wave {store_wave}, not before this ExternalSecret's wave {wave}"));
             }
+            // ESO serves an ExternalSecret from a ClusterSecretStore only in the namespaces its
+            // conditions admit (external-secrets v2.9.0 `shouldProcessSecret`).
+            let namespace = secret.namespace().unwrap_or_default();
+            if let Some(conditions) = store.object["spec"]["conditions"].as_array()
+                && !conditions.is_empty()
+                && !conditions.iter().any(|c| admits(c, namespace))
+            {
+                self.finding(secret, "/spec/secretStoreRef/name", "secret-store-scope", &store_ref["name"], format!("store `{store_name}` does not admit namespace `{namespace}`; ESO would leave this ExternalSecret unsynced"));
+            }
             let mount = store.object["spec"]["provider"]["vault"]["path"]
                 .as_str()
                 .unwrap_or_default()
@@ -170,4 +179,16 @@ fn secret_references(workload: &Value) -> Vec<(String, String)> {
         }
     }
     references
+}
+
+/// Whether a ClusterSecretStore condition admits a namespace by name. A label selector or a
+/// regular expression cannot be decided from the tree (the namespace's labels live in the
+/// cluster), so such a condition is taken to admit it.
+fn admits(condition: &Value, namespace: &str) -> bool {
+    let by_name = condition["namespaces"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|n| n.as_str() == Some(namespace));
+    by_name || !condition["namespaceSelector"].is_null() || !condition["namespaceRegexes"].is_null()
 }

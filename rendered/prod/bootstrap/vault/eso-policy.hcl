@@ -9,3 +9,12 @@ path "secret/data/*" {
 path "secret/metadata/*" {
   capabilities = ["read", "list"]
 }
+
+# Paths that belong to a team: only that team's policy (`team-<team>`) reads them. An exact
+# path is more specific than the globs above, and `deny` wins over every other policy.
+path "secret/data/finops-db-creds" {
+  capabilities = ["deny"]
+}
+path "secret/metadata/finops-db-creds" {
+  capabilities = ["deny"]
+}
