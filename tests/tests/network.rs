@@ -529,3 +529,75 @@ fn no_platform_component_reaches_the_internet_unless_its_environment_file_says_s
     }
     assert_eq!(remote, 2, "staging and prod");
 }
+
+#[test]
+fn the_indexed_matrix_agrees_with_every_pair_evaluated_one_by_one() {
+    for loaded in load_all().into_iter().chain([two_teams()]) {
+        let (_, rendered, matrix) = matrix_of(&loaded);
+        let policies = matrix::rendered_policies(&rendered).unwrap();
+        // Every port a rendered policy names, read from the YAML.
+        let mut ports: BTreeSet<Port> = BTreeSet::new();
+        for policy in objects(&rendered)
+            .values()
+            .filter(|o| o["kind"] == "NetworkPolicy")
+        {
+            for direction in ["ingress", "egress"] {
+                for rule in policy["spec"][direction].as_array().into_iter().flatten() {
+                    for port in rule["ports"].as_array().into_iter().flatten() {
+                        let protocol = if port["protocol"] == "UDP" {
+                            "UDP"
+                        } else {
+                            "TCP"
+                        };
+                        if let Some(number) = port["port"].as_u64() {
+                            ports.insert(Port {
+                                number: u16::try_from(number).unwrap(),
+                                protocol,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let probe = Port {
+            number: 1,
+            protocol: "TCP",
+        };
+        let mut allowed = 0;
+        for from in &matrix.endpoints {
+            for to in &matrix.endpoints {
+                if from.namespace.is_none() && to.namespace.is_none() {
+                    continue;
+                }
+                let expected = if policies.allows(from, to, probe) {
+                    Reach::AnyPort
+                } else {
+                    let open: Vec<Port> = ports
+                        .iter()
+                        .copied()
+                        .filter(|p| policies.allows(from, to, *p))
+                        .collect();
+                    if open.is_empty() {
+                        Reach::Denied
+                    } else {
+                        Reach::Ports(open)
+                    }
+                };
+                allowed += usize::from(expected != Reach::Denied);
+                assert_eq!(
+                    matrix.reach(&from.name, &to.name),
+                    &expected,
+                    "{}: {} -> {}",
+                    loaded.name,
+                    from.name,
+                    to.name
+                );
+            }
+        }
+        assert!(
+            allowed > 10,
+            "{}: only {allowed} allowed pairs",
+            loaded.name
+        );
+    }
+}

@@ -626,3 +626,22 @@ fn an_unreadable_schema_file_is_a_finding_for_each_object_it_concerns() {
     );
     assert!(found(VAULT, "values:unreadable"), "{:?}", report.findings);
 }
+
+#[test]
+fn the_objects_render_checks_are_exactly_what_its_files_say() {
+    for loaded in platform_tests::load_all() {
+        let rendered = platform_tests::render(&loaded);
+        assert!(rendered.objects.len() > 20, "{}", loaded.name);
+        for (path, object) in &rendered.objects {
+            let written: serde_json::Value = serde_yaml::from_str(&rendered.files[path]).unwrap();
+            assert_eq!(&written, object, "{}: {path}", loaded.name);
+        }
+        let objects_in_files = rendered
+            .files
+            .keys()
+            .filter(|p| p.starts_with("apps/") || p.starts_with("manifests/"))
+            .count()
+            + 1;
+        assert_eq!(rendered.objects.len(), objects_in_files, "{}", loaded.name);
+    }
+}

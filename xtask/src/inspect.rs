@@ -49,6 +49,10 @@ pub fn netpol(checkout: &Checkout, name: &str) -> Result<ExitCode, Failure> {
         "# {name}: reachability evaluated from {} rendered NetworkPolicies (both egress and ingress must allow)",
         policies.len()
     );
-    print!("{}", matrix.to_text());
+    print!("{}", matrix.allowed_text());
+    println!(
+        "# every other pair of the {} endpoints is denied",
+        matrix.endpoints.len()
+    );
     Ok(ExitCode::SUCCESS)
 }

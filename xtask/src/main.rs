@@ -5,12 +5,12 @@
 //! 2 bad input (an environment file that does not parse or check, a tree with no objects);
 //! 3 an I/O error or no checkout found; 4 a bug in the generator (it contradicts itself).
 
+mod bench;
 mod editor_schema;
 mod environments;
 mod import;
 mod inspect;
 mod render;
-mod synthesize;
 mod validate;
 
 use std::path::PathBuf;
@@ -79,13 +79,26 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         env: String,
     },
-    /// Render `dev` with N copies of its first app into DIR, for benchmarks.
-    #[command(hide = true)]
-    Synthesize {
+    /// Measure how rendering scales: write N synthetic apps over T teams into E environment
+    /// files in a scratch checkout, then time render (empty, unchanged, one app changed),
+    /// validate and netpol as child processes, with their peak memory.
+    Bench {
+        /// User apps in the synthetic base.yaml.
         #[arg(long, default_value_t = 1000)]
         apps: usize,
+        /// Teams the apps are spread over.
+        #[arg(long, default_value_t = 10)]
+        teams: usize,
+        /// Environments extending it: the first a kind cluster, the others remote.
+        #[arg(long, default_value_t = 3)]
+        envs: usize,
+        /// Runs of each step; the table shows the median.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// The scratch checkout, replaced on every run; defaults to target/bench/ (keep it off
+        /// /tmp where that is slow for many small files).
         #[arg(long, value_name = "DIR")]
-        out: PathBuf,
+        dir: Option<PathBuf>,
     },
     /// Write environments/schema.json, the editor schema of environment files.
     Schema {
@@ -184,6 +197,12 @@ fn count(errors: usize) -> String {
 }
 
 fn main() -> ExitCode {
+    let code = run();
+    bench::record_peak_memory();
+    code
+}
+
+fn run() -> ExitCode {
     let cli = Cli::parse();
     let located = match cli.root {
         Some(root) => Ok(Checkout::at(root)),
@@ -205,7 +224,22 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Render { env, check } => render::run(&checkout, env.as_deref(), check),
         Command::Schema { check } => editor_schema::run(&checkout, check),
-        Command::Synthesize { apps, out } => synthesize::run(&checkout, apps, &out),
+        Command::Bench {
+            apps,
+            teams,
+            envs,
+            runs,
+            dir,
+        } => bench::run(
+            &checkout,
+            &bench::Options {
+                apps,
+                teams,
+                envs,
+                runs,
+                dir,
+            },
+        ),
         Command::Netpol { env } => inspect::netpol(&checkout, &env),
         Command::Graph { env, format } => inspect::graph(&checkout, &env, format),
         Command::Validate { .. } => unreachable!("handled above"),

@@ -23,17 +23,25 @@ pub fn run(checkout: &Checkout, only: Option<&str>, check: bool) -> Result<ExitC
     } else {
         Vec::new()
     };
+    // The invariants hold for what is about to be written, or nothing is written. Each
+    // environment is checked as it is rendered, from the objects it was built from, which are
+    // then dropped: only the files are kept until they are written.
+    let mut broken = Vec::new();
     for environment in &loaded {
         match platform::render(environment) {
-            Ok(tree) => rendered.push(tree),
+            Ok(mut tree) => {
+                broken.extend(platform::check(&mut tree).findings);
+                rendered.push(tree);
+            }
             Err(mut errors) => diagnostics.append(&mut errors),
         }
     }
     if !diagnostics.is_empty() {
         return Err(Failure::Render(diagnostics));
     }
-
-    gate(&rendered)?;
+    if !broken.is_empty() {
+        return Err(Failure::Invariants(broken));
+    }
 
     let output = checkout.rendered_dir();
     let trees: Vec<Tree<'_>> = rendered.iter().map(tree).collect();
@@ -59,20 +67,6 @@ pub fn run(checkout: &Checkout, only: Option<&str>, check: bool) -> Result<ExitC
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The invariants hold for what is about to be written, or nothing is written.
-fn gate(rendered: &[RenderedEnvironment]) -> Result<(), Failure> {
-    let report = platform_validate::validate(
-        &platform::combined(rendered),
-        None,
-        &platform::conventions(),
-    );
-    if report.is_ok() {
-        Ok(())
-    } else {
-        Err(Failure::Invariants(report.findings))
-    }
 }
 
 fn check_only(checkout: &Checkout, trees: &[Tree<'_>], scope: Scope) -> Result<ExitCode, Failure> {
@@ -114,22 +108,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_gate_refuses_a_tree_that_breaks_an_invariant() {
+    fn the_check_before_writing_refuses_a_tree_that_breaks_an_invariant() {
         let checkout = Checkout::locate().unwrap();
         let files = checkout.environment_files().unwrap();
         let dev = platform::load_matching(&files, |n| n == "dev").unwrap();
-        let mut rendered = vec![platform::render(&dev[0]).unwrap()];
-        assert!(gate(&rendered).is_ok());
+        let rendered = platform::render(&dev[0]).unwrap();
+        assert!(platform::check(&mut rendered.clone()).is_ok());
 
-        rendered[0].files.remove("bootstrap/root-app.yaml");
-        match gate(&rendered) {
-            Err(Failure::Invariants(findings)) => {
-                assert!(
-                    findings.iter().any(|f| f.rule == "root-application"),
-                    "{findings:?}"
-                );
-            }
-            _ => panic!("a tree without its root Application passed the gate"),
-        }
+        let mut broken = rendered;
+        broken.files.remove("bootstrap/root-app.yaml");
+        broken
+            .objects
+            .retain(|(path, _)| path != "bootstrap/root-app.yaml");
+        let report = platform::check(&mut broken);
+        assert!(
+            report.findings.iter().any(|f| f.rule == "root-application"),
+            "{:?}",
+            report.findings
+        );
+        assert!(
+            broken.objects.is_empty(),
+            "the objects are dropped once checked"
+        );
     }
 }

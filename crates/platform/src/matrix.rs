@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use platform_netpol::{Endpoint, Policies, Port};
+use platform_netpol::{Endpoint, EndpointIndex, Policies, Port};
 
 use platform_core::model::NetworkRanges;
 use platform_syntax::Ipv4Range;
@@ -37,7 +37,8 @@ pub enum Reach {
 #[derive(Clone, Debug)]
 pub struct Matrix {
     pub endpoints: Vec<Endpoint>,
-    /// Every (from, to) pair of endpoint names, including each endpoint with itself.
+    /// The allowed (from, to) pairs of endpoint names, with what each allows: a pair of which
+    /// at least one end is a pod, and each endpoint with itself. Every other pair is denied.
     pub cells: BTreeMap<(String, String), Reach>,
 }
 
@@ -158,87 +159,122 @@ pub fn rendered_policies(rendered: &RenderedEnvironment) -> Result<Policies, Str
     platform_netpol::policies(&objects)
 }
 
+/// Evaluates the policies for every pair an egress rule could connect: each endpoint's
+/// candidates come from its own rules through an index ([`EndpointIndex`]), so the work grows
+/// with the rules, not with the square of the endpoints. Pairs that are not candidates are
+/// denied, since no rule of the sender's names them.
 pub fn matrix(endpoints: Vec<Endpoint>, policies: &Policies) -> Matrix {
     let ports = candidate_ports(policies);
     let probe = Port {
         number: PROBE_PORT,
         protocol: "TCP",
     };
-    let mut cells = BTreeMap::new();
-    for from in &endpoints {
-        for to in &endpoints {
-            let reach = if from.namespace.is_none() && to.namespace.is_none() {
-                // Outside the pod network, policies have nothing to say.
-                Reach::AnyPort
-            } else if policies.allows(from, to, probe) {
-                Reach::AnyPort
-            } else {
-                let open: Vec<Port> = ports
-                    .iter()
-                    .copied()
-                    .filter(|port| policies.allows(from, to, *port))
-                    .collect();
-                if open.is_empty() {
-                    Reach::Denied
-                } else {
-                    Reach::Ports(open)
+    let mut allowed = BTreeMap::new();
+    {
+        let index = EndpointIndex::new(&endpoints);
+        for from in &endpoints {
+            for to in policies
+                .egress_candidates(from, &index)
+                .into_iter()
+                .map(|i| &endpoints[i])
+            {
+                if from.namespace.is_none() && to.namespace.is_none() {
+                    continue;
                 }
-            };
-            cells.insert((from.name.clone(), to.name.clone()), reach);
+                let reach = if policies.allows(from, to, probe) {
+                    Reach::AnyPort
+                } else {
+                    let open: Vec<Port> = ports
+                        .iter()
+                        .copied()
+                        .filter(|port| policies.allows(from, to, *port))
+                        .collect();
+                    if open.is_empty() {
+                        continue;
+                    }
+                    Reach::Ports(open)
+                };
+                allowed.insert((from.name.clone(), to.name.clone()), reach);
+            }
         }
     }
-    Matrix { endpoints, cells }
+    Matrix {
+        endpoints,
+        cells: allowed,
+    }
 }
 
 impl Matrix {
+    /// What `from` may open to `to`. Endpoints outside the pod network reach each other as
+    /// far as policies are concerned; any other pair not evaluated as allowed is denied.
     pub fn reach(&self, from: &str, to: &str) -> &Reach {
-        &self.cells[&(from.to_owned(), to.to_owned())]
+        const DENIED: Reach = Reach::Denied;
+        const ANY: Reach = Reach::AnyPort;
+        if let Some(reach) = self.cells.get(&(from.to_owned(), to.to_owned())) {
+            return reach;
+        }
+        // Few endpoints are outside the pod network, and they come last.
+        let outside = |name: &str| {
+            self.endpoints
+                .iter()
+                .rev()
+                .take_while(|e| e.namespace.is_none())
+                .any(|e| e.name == name)
+        };
+        if outside(from) && outside(to) {
+            &ANY
+        } else {
+            &DENIED
+        }
     }
 
-    /// One line per allowed ordered pair between endpoints of which at least one is a pod;
-    /// every pair not listed is denied. Grows with the edges, not with the square of the
-    /// endpoints, so it suits documentation of large environments.
+    /// One line per allowed ordered pair between endpoints of which at least one is a pod,
+    /// in the order of the endpoints; every pair not listed is denied. Grows with the edges,
+    /// not with the square of the endpoints.
     pub fn allowed_text(&self) -> String {
-        self.lines(false)
-    }
-
-    /// One line per ordered pair: `from -> to: denied | 8200/TCP, … | any port`.
-    pub fn to_text(&self) -> String {
-        self.lines(true)
-    }
-
-    fn lines(&self, with_denied: bool) -> String {
         let width = self
             .endpoints
             .iter()
             .map(|e| e.name.len())
             .max()
             .unwrap_or(0);
+        let position: BTreeMap<&str, usize> = self
+            .endpoints
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.name.as_str(), i))
+            .collect();
+        let mut pairs: Vec<(usize, usize, &Reach)> = self
+            .cells
+            .iter()
+            .filter_map(|((from, to), reach)| {
+                Some((
+                    *position.get(from.as_str())?,
+                    *position.get(to.as_str())?,
+                    reach,
+                ))
+            })
+            .collect();
+        pairs.sort_unstable_by_key(|(from, to, _)| (*from, *to));
         let mut text = String::new();
-        for from in &self.endpoints {
-            for to in &self.endpoints {
-                if from.namespace.is_none() && to.namespace.is_none() {
-                    continue;
-                }
-                let verdict = match self.reach(&from.name, &to.name) {
-                    Reach::Denied if !with_denied => continue,
-                    Reach::Denied => "denied".to_owned(),
-                    Reach::AnyPort => "allowed, any port".to_owned(),
-                    Reach::Ports(ports) => format!(
-                        "allowed {}",
-                        ports
-                            .iter()
-                            .map(|p| format!("{}/{}", p.number, p.protocol))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                };
-                let _ = writeln!(
-                    text,
-                    "{:>width$} -> {:<width$}  {verdict}",
-                    from.name, to.name
-                );
-            }
+        for (from, to, reach) in pairs {
+            let verdict = match reach {
+                Reach::Denied => continue,
+                Reach::AnyPort => "allowed, any port".to_owned(),
+                Reach::Ports(ports) => format!(
+                    "allowed {}",
+                    ports
+                        .iter()
+                        .map(|p| format!("{}/{}", p.number, p.protocol))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            let _ = writeln!(
+                text,
+                "{:>width$} -> {:<width$}  {verdict}",
+                self.endpoints[from].name, self.endpoints[to].name
+            );
         }
         text
     }

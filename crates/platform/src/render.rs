@@ -16,6 +16,23 @@ use platform_environments::{Diagnostic, LoadedEnvironment};
 pub struct RenderedEnvironment {
     pub name: String,
     pub files: BTreeMap<String, String>,
+    /// The Kubernetes objects among the files, as built, with their paths: what the
+    /// invariants are checked on without parsing the YAML back. [`check`] takes them.
+    pub objects: Vec<(String, serde_json::Value)>,
+}
+
+/// The platform's invariants over one rendered environment, from the objects it was built
+/// from; the objects are dropped once checked, since only the files are written.
+pub fn check(rendered: &mut RenderedEnvironment) -> platform_validate::Report {
+    let name = rendered.name.clone();
+    let prefix = |path: &str| format!("{name}/{path}");
+    let files = rendered.files.keys().map(|p| prefix(p)).collect();
+    let objects = std::mem::take(&mut rendered.objects)
+        .into_iter()
+        .map(|(path, object)| (prefix(&path), object))
+        .collect();
+    let tree = platform_validate::RenderedTree::from_objects(files, objects);
+    platform_validate::check_built(&tree, &crate::conventions())
 }
 
 /// Plans and renders one loaded environment.
@@ -67,18 +84,18 @@ pub fn render_plan(
     for planned in &plan.components {
         let component = &planned.component;
         let application = child_application(component, planned.wave, env, paths);
-        files.add(
+        files.add_object(
             format!("apps/{}.yaml", component.name),
-            to_yaml(&Manifest::new(&application).body),
+            Manifest::new(&application).body,
         );
         for manifest in component.folder_manifests() {
-            files.add(
+            files.add_object(
                 format!(
                     "manifests/{}/{}",
                     component.name,
                     component.file_path(manifest)
                 ),
-                manifest.to_yaml(),
+                manifest.body.clone(),
             );
         }
     }
@@ -88,15 +105,15 @@ pub fn render_plan(
     );
     for project in projects::projects(env, plan, paths) {
         let manifest = Manifest::new(&project);
-        files.add(
+        files.add_object(
             format!("apps/projects/{}.yaml", manifest.id.name),
-            manifest.to_yaml(),
+            manifest.body,
         );
     }
 
-    files.add(
+    files.add_object(
         "bootstrap/root-app.yaml".to_owned(),
-        Manifest::new(&root_application(env, paths)).to_yaml(),
+        Manifest::new(&root_application(env, paths)).body,
     );
     // Only the environment that manages its Argo CD installs it; the others of a hub use it.
     if env.argocd.enabled {
@@ -137,6 +154,7 @@ struct Files<'a> {
     header: String,
     source: &'a str,
     files: BTreeMap<String, String>,
+    objects: Vec<(String, serde_json::Value)>,
     collisions: Vec<Diagnostic>,
 }
 
@@ -146,6 +164,7 @@ impl<'a> Files<'a> {
             header,
             source,
             files: BTreeMap::new(),
+            objects: Vec::new(),
             collisions: Vec::new(),
         }
     }
@@ -153,6 +172,12 @@ impl<'a> Files<'a> {
     fn add(&mut self, path: String, yaml: String) {
         let text = format!("{}{yaml}", self.header);
         self.add_verbatim(path, text);
+    }
+
+    /// A Kubernetes object: its YAML is written, the object kept for the invariants.
+    fn add_object(&mut self, path: String, object: serde_json::Value) {
+        self.add(path.clone(), to_yaml(&object));
+        self.objects.push((path, object));
     }
 
     fn add_verbatim(&mut self, path: String, text: String) {
@@ -175,6 +200,7 @@ impl<'a> Files<'a> {
             Ok(RenderedEnvironment {
                 name: name.to_owned(),
                 files: self.files,
+                objects: self.objects,
             })
         } else {
             Err(self.collisions)

@@ -62,23 +62,26 @@ pub fn validate_within(
     conventions: &Conventions,
     prefix: &str,
 ) -> Report {
-    let (tree, findings) = parse_tree(files);
-    let selected = RenderedTree {
-        objects: tree
-            .objects
-            .iter()
-            .filter(|o| o.file.starts_with(prefix))
-            .cloned()
-            .collect(),
-        files: tree.files.clone(),
-    };
-    let mut findings = findings;
+    let (tree, mut findings) = parse_tree(files);
     if let Some(schemas) = schemas {
-        findings.extend(schemas.check_tree(&selected));
+        findings.extend(
+            schemas.check_objects(tree.objects.iter().filter(|o| o.file.starts_with(prefix))),
+        );
     }
     findings.extend(invariants::check(&tree, conventions));
     findings.retain(|f| f.file.starts_with(prefix));
-    Report::new(findings, selected.objects.len())
+    let checked = tree
+        .objects
+        .iter()
+        .filter(|o| o.file.starts_with(prefix))
+        .count();
+    Report::new(findings, checked)
+}
+
+/// The invariants of a tree built in memory ([`RenderedTree::from_objects`]), as `render`
+/// checks what it is about to write: nothing is parsed back.
+pub fn check_built(tree: &RenderedTree, conventions: &Conventions) -> Report {
+    Report::new(invariants::check(tree, conventions), tree.objects.len())
 }
 
 /// A tree in no particular layout: every object of every YAML document against its schema.

@@ -64,8 +64,17 @@ impl<'a> Schemas<'a> {
     }
 
     pub fn check_tree(&mut self, tree: &RenderedTree) -> Vec<Finding> {
+        self.check_objects(&tree.objects)
+    }
+
+    /// Each object against its schema, and each child Application's Helm values against
+    /// its chart's.
+    pub fn check_objects<'o>(
+        &mut self,
+        objects: impl IntoIterator<Item = &'o RenderedObject>,
+    ) -> Vec<Finding> {
         let mut findings = Vec::new();
-        for object in &tree.objects {
+        for object in objects {
             findings.extend(self.check_object(object));
             if object.is_child_application() {
                 findings.extend(self.check_helm_values(object));

@@ -73,7 +73,8 @@ impl RenderedObject {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RenderedTree {
     pub objects: Vec<RenderedObject>,
-    /// Every file of the tree, objects or not: paths must point at something that exists.
+    /// Every file of the tree, objects or not, sorted: paths must point at something that
+    /// exists.
     pub files: Vec<String>,
 }
 
@@ -89,6 +90,12 @@ impl RenderedTree {
     pub fn in_env<'a>(&'a self, env: &'a str) -> impl Iterator<Item = &'a RenderedObject> + 'a {
         self.objects.iter().filter(move |o| o.env == env)
     }
+
+    /// Whether some file's path starts with `folder`: a binary search, as `files` is sorted.
+    pub fn has_file_under(&self, folder: &str) -> bool {
+        let first = self.files.partition_point(|f| f.as_str() < folder);
+        self.files.get(first).is_some_and(|f| f.starts_with(folder))
+    }
 }
 
 /// Parses a tree in the generator's layout (`<env>/apps/`, `<env>/manifests/<app>/`,
@@ -99,22 +106,9 @@ pub fn parse_tree(files: &BTreeMap<String, String>) -> (RenderedTree, Vec<Findin
     let mut findings = Vec::new();
     for (file, text) in files {
         tree.files.push(file.clone());
-        let mut parts = file.split('/');
-        let (Some(env), Some(section)) = (parts.next(), parts.next()) else {
+        let Some((env, app)) = place(file) else {
             continue;
         };
-        let app = match section {
-            "apps" => parts
-                .next()
-                .and_then(|f| f.strip_suffix(".yaml"))
-                .map(str::to_owned),
-            "manifests" => parts.next().map(str::to_owned),
-            "bootstrap" if file.ends_with("/root-app.yaml") => None,
-            _ => continue,
-        };
-        if !file.ends_with(".yaml") {
-            continue;
-        }
         match serde_yaml::from_str::<Value>(text) {
             Ok(object) if object.get("apiVersion").is_some() && object.get("kind").is_some() => {
                 tree.objects.push(RenderedObject {
@@ -141,6 +135,48 @@ pub fn parse_tree(files: &BTreeMap<String, String>) -> (RenderedTree, Vec<Findin
         }
     }
     (tree, findings)
+}
+
+/// Where a file of the generator's layout belongs: its environment and, but for the root
+/// Application, its child Application; `None` for a file that holds no object of the layout.
+fn place(file: &str) -> Option<(&str, Option<String>)> {
+    let mut parts = file.split('/');
+    let (env, section) = (parts.next()?, parts.next()?);
+    let app = match section {
+        "apps" => parts
+            .next()
+            .and_then(|f| f.strip_suffix(".yaml"))
+            .map(str::to_owned),
+        "manifests" => parts.next().map(str::to_owned),
+        "bootstrap" if file.ends_with("/root-app.yaml") => None,
+        _ => return None,
+    };
+    file.ends_with(".yaml").then_some((env, app))
+}
+
+impl RenderedTree {
+    /// A tree from objects already in memory (as this generator builds them, so nothing is
+    /// parsed back): `files` are every file's path, `objects` the objects of those that hold
+    /// one, each with its path. Objects outside the layout are left out, as [`parse_tree`]
+    /// leaves them.
+    pub fn from_objects(mut files: Vec<String>, objects: Vec<(String, Value)>) -> Self {
+        files.sort_unstable();
+        let mut objects: Vec<RenderedObject> = objects
+            .into_iter()
+            .filter_map(|(file, object)| {
+                let (env, app) = place(&file)?;
+                let env = env.to_owned();
+                Some(RenderedObject {
+                    file,
+                    env,
+                    app,
+                    object,
+                })
+            })
+            .collect();
+        objects.sort_unstable_by(|a, b| a.file.cmp(&b.file));
+        Self { objects, files }
+    }
 }
 
 /// Parses a tree in no particular layout (a flat folder of manifests, a chart's output): every

@@ -45,12 +45,9 @@ impl<'a> Environment<'a> {
             for (pointer, source) in app.sources() {
                 if let Some(path) = source["path"].as_str() {
                     let folder = path.strip_prefix("rendered/").map(|p| format!("{p}/"));
-                    let exists = folder.as_ref().is_some_and(|folder| {
-                        self.tree
-                            .files
-                            .iter()
-                            .any(|f| f.starts_with(folder.as_str()))
-                    });
+                    let exists = folder
+                        .as_ref()
+                        .is_some_and(|folder| self.tree.has_file_under(folder));
                     if !exists {
                         self.finding(
                         app,

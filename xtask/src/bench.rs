@@ -1,0 +1,403 @@
+//! `cargo xtask bench [--apps N] [--teams T] [--envs E] [--runs R] [--dir DIR]`: how the
+//! generator scales, measured as a user meets it.
+//!
+//! It writes a synthetic environment set (N apps over T teams in `base.yaml`, E environments
+//! extending it: the first a kind cluster, the others remote) into a scratch checkout, then
+//! times this very binary, run as a child process on that checkout, for each step a user
+//! repeats: a render into an empty `rendered/`, an unchanged re-render, a render after one
+//! app changed, `validate` of the tree and `netpol` of one environment. Each step runs R times;
+//! the table gives the median wall time and the largest peak resident memory, which each
+//! child reports itself (`VmHWM`, Linux). The file-writing floor is the time to write the same
+//! files with nothing else to do (create folders, write bytes), as the cdk8s peer's
+//! `io-floor.js` measures it.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use platform_checkout::Checkout;
+use serde_json::{Value, json};
+
+use crate::Failure;
+
+/// Where a child writes its peak resident memory, in KiB, when it exits.
+const PEAK_MEMORY_FILE: &str = "PLATFORM_BENCH_PEAK_MEMORY_FILE";
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub apps: usize,
+    pub teams: usize,
+    pub envs: usize,
+    pub runs: usize,
+    pub dir: Option<PathBuf>,
+}
+
+/// Called by `main` as the process ends: the peak resident memory of this process, for the
+/// benchmark that started it.
+pub fn record_peak_memory() {
+    let Some(file) = std::env::var_os(PEAK_MEMORY_FILE) else {
+        return;
+    };
+    let peak = fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|value| {
+                    value
+                        .trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
+        });
+    if let Some(kib) = peak {
+        let _ = fs::write(file, kib.to_string());
+    }
+}
+
+pub fn run(checkout: &Checkout, options: &Options) -> Result<ExitCode, Failure> {
+    if options.apps == 0 || options.teams == 0 || options.envs == 0 || options.runs == 0 {
+        return Err(Failure::Usage(
+            "--apps, --teams, --envs and --runs must each be at least 1".to_owned(),
+        ));
+    }
+    let dir = options
+        .dir
+        .clone()
+        .unwrap_or_else(|| checkout.root().join("target/bench"));
+    let scratch = Scratch::create(&dir, options).map_err(|e| io(&dir, &e))?;
+    let binary = std::env::current_exe().map_err(|e| Failure::Io(e.to_string()))?;
+    let bench = Bench {
+        binary,
+        scratch: &scratch,
+        schemas: checkout.schemas_dir(None),
+        runs: options.runs,
+    };
+
+    println!(
+        "# bench: {} apps over {} teams, {} environment(s), {} run(s) per step, in {}",
+        options.apps,
+        options.teams,
+        options.envs,
+        options.runs,
+        dir.display()
+    );
+    let mut rows = Vec::new();
+    rows.push(
+        bench.step("render into an empty rendered/", &["render"], |s| {
+            s.clear_rendered()
+        })?,
+    );
+    let tree = scratch.tree().map_err(|e| io(&dir, &e))?;
+    rows.push(bench.floor(&tree)?);
+    rows.push(bench.step("render, nothing changed", &["render"], |_| Ok(()))?);
+    let mut toggle = false;
+    rows.push(bench.step("render, one app changed", &["render"], |s| {
+        toggle = !toggle;
+        s.change_one_app(toggle)
+    })?);
+    let schemas = bench.schemas.to_string_lossy().into_owned();
+    rows.push(bench.step(
+        "validate rendered/",
+        &["validate", "--schemas", &schemas],
+        |_| Ok(()),
+    )?);
+    let first = scratch.environments[0].clone();
+    rows.push(bench.step(
+        &format!("netpol --env {first}"),
+        &["netpol", "--env", &first],
+        |_| Ok(()),
+    )?);
+
+    let render = &rows[0];
+    let objects = tree.objects();
+    println!(
+        "{} files, {} objects, {:.1} MiB in rendered/; {:.0} objects/s rendered, {:.1} ms per app",
+        tree.files.len(),
+        objects,
+        tree.bytes() as f64 / f64::from(1 << 20),
+        objects as f64 / render.wall.as_secs_f64(),
+        render.wall.as_secs_f64() * 1000.0 / options.apps as f64,
+    );
+    println!();
+    print!("{}", table(&rows));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn io(path: &Path, error: &std::io::Error) -> Failure {
+    Failure::Io(format!("{}: {error}", path.display()))
+}
+
+/// One measured step.
+struct Row {
+    step: String,
+    wall: Duration,
+    peak_kib: Option<u64>,
+}
+
+fn table(rows: &[Row]) -> String {
+    let mut text = String::from("| step | wall s (median) | peak MiB |\n|---|---|---|\n");
+    for row in rows {
+        let peak = row
+            .peak_kib
+            .map_or_else(|| "n/a".to_owned(), |k| format!("{:.0}", k as f64 / 1024.0));
+        let _ = writeln!(
+            text,
+            "| {} | {:.3} | {peak} |",
+            row.step,
+            row.wall.as_secs_f64()
+        );
+    }
+    text
+}
+
+struct Bench<'a> {
+    binary: PathBuf,
+    scratch: &'a Scratch,
+    schemas: PathBuf,
+    runs: usize,
+}
+
+impl Bench<'_> {
+    /// Runs `args` on the scratch checkout `runs` times, `before` each (untimed).
+    fn step(
+        &self,
+        name: &str,
+        args: &[&str],
+        mut before: impl FnMut(&Scratch) -> std::io::Result<()>,
+    ) -> Result<Row, Failure> {
+        let mut walls = Vec::new();
+        let mut peak = None;
+        let peak_file = self.scratch.root.join("peak-memory");
+        for _ in 0..self.runs {
+            before(self.scratch).map_err(|e| io(&self.scratch.root, &e))?;
+            let _ = fs::remove_file(&peak_file);
+            let start = Instant::now();
+            let output = Command::new(&self.binary)
+                .arg("--root")
+                .arg(&self.scratch.root)
+                .args(args)
+                .env(PEAK_MEMORY_FILE, &peak_file)
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| Failure::Io(format!("{}: {e}", self.binary.display())))?;
+            walls.push(start.elapsed());
+            if !output.status.success() {
+                return Err(Failure::Internal(format!(
+                    "bench step `{name}` failed ({}):\n{}",
+                    output.status,
+                    String::from_utf8_lossy(&output.stderr)
+                )));
+            }
+            let kib = fs::read_to_string(&peak_file)
+                .ok()
+                .and_then(|k| k.trim().parse::<u64>().ok());
+            peak = peak.max(kib);
+        }
+        walls.sort();
+        Ok(Row {
+            step: name.to_owned(),
+            wall: walls[walls.len() / 2],
+            peak_kib: peak,
+        })
+    }
+
+    /// Writing the rendered files, and nothing else: the floor any renderer stands on.
+    fn floor(&self, tree: &Tree) -> Result<Row, Failure> {
+        let target = self.scratch.root.join("floor");
+        let mut walls = Vec::new();
+        for _ in 0..self.runs {
+            let _ = fs::remove_dir_all(&target);
+            let start = Instant::now();
+            for (path, text) in &tree.files {
+                let path = target.join(path);
+                if let Some(parent) = path.parent() {
+                    fs::create_dir_all(parent).map_err(|e| io(parent, &e))?;
+                }
+                fs::write(&path, text).map_err(|e| io(&path, &e))?;
+            }
+            walls.push(start.elapsed());
+        }
+        let _ = fs::remove_dir_all(&target);
+        walls.sort();
+        Ok(Row {
+            step: "file-writing floor (the same files, written one by one)".to_owned(),
+            wall: walls[walls.len() / 2],
+            peak_kib: None,
+        })
+    }
+}
+
+/// The rendered tree, read back.
+struct Tree {
+    files: Vec<(PathBuf, Vec<u8>)>,
+}
+
+impl Tree {
+    fn bytes(&self) -> usize {
+        self.files.iter().map(|(_, text)| text.len()).sum()
+    }
+
+    /// Kubernetes objects: YAML files, each one object.
+    fn objects(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|(path, _)| path.extension().is_some_and(|e| e == "yaml"))
+            .count()
+    }
+}
+
+/// A checkout of synthetic environment files.
+struct Scratch {
+    root: PathBuf,
+    environments: Vec<String>,
+    base: String,
+}
+
+impl Scratch {
+    fn create(root: &Path, options: &Options) -> std::io::Result<Self> {
+        let _ = fs::remove_dir_all(root);
+        fs::create_dir_all(root.join("environments"))?;
+        let base = serde_yaml::to_string(&base(options)).expect("JSON serializes to YAML");
+        fs::write(root.join("environments/base.yaml"), &base)?;
+        let mut environments = Vec::new();
+        for i in 0..options.envs {
+            let name = format!("bench-{i}");
+            let text = serde_yaml::to_string(&environment(i)).expect("JSON serializes to YAML");
+            fs::write(root.join(format!("environments/{name}.yaml")), text)?;
+            environments.push(name);
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+            environments,
+            base,
+        })
+    }
+
+    fn clear_rendered(&self) -> std::io::Result<()> {
+        match fs::remove_dir_all(self.root.join("rendered")) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Moves the first app's image to another tag, or back.
+    fn change_one_app(&self, changed: bool) -> std::io::Result<()> {
+        let text = if changed {
+            self.base.replacen(":1.0.0", ":1.0.1", 1)
+        } else {
+            self.base.clone()
+        };
+        fs::write(self.root.join("environments/base.yaml"), text)
+    }
+
+    fn tree(&self) -> std::io::Result<Tree> {
+        let rendered = self.root.join("rendered");
+        let mut files = Vec::new();
+        let mut folders = vec![rendered.clone()];
+        while let Some(folder) = folders.pop() {
+            for entry in fs::read_dir(&folder)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else {
+                    let text = fs::read(&path)?;
+                    let relative = path.strip_prefix(&rendered).unwrap_or(&path).to_path_buf();
+                    files.push((relative, text));
+                }
+            }
+        }
+        files.sort();
+        Ok(Tree { files })
+    }
+}
+
+/// What every synthetic environment shares: the platform as the repository's base sets it,
+/// `teams` teams and `apps` apps spread over them, each with a secret and, but the last of a
+/// team, a call to the team's next app.
+fn base(options: &Options) -> Value {
+    let team = |i: usize| format!("team-{:02}", i % options.teams);
+    let apps: Vec<Value> = (0..options.apps)
+        .map(|i| {
+            let mut app = json!({
+                "name": format!("app-{i:05}"),
+                "team": team(i),
+                "image": format!("ghcr.io/example-org/app-{i:05}:1.0.0"),
+                "port": 8080,
+                "resources": {
+                    "requests": {"cpu": "50m", "memory": "64Mi"},
+                    "limits": {"cpu": "200m", "memory": "128Mi"}
+                },
+                "secrets": [{
+                    "name": "db",
+                    "vault_path": format!("secret/app-{i:05}/db"),
+                    "keys": ["username", "password"]
+                }]
+            });
+            let next = i + options.teams;
+            if next < options.apps {
+                app["calls"] = json!([{"app": format!("app-{next:05}"), "port": 8080}]);
+            }
+            app
+        })
+        .collect();
+    let mut teams: Vec<Value> = (0..options.teams.min(options.apps))
+        .map(|i| json!({"name": team(i), "cost_center": format!("cc-{:02}", i)}))
+        .collect();
+    teams.push(json!({"name": "platform", "cost_center": "cc-platform"}));
+    json!({
+        "git": {
+            "repo_url": "https://github.com/example-org/finops-platform.git",
+            "target_revision": "main"
+        },
+        "secrets": {
+            "kv_mount": "secret",
+            "auth_mount": "kubernetes",
+            "policy": "eso-policy",
+            "role": "external-secrets-role",
+            "refresh_interval": "1h"
+        },
+        "policies": {"failure_action": "Enforce", "background_scan_interval": "1h"},
+        "teams": teams,
+        "platform_team": "platform",
+        "apps": apps
+    })
+}
+
+/// The first environment is a kind cluster with dev-mode Vault; the others are remote, with
+/// HA Vault, their own address ranges and their own Argo CD.
+fn environment(index: usize) -> Value {
+    if index == 0 {
+        return json!({
+            "extends": "base",
+            "cluster": {
+                "provider": "kind",
+                "name": "bench-0",
+                "server": "https://kubernetes.default.svc"
+            },
+            "vault": {"mode": "dev"},
+            "policies": {"failure_action": "Audit"}
+        });
+    }
+    json!({
+        "extends": "base",
+        "cluster": {
+            "provider": "remote",
+            "name": format!("bench-{index}"),
+            "server": format!("https://bench-{index}.k8s.example.org:6443")
+        },
+        "vault": {"mode": "ha", "replicas": 3},
+        "network": {
+            "api_server_cidrs": [format!("10.{}.0.0/28", 100 + index)],
+            "node_cidrs": [format!("10.{}.0.0/22", 100 + index)],
+            "pod_cidrs": ["10.0.0.0/12"]
+        },
+        "argocd": {"repository_cidrs": ["0.0.0.0/0"]},
+        "workloads": {"replicas": 2}
+    })
+}
