@@ -10,6 +10,12 @@
 //! child reports itself (`VmHWM`, Linux). The file-writing floor is the time to write the same
 //! files with nothing else to do (create folders, write bytes), as the cdk8s peer's
 //! `io-floor.js` measures it.
+//!
+//! No timed step follows a deletion of many files: ext4 skips inodes freed in the last
+//! half minute or so when it allocates new ones (`recently_deleted`), which makes creating
+//! files right after deleting as many slow for reasons that have nothing to do with the
+//! program measured. So each run that writes a tree from nothing gets a checkout of its own,
+//! a previous bench folder is moved aside, and everything is deleted at the end.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -71,10 +77,21 @@ pub fn run(checkout: &Checkout, options: &Options) -> Result<ExitCode, Failure> 
         .clone()
         .unwrap_or_else(|| checkout.root().join("target/bench"));
     let scratch = Scratch::create(&dir, options).map_err(|e| io(&dir, &e))?;
+    let outcome = measure(checkout, options, &scratch, &dir);
+    scratch.clean_up();
+    outcome
+}
+
+fn measure(
+    checkout: &Checkout,
+    options: &Options,
+    scratch: &Scratch,
+    dir: &Path,
+) -> Result<ExitCode, Failure> {
     let binary = std::env::current_exe().map_err(|e| Failure::Io(e.to_string()))?;
     let bench = Bench {
         binary,
-        scratch: &scratch,
+        scratch,
         schemas: checkout.schemas_dir(None),
         runs: options.runs,
     };
@@ -88,29 +105,39 @@ pub fn run(checkout: &Checkout, options: &Options) -> Result<ExitCode, Failure> 
         dir.display()
     );
     let mut rows = Vec::new();
+    rows.push(bench.step(
+        "render into an empty rendered/",
+        &["render"],
+        Fresh::EachRun,
+        |_| Ok(()),
+    )?);
+    let tree = scratch.tree().map_err(|e| io(dir, &e))?;
+    rows.push(bench.floor(&tree)?);
+    rows.push(bench.step(
+        "render, nothing changed",
+        &["render"],
+        Fresh::No,
+        |_| Ok(()),
+    )?);
+    let mut toggle = false;
     rows.push(
-        bench.step("render into an empty rendered/", &["render"], |s| {
-            s.clear_rendered()
+        bench.step("render, one app changed", &["render"], Fresh::No, |s| {
+            toggle = !toggle;
+            s.change_one_app(toggle)
         })?,
     );
-    let tree = scratch.tree().map_err(|e| io(&dir, &e))?;
-    rows.push(bench.floor(&tree)?);
-    rows.push(bench.step("render, nothing changed", &["render"], |_| Ok(()))?);
-    let mut toggle = false;
-    rows.push(bench.step("render, one app changed", &["render"], |s| {
-        toggle = !toggle;
-        s.change_one_app(toggle)
-    })?);
     let schemas = bench.schemas.to_string_lossy().into_owned();
     rows.push(bench.step(
         "validate rendered/",
         &["validate", "--schemas", &schemas],
+        Fresh::No,
         |_| Ok(()),
     )?);
     let first = scratch.environments[0].clone();
     rows.push(bench.step(
         &format!("netpol --env {first}"),
         &["netpol", "--env", &first],
+        Fresh::No,
         |_| Ok(()),
     )?);
 
@@ -156,6 +183,13 @@ fn table(rows: &[Row]) -> String {
     text
 }
 
+/// Whether each run of a step starts from a checkout no run has written to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fresh {
+    EachRun,
+    No,
+}
+
 struct Bench<'a> {
     binary: PathBuf,
     scratch: &'a Scratch,
@@ -169,18 +203,23 @@ impl Bench<'_> {
         &self,
         name: &str,
         args: &[&str],
+        fresh: Fresh,
         mut before: impl FnMut(&Scratch) -> std::io::Result<()>,
     ) -> Result<Row, Failure> {
         let mut walls = Vec::new();
         let mut peak = None;
         let peak_file = self.scratch.root.join("peak-memory");
-        for _ in 0..self.runs {
+        for run in 0..self.runs {
             before(self.scratch).map_err(|e| io(&self.scratch.root, &e))?;
             let _ = fs::remove_file(&peak_file);
+            let checkout = match fresh {
+                Fresh::EachRun => &self.scratch.checkouts[run],
+                Fresh::No => &self.scratch.checkouts[0],
+            };
             let start = Instant::now();
             let output = Command::new(&self.binary)
                 .arg("--root")
-                .arg(&self.scratch.root)
+                .arg(checkout)
                 .args(args)
                 .env(PEAK_MEMORY_FILE, &peak_file)
                 .stdin(Stdio::null())
@@ -209,10 +248,9 @@ impl Bench<'_> {
 
     /// Writing the rendered files, and nothing else: the floor any renderer stands on.
     fn floor(&self, tree: &Tree) -> Result<Row, Failure> {
-        let target = self.scratch.root.join("floor");
         let mut walls = Vec::new();
-        for _ in 0..self.runs {
-            let _ = fs::remove_dir_all(&target);
+        for run in 0..self.runs {
+            let target = self.scratch.root.join(format!("floor-{run}"));
             let start = Instant::now();
             for (path, text) in &tree.files {
                 let path = target.join(path);
@@ -223,7 +261,6 @@ impl Bench<'_> {
             }
             walls.push(start.elapsed());
         }
-        let _ = fs::remove_dir_all(&target);
         walls.sort();
         Ok(Row {
             step: "file-writing floor (the same files, written one by one)".to_owned(),
@@ -252,37 +289,59 @@ impl Tree {
     }
 }
 
-/// A checkout of synthetic environment files.
+/// Checkouts of the same synthetic environment files: one per run of a step that writes a
+/// tree from nothing, so that none writes where files were just deleted.
 struct Scratch {
     root: PathBuf,
+    checkouts: Vec<PathBuf>,
     environments: Vec<String>,
     base: String,
+    /// A previous bench folder, moved aside to be deleted once everything is measured.
+    stale: Option<PathBuf>,
 }
 
 impl Scratch {
     fn create(root: &Path, options: &Options) -> std::io::Result<Self> {
-        let _ = fs::remove_dir_all(root);
-        fs::create_dir_all(root.join("environments"))?;
+        let stale = root.exists().then(|| {
+            let mut name = root.as_os_str().to_owned();
+            name.push(format!(".stale-{}", std::process::id()));
+            PathBuf::from(name)
+        });
+        if let Some(stale) = &stale {
+            fs::rename(root, stale)?;
+        }
         let base = serde_yaml::to_string(&base(options)).expect("JSON serializes to YAML");
-        fs::write(root.join("environments/base.yaml"), &base)?;
-        let mut environments = Vec::new();
-        for i in 0..options.envs {
-            let name = format!("bench-{i}");
-            let text = serde_yaml::to_string(&environment(i)).expect("JSON serializes to YAML");
-            fs::write(root.join(format!("environments/{name}.yaml")), text)?;
-            environments.push(name);
+        let environments: Vec<String> = (0..options.envs).map(|i| format!("bench-{i}")).collect();
+        let mut checkouts = Vec::new();
+        for run in 0..options.runs {
+            let checkout = root.join(format!("run-{run}"));
+            fs::create_dir_all(checkout.join("environments"))?;
+            fs::write(checkout.join("environments/base.yaml"), &base)?;
+            for (i, name) in environments.iter().enumerate() {
+                let text = serde_yaml::to_string(&environment(i)).expect("JSON serializes to YAML");
+                fs::write(checkout.join(format!("environments/{name}.yaml")), text)?;
+            }
+            checkouts.push(checkout);
         }
         Ok(Self {
             root: root.to_path_buf(),
+            checkouts,
             environments,
             base,
+            stale,
         })
     }
 
-    fn clear_rendered(&self) -> std::io::Result<()> {
-        match fs::remove_dir_all(self.root.join("rendered")) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+    /// Everything but the first checkout, whose tree is left to look at.
+    fn clean_up(&self) {
+        if let Some(stale) = &self.stale {
+            let _ = fs::remove_dir_all(stale);
+        }
+        for checkout in self.checkouts.iter().skip(1) {
+            let _ = fs::remove_dir_all(checkout);
+        }
+        for run in 0..self.checkouts.len() {
+            let _ = fs::remove_dir_all(self.root.join(format!("floor-{run}")));
         }
     }
 
@@ -293,11 +352,11 @@ impl Scratch {
         } else {
             self.base.clone()
         };
-        fs::write(self.root.join("environments/base.yaml"), text)
+        fs::write(self.checkouts[0].join("environments/base.yaml"), text)
     }
 
     fn tree(&self) -> std::io::Result<Tree> {
-        let rendered = self.root.join("rendered");
+        let rendered = self.checkouts[0].join("rendered");
         let mut files = Vec::new();
         let mut folders = vec![rendered.clone()];
         while let Some(folder) = folders.pop() {

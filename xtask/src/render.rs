@@ -27,10 +27,10 @@ pub fn run(checkout: &Checkout, only: Option<&str>, check: bool) -> Result<ExitC
     // environment is checked as it is rendered, from the objects it was built from, which are
     // then dropped: only the files are kept until they are written.
     let mut broken = Vec::new();
-    for environment in &loaded {
-        match platform::render(environment) {
-            Ok(mut tree) => {
-                broken.extend(platform::check(&mut tree).findings);
+    for result in platform::render_checked(&loaded) {
+        match result {
+            Ok((tree, mut findings)) => {
+                broken.append(&mut findings);
                 rendered.push(tree);
             }
             Err(mut errors) => diagnostics.append(&mut errors),

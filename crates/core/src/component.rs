@@ -214,6 +214,15 @@ impl Component {
         own.iter().chain(&self.extra_manifests)
     }
 
+    /// The objects of [`Component::folder_manifests`], in the same order, by value.
+    pub fn into_folder_manifests(self) -> impl Iterator<Item = Manifest> {
+        let own = match self.source {
+            Source::Manifests(manifests) => manifests,
+            Source::Helm(_) => Vec::new(),
+        };
+        own.into_iter().chain(self.extra_manifests)
+    }
+
     pub fn cluster(mut self, cluster: TargetCluster) -> Self {
         self.cluster = cluster;
         self

@@ -22,4 +22,4 @@ pub use platform_environments::{
     Diagnostic, EnvironmentFile, LoadedEnvironment, complete_schema, concrete_names, layer_schema,
     load, load_matching,
 };
-pub use render::{RenderedEnvironment, check, combined, plan_located, render};
+pub use render::{RenderedEnvironment, check, combined, plan_located, render, render_checked};

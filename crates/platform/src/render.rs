@@ -21,6 +21,51 @@ pub struct RenderedEnvironment {
     pub objects: Vec<(String, serde_json::Value)>,
 }
 
+/// An environment rendered, with the invariants it breaks; or why it does not render.
+pub type Checked = Result<(RenderedEnvironment, Vec<platform_validate::Finding>), Vec<Diagnostic>>;
+
+/// Renders and checks each environment ([`render`], then [`check`]), on as many threads as
+/// the machine has cores, up to one per environment: environments share nothing. Results come
+/// in the order of `loaded`, each the files with the invariants they break, or the
+/// environment's errors.
+pub fn render_checked(loaded: &[LoadedEnvironment]) -> Vec<Checked> {
+    let one = |environment: &LoadedEnvironment| {
+        render(environment).map(|mut tree| {
+            let findings = check(&mut tree).findings;
+            (tree, findings)
+        })
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(loaded.len());
+    if threads <= 1 {
+        return loaded.iter().map(one).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<_> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(environment) = loaded.get(i) else {
+                            return done;
+                        };
+                        done.push((i, one(environment)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("a render thread does not panic"))
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, result)| result).collect()
+}
+
 /// The platform's invariants over one rendered environment, from the objects it was built
 /// from; the objects are dropped once checked, since only the files are written.
 pub fn check(rendered: &mut RenderedEnvironment) -> platform_validate::Report {
@@ -37,7 +82,7 @@ pub fn check(rendered: &mut RenderedEnvironment) -> platform_validate::Report {
 
 /// Plans and renders one loaded environment.
 pub fn render(loaded: &LoadedEnvironment) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
-    render_plan(loaded, &plan_located(loaded)?)
+    render_plan(loaded, plan_located(loaded)?)
 }
 
 /// Plans one loaded environment; each error points at the line of the field that caused it.
@@ -74,41 +119,40 @@ fn blame(env: &Environment, error: &PlanError) -> Option<String> {
 /// Renders an already planned environment.
 pub fn render_plan(
     loaded: &LoadedEnvironment,
-    plan: &Plan,
+    plan: Plan,
 ) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
     let env = &loaded.env;
     let paths = RenderedPaths::new(&loaded.name, env);
     let header = header(loaded);
     let mut files = Files::new(header, &loaded.source);
 
-    for planned in &plan.components {
-        let component = &planned.component;
-        let application = child_application(component, planned.wave, env, paths);
-        files.add_object(
-            format!("apps/{}.yaml", component.name),
-            Manifest::new(&application).body,
-        );
-        for manifest in component.folder_manifests() {
-            files.add_object(
-                format!(
-                    "manifests/{}/{}",
-                    component.name,
-                    component.file_path(manifest)
-                ),
-                manifest.body.clone(),
-            );
-        }
-    }
+    // What needs the whole plan first; then each component's objects are moved out of it.
     files.add_verbatim(
         "README.md".to_owned(),
-        platform_docs::readme(&docs::model(loaded, plan)),
+        platform_docs::readme(&docs::model(loaded, &plan)),
     );
-    for project in projects::projects(env, plan, paths) {
+    for project in projects::projects(env, &plan, paths) {
         let manifest = Manifest::new(&project);
         files.add_object(
             format!("apps/projects/{}.yaml", manifest.id.name),
             manifest.body,
         );
+    }
+    for planned in plan.components {
+        let component = planned.component;
+        let application = child_application(&component, planned.wave, env, paths);
+        files.add_object(
+            format!("apps/{}.yaml", component.name),
+            Manifest::new(&application).body,
+        );
+        let folder = format!("manifests/{}", component.name);
+        let paths: Vec<String> = component
+            .folder_manifests()
+            .map(|manifest| format!("{folder}/{}", component.file_path(manifest)))
+            .collect();
+        for (path, manifest) in paths.into_iter().zip(component.into_folder_manifests()) {
+            files.add_object(path, manifest.body);
+        }
     }
 
     files.add_object(

@@ -110,11 +110,16 @@ pub fn replace(path: &Path, contents: &str, mode: Mode) -> io::Result<()> {
         .parent()
         .ok_or_else(|| io::Error::other(format!("{} has no folder", path.display())))?;
     fs::create_dir_all(parent)?;
+    replace_in_folder(path, contents, mode)
+}
+
+/// [`replace`] where the folder is known to exist: a write of many files creates each folder
+/// once, not once per file.
+pub fn replace_in_folder(path: &Path, contents: &str, mode: Mode) -> io::Result<()> {
     let temporary = temporary_beside(path);
     let written = (|| {
-        let mut file = fs::File::create(&temporary)?;
+        let mut file = create(&temporary, mode)?;
         file.write_all(contents.as_bytes())?;
-        set_mode(&file, mode)?;
         drop(file);
         fs::rename(&temporary, path)
     })();
@@ -127,21 +132,35 @@ pub fn replace(path: &Path, contents: &str, mode: Mode) -> io::Result<()> {
 /// `.<name>.<pid>.tmp`: hidden, so no reader takes it for part of the tree, and unique per
 /// process, so two runs never write into each other's file.
 fn temporary_beside(path: &Path) -> PathBuf {
+    static PROCESS: std::sync::LazyLock<u32> = std::sync::LazyLock::new(std::process::id);
     let name = path
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+    path.with_file_name(format!(".{name}.{}.tmp", *PROCESS))
 }
 
+/// A new file with `mode`'s bits, which the umask may only narrow (Git records only whether a
+/// file is executable). A leftover temporary file of a killed run is truncated.
 #[cfg(unix)]
-fn set_mode(file: &fs::File, mode: Mode) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(fs::Permissions::from_mode(mode.bits()))
+fn create(path: &Path, mode: Mode) -> io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode.bits())
+        .open(path)?;
+    if mode == Mode::Executable {
+        // A leftover of a killed run keeps its old bits: set them, for the few scripts.
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(mode.bits()))?;
+    }
+    Ok(file)
 }
 
 #[cfg(not(unix))]
-fn set_mode(_: &fs::File, _: Mode) -> io::Result<()> {
-    Ok(())
+fn create(path: &Path, _: Mode) -> io::Result<fs::File> {
+    fs::File::create(path)
 }
 
 /// Removes the folders below `dir` (and `dir` itself) that hold no file.

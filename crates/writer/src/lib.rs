@@ -105,10 +105,17 @@ pub fn write(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Outcom
     let mut outcome = Outcome::default();
     // Every write before any removal: a run killed in between leaves stale files, never
     // missing ones, and the next run removes them.
+    let mut folders: BTreeSet<&Path> = BTreeSet::new();
     for difference in drift.iter().filter(|d| !matches!(d, Drift::Extra(_))) {
         let target = difference.path();
         let contents = wanted[target];
-        disk::replace(target, contents, Mode::of_contents(contents)).map_err(at(target))?;
+        if let Some(folder) = target.parent()
+            && folders.insert(folder)
+        {
+            fs::create_dir_all(folder).map_err(at(folder))?;
+        }
+        disk::replace_in_folder(target, contents, Mode::of_contents(contents))
+            .map_err(at(target))?;
         outcome.written.push(target.to_path_buf());
     }
     for difference in drift.iter().filter(|d| matches!(d, Drift::Extra(_))) {
