@@ -4,12 +4,27 @@ use std::process::ExitCode;
 
 use platform::RenderedEnvironment;
 use platform_checkout::Checkout;
-use platform_writer::{Scope, Tree};
+use platform_writer::{Scope, Tree, ledger};
 
 use crate::environments::{load_all, load_one};
 use crate::{Failure, editor_schema};
 
 pub fn run(checkout: &Checkout, only: Option<&str>, check: bool) -> Result<ExitCode, Failure> {
+    let output = checkout.rendered_dir();
+    // A full render whose inputs are those of the last one, over a tree that is still as it
+    // left it, has nothing to do. `--check` always compares contents.
+    let fingerprint = (only.is_none() && !check)
+        .then(|| fingerprint(checkout))
+        .flatten();
+    if let Some(fingerprint) = fingerprint
+        && let Some(folders) = ledger::unchanged(&output, fingerprint)
+            .map_err(|e| Failure::Io(format!("reading rendered/: {e}")))?
+    {
+        for (name, files) in folders {
+            println!("rendered/{name}/: {files} files, 0 written");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let (loaded, scope) = match only {
         None => (load_all(checkout, Failure::Render)?, Scope::Everything),
         Some(name) => (
@@ -43,14 +58,18 @@ pub fn run(checkout: &Checkout, only: Option<&str>, check: bool) -> Result<ExitC
         return Err(Failure::Invariants(broken));
     }
 
-    let output = checkout.rendered_dir();
     let trees: Vec<Tree<'_>> = rendered.iter().map(tree).collect();
     if check {
         return check_only(checkout, &trees, scope);
     }
 
-    let outcome = platform_writer::write(&output, &trees, scope)
-        .map_err(|e| Failure::Io(format!("writing rendered/: {e}")))?;
+    let io = |e: std::io::Error| Failure::Io(format!("writing rendered/: {e}"));
+    // No need to forget the ledger first: whatever this writes is newer than the ledger, so
+    // the ledger no longer vouches for it; a full render records a new one.
+    let outcome = platform_writer::write(&output, &trees, scope).map_err(io)?;
+    if let Some(fingerprint) = fingerprint {
+        ledger::record(&output, fingerprint).map_err(io)?;
+    }
     for removed in &outcome.removed {
         println!("removed {}", checkout.display(removed));
     }
@@ -94,6 +113,22 @@ fn check_only(checkout: &Checkout, trees: &[Tree<'_>], scope: Scope) -> Result<E
         drift.len()
     );
     Ok(ExitCode::from(1))
+}
+
+/// What a full render's output depends on: this generator (its executable, by size and
+/// time, which every build changes) and every environment file, by name and contents.
+/// `None` when the executable cannot be found, so the render never trusts a ledger.
+fn fingerprint(checkout: &Checkout) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let executable = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+    let mut hasher = std::hash::DefaultHasher::new();
+    executable.len().hash(&mut hasher);
+    executable.modified().ok()?.hash(&mut hasher);
+    for file in checkout.environment_files().ok()? {
+        file.path.hash(&mut hasher);
+        file.contents.hash(&mut hasher);
+    }
+    Some(hasher.finish())
 }
 
 pub fn tree(rendered: &RenderedEnvironment) -> Tree<'_> {

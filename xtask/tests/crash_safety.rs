@@ -107,6 +107,47 @@ fn an_unchanged_rerender_touches_nothing() {
 }
 
 #[test]
+fn a_re_render_trusts_its_ledger_only_while_nothing_about_the_tree_changed() {
+    let root = scratch("ledger");
+    repository_copy(&root);
+    let render = |root: &Path| {
+        let output = xtask_at(root, &["render"]);
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    render(&root);
+    assert!(root.join("rendered/.render-ledger").is_file());
+    assert!(render(&root).contains("0 written"));
+
+    // A hand edit, even of the same length, is repaired.
+    let file = root.join("rendered/dev/apps/vault.yaml");
+    let original = fs::read_to_string(&file).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    fs::write(&file, original.replace("vault", "VAULT")).unwrap();
+    let repaired = render(&root);
+    assert!(repaired.contains(" files, 1 written"), "{repaired}");
+    assert_eq!(fs::read_to_string(&file).unwrap(), original);
+
+    // A deleted file comes back; an extra one goes.
+    fs::remove_file(&file).unwrap();
+    fs::write(root.join("rendered/dev/apps/extra.yaml"), "kind: Extra\n").unwrap();
+    render(&root);
+    assert_eq!(fs::read_to_string(&file).unwrap(), original);
+    assert!(!root.join("rendered/dev/apps/extra.yaml").exists());
+
+    // Another environment file is another input.
+    let dev = root.join("environments/dev.yaml");
+    let text = fs::read_to_string(&dev).unwrap();
+    fs::write(&dev, text.replace("retention: 7d", "retention: 8d")).unwrap();
+    let output = render(&root);
+    assert!(
+        output.contains("rendered/dev/: ") && !output.contains("rendered/dev/: 0"),
+        "{output}"
+    );
+    let _ = fs::remove_dir_all(&root);
+}
+
+#[test]
 fn a_render_killed_at_any_moment_leaves_whole_files_and_the_next_run_converges() {
     let root = scratch("killed-render");
     repository_copy(&root);

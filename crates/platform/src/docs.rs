@@ -115,13 +115,7 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
             },
         })
         .collect();
-    let policies: Vec<serde_json::Value> = plan
-        .components
-        .iter()
-        .flat_map(|c| c.component.extra_manifests.iter())
-        .map(|m| m.body.clone())
-        .collect();
-    let policies = platform_netpol::policies(&policies).unwrap_or_default();
+    let policies = matrix::planned_policies(plan).unwrap_or_default();
     let network_matrix = (!policies.is_empty()).then(|| {
         let endpoints = matrix::endpoints(plan, env.network_ranges());
         matrix::matrix(endpoints, &policies).allowed_text()

@@ -140,7 +140,19 @@ fn candidate_ports(policies: &Policies) -> BTreeSet<Port> {
     ports
 }
 
-/// The policies of a rendered environment.
+/// The NetworkPolicies a plan renders, as objects: what `rendered/` holds, without rendering
+/// (or parsing back) the rest of the environment.
+pub fn planned_policies(plan: &Plan) -> Result<Policies, String> {
+    let objects: Vec<serde_json::Value> = plan
+        .components
+        .iter()
+        .flat_map(|c| c.component.folder_manifests())
+        .filter(|m| m.id.kind == "NetworkPolicy")
+        .map(|m| m.body.clone())
+        .collect();
+    platform_netpol::policies(&objects)
+}
+
 /// The NetworkPolicies of a rendered environment. An error names the file: a policy this
 /// generator wrote that does not read back is a bug in it, not in the environment.
 pub fn rendered_policies(rendered: &RenderedEnvironment) -> Result<Policies, String> {

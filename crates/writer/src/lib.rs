@@ -10,6 +10,7 @@
 //! `check` says whether it is complete. Nothing outside `rendered/` is touched.
 
 mod disk;
+pub mod ledger;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
