@@ -362,6 +362,13 @@ impl Scratch {
         while let Some(folder) = folders.pop() {
             for entry in fs::read_dir(&folder)? {
                 let path = entry?.path();
+                // The render's ledger is not part of the tree Argo CD reads.
+                if path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                {
+                    continue;
+                }
                 if path.is_dir() {
                     folders.push(path);
                 } else {

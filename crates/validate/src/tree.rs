@@ -17,15 +17,44 @@ pub struct RenderedObject {
     /// the folder for `manifests/`; `None` for the root Application.
     pub app: Option<String>,
     pub object: Value,
+    /// What every check asks of every object, read once: looking a key up in the object
+    /// hashes it each time.
+    identity: Identity,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Identity {
+    api_version: String,
+    kind: String,
+    name: String,
+    namespace: Option<String>,
 }
 
 impl RenderedObject {
+    pub fn new(file: String, env: String, app: Option<String>, object: Value) -> Self {
+        let text = |value: &Value| value.as_str().map(str::to_owned);
+        let metadata = &object["metadata"];
+        let identity = Identity {
+            api_version: text(&object["apiVersion"]).unwrap_or_default(),
+            kind: text(&object["kind"]).unwrap_or_default(),
+            name: text(&metadata["name"]).unwrap_or_default(),
+            namespace: text(&metadata["namespace"]),
+        };
+        Self {
+            file,
+            env,
+            app,
+            object,
+            identity,
+        }
+    }
+
     pub fn api_version(&self) -> &str {
-        self.object["apiVersion"].as_str().unwrap_or_default()
+        &self.identity.api_version
     }
 
     pub fn kind(&self) -> &str {
-        self.object["kind"].as_str().unwrap_or_default()
+        &self.identity.kind
     }
 
     pub fn group(&self) -> &str {
@@ -35,11 +64,11 @@ impl RenderedObject {
     }
 
     pub fn name(&self) -> &str {
-        self.object["metadata"]["name"].as_str().unwrap_or_default()
+        &self.identity.name
     }
 
     pub fn namespace(&self) -> Option<&str> {
-        self.object["metadata"]["namespace"].as_str()
+        self.identity.namespace.as_deref()
     }
 
     pub fn is_application(&self) -> bool {
@@ -111,12 +140,12 @@ pub fn parse_tree(files: &BTreeMap<String, String>) -> (RenderedTree, Vec<Findin
         };
         match serde_yaml::from_str::<Value>(text) {
             Ok(object) if object.get("apiVersion").is_some() && object.get("kind").is_some() => {
-                tree.objects.push(RenderedObject {
-                    file: file.clone(),
-                    env: env.to_owned(),
+                tree.objects.push(RenderedObject::new(
+                    file.clone(),
+                    env.to_owned(),
                     app,
                     object,
-                });
+                ));
             }
             Ok(object) => findings.push(Finding::new(
                 file,
@@ -166,12 +195,7 @@ impl RenderedTree {
             .filter_map(|(file, object)| {
                 let (env, app) = place(&file)?;
                 let env = env.to_owned();
-                Some(RenderedObject {
-                    file,
-                    env,
-                    app,
-                    object,
-                })
+                Some(RenderedObject::new(file, env, app, object))
             })
             .collect();
         objects.sort_unstable_by(|a, b| a.file.cmp(&b.file));
@@ -215,12 +239,8 @@ pub fn parse_plain(files: &BTreeMap<String, String>) -> (RenderedTree, Vec<Findi
                 file.clone()
             };
             if object.get("apiVersion").is_some() && object.get("kind").is_some() {
-                tree.objects.push(RenderedObject {
-                    file: name,
-                    env: String::new(),
-                    app: None,
-                    object,
-                });
+                tree.objects
+                    .push(RenderedObject::new(name, String::new(), None, object));
             } else {
                 findings.push(Finding::new(
                     &name,

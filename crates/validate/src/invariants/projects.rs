@@ -5,11 +5,11 @@ use super::*;
 impl<'a> Environment<'a> {
     /// Argo CD refuses what a project does not permit; find it here, not at sync time.
     pub(super) fn applications_stay_within_their_projects(&mut self) {
-        let projects: BTreeMap<&str, &RenderedObject> = self
+        let projects: BTreeMap<&str, (&RenderedObject, Destinations<'_>)> = self
             .objects
             .iter()
             .filter(|o| o.kind() == "AppProject")
-            .map(|o| (o.name(), *o))
+            .map(|o| (o.name(), (*o, Destinations::of(&o.object["spec"]))))
             .collect();
         let applications: Vec<&RenderedObject> = self.applications.values().copied().collect();
         let mut owned_by: BTreeMap<&str, Vec<&RenderedObject>> = BTreeMap::new();
@@ -23,7 +23,7 @@ impl<'a> Environment<'a> {
                 owned_by.entry(app).or_default().push(object);
             }
         }
-        for project in projects.values().copied() {
+        for (project, _) in projects.values() {
             self.confined_projects_stay_confined(project);
         }
         for app in applications {
@@ -31,7 +31,7 @@ impl<'a> Environment<'a> {
             if project_name == "default" {
                 continue;
             }
-            let Some(project) = projects.get(project_name) else {
+            let Some((project, destinations)) = projects.get(project_name) else {
                 self.finding(
                     app,
                     "/spec/project",
@@ -45,7 +45,7 @@ impl<'a> Environment<'a> {
             let destination = &app.object["spec"]["destination"];
             let server = destination["server"].as_str().unwrap_or_default();
             let namespace = destination["namespace"].as_str().unwrap_or_default();
-            if !permits_destination(spec, server, namespace) {
+            if !destinations.permit(server, namespace) {
                 self.finding(
                     app,
                     "/spec/destination",
@@ -70,7 +70,7 @@ impl<'a> Environment<'a> {
                 } else {
                     let in_namespace = object
                         .namespace()
-                        .is_some_and(|ns| permits_destination(spec, server, ns));
+                        .is_some_and(|ns| destinations.permit(server, ns));
                     let kind_ok = spec["namespaceResourceWhitelist"].is_null()
                         || listed(
                             &spec["namespaceResourceWhitelist"],
@@ -162,15 +162,36 @@ fn glob(pattern: &str, text: &str) -> bool {
     }
 }
 
-fn permits_destination(project: &Value, server: &str, namespace: &str) -> bool {
-    project["destinations"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|d| {
-            glob(d["server"].as_str().unwrap_or("*"), server)
-                && glob(d["namespace"].as_str().unwrap_or("*"), namespace)
-        })
+/// A project's destinations, with the exact ones indexed: a team's project lists each of its
+/// namespaces, and every object of every app is checked against them.
+struct Destinations<'a> {
+    exact: BTreeSet<(&'a str, &'a str)>,
+    patterns: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Destinations<'a> {
+    fn of(project: &'a Value) -> Self {
+        let mut exact = BTreeSet::new();
+        let mut patterns = Vec::new();
+        for destination in project["destinations"].as_array().into_iter().flatten() {
+            let server = destination["server"].as_str().unwrap_or("*");
+            let namespace = destination["namespace"].as_str().unwrap_or("*");
+            if server.contains('*') || namespace.contains('*') {
+                patterns.push((server, namespace));
+            } else {
+                exact.insert((server, namespace));
+            }
+        }
+        Self { exact, patterns }
+    }
+
+    fn permit(&self, server: &str, namespace: &str) -> bool {
+        self.exact.contains(&(server, namespace))
+            || self
+                .patterns
+                .iter()
+                .any(|(s, n)| glob(s, server) && glob(n, namespace))
+    }
 }
 
 fn listed(list: &Value, group: &str, kind: &str, name: &str) -> bool {
