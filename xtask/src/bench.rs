@@ -105,46 +105,37 @@ fn measure(
         dir.display()
     );
     let mut rows = Vec::new();
-    rows.push(bench.step(
-        "render into an empty rendered/",
-        &["render"],
-        Fresh::EachRun,
-        |_| Ok(()),
-    )?);
+    // An untimed render first: its tree is what the floor writes, and it warms the caches.
+    bench
+        .run_once(&scratch.checkouts[0], &["render"])
+        .map(drop)?;
     let tree = scratch.tree().map_err(|e| io(dir, &e))?;
-    rows.push(bench.floor(&tree)?);
-    rows.push(bench.step(
-        "render, nothing changed",
-        &["render"],
-        Fresh::No,
-        |_| Ok(()),
-    )?);
+    let (render, floor, ratio) = bench.render_beside_floor(&tree)?;
+    rows.push(render);
+    rows.push(floor);
+    rows.push(bench.step("render, nothing changed", &["render"], |_| Ok(()))?);
     let mut toggle = false;
-    rows.push(
-        bench.step("render, one app changed", &["render"], Fresh::No, |s| {
-            toggle = !toggle;
-            s.change_one_app(toggle)
-        })?,
-    );
+    rows.push(bench.step("render, one app changed", &["render"], |s| {
+        toggle = !toggle;
+        s.change_one_app(toggle)
+    })?);
     let schemas = bench.schemas.to_string_lossy().into_owned();
     rows.push(bench.step(
         "validate rendered/",
         &["validate", "--schemas", &schemas],
-        Fresh::No,
         |_| Ok(()),
     )?);
     let first = scratch.environments[0].clone();
     rows.push(bench.step(
         &format!("netpol --env {first}"),
         &["netpol", "--env", &first],
-        Fresh::No,
         |_| Ok(()),
     )?);
 
     let render = &rows[0];
     let objects = tree.objects();
     println!(
-        "{} files, {} objects, {:.1} MiB in rendered/; {:.0} objects/s rendered, {:.1} ms per app",
+        "{} files, {} objects, {:.1} MiB in rendered/; {:.0} objects/s rendered, {:.1} ms per app; render / floor (median of the runs' ratios): {ratio:.2}",
         tree.files.len(),
         objects,
         tree.bytes() as f64 / f64::from(1 << 20),
@@ -183,13 +174,6 @@ fn table(rows: &[Row]) -> String {
     text
 }
 
-/// Whether each run of a step starts from a checkout no run has written to.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Fresh {
-    EachRun,
-    No,
-}
-
 struct Bench<'a> {
     binary: PathBuf,
     scratch: &'a Scratch,
@@ -198,44 +182,25 @@ struct Bench<'a> {
 }
 
 impl Bench<'_> {
-    /// Runs `args` on the scratch checkout `runs` times, `before` each (untimed).
+    /// Runs `args` on the first timed run's checkout `runs` times, `before` each (untimed).
     fn step(
         &self,
         name: &str,
         args: &[&str],
-        fresh: Fresh,
         mut before: impl FnMut(&Scratch) -> std::io::Result<()>,
     ) -> Result<Row, Failure> {
         let mut walls = Vec::new();
         let mut peak = None;
-        let peak_file = self.scratch.root.join("peak-memory");
-        for run in 0..self.runs {
+        for _ in 0..self.runs {
             before(self.scratch).map_err(|e| io(&self.scratch.root, &e))?;
-            let _ = fs::remove_file(&peak_file);
-            let checkout = match fresh {
-                Fresh::EachRun => &self.scratch.checkouts[run],
-                Fresh::No => &self.scratch.checkouts[0],
-            };
-            let start = Instant::now();
-            let output = Command::new(&self.binary)
-                .arg("--root")
-                .arg(checkout)
-                .args(args)
-                .env(PEAK_MEMORY_FILE, &peak_file)
-                .stdin(Stdio::null())
-                .output()
-                .map_err(|e| Failure::Io(format!("{}: {e}", self.binary.display())))?;
-            walls.push(start.elapsed());
-            if !output.status.success() {
-                return Err(Failure::Internal(format!(
-                    "bench step `{name}` failed ({}):\n{}",
-                    output.status,
-                    String::from_utf8_lossy(&output.stderr)
-                )));
-            }
-            let kib = fs::read_to_string(&peak_file)
-                .ok()
-                .and_then(|k| k.trim().parse::<u64>().ok());
+            let checkout = &self.scratch.checkouts[1];
+            let (wall, kib) = self.run_once(checkout, args).map_err(|e| match e {
+                Failure::Internal(message) => {
+                    Failure::Internal(format!("bench step `{name}`: {message}"))
+                }
+                other => other,
+            })?;
+            walls.push(wall);
             peak = peak.max(kib);
         }
         walls.sort();
@@ -246,27 +211,78 @@ impl Bench<'_> {
         })
     }
 
-    /// Writing the rendered files, and nothing else: the floor any renderer stands on.
-    fn floor(&self, tree: &Tree) -> Result<Row, Failure> {
-        let mut walls = Vec::new();
-        for run in 0..self.runs {
-            let target = self.scratch.root.join(format!("floor-{run}"));
-            let start = Instant::now();
-            for (path, text) in &tree.files {
-                let path = target.join(path);
-                if let Some(parent) = path.parent() {
-                    fs::create_dir_all(parent).map_err(|e| io(parent, &e))?;
-                }
-                fs::write(&path, text).map_err(|e| io(&path, &e))?;
-            }
-            walls.push(start.elapsed());
+    /// This binary on `checkout` with `args`: its wall time and the peak memory it reports.
+    fn run_once(&self, checkout: &Path, args: &[&str]) -> Result<(Duration, Option<u64>), Failure> {
+        let peak_file = self.scratch.root.join("peak-memory");
+        let _ = fs::remove_file(&peak_file);
+        let start = Instant::now();
+        let output = Command::new(&self.binary)
+            .arg("--root")
+            .arg(checkout)
+            .args(args)
+            .env(PEAK_MEMORY_FILE, &peak_file)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| Failure::Io(format!("{}: {e}", self.binary.display())))?;
+        let wall = start.elapsed();
+        if !output.status.success() {
+            return Err(Failure::Internal(format!(
+                "{} failed ({}):\n{}",
+                args.join(" "),
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            )));
         }
-        walls.sort();
-        Ok(Row {
-            step: "file-writing floor (the same files, written one by one)".to_owned(),
-            wall: walls[walls.len() / 2],
-            peak_kib: None,
-        })
+        let kib = fs::read_to_string(&peak_file)
+            .ok()
+            .and_then(|k| k.trim().parse::<u64>().ok());
+        Ok((wall, kib))
+    }
+
+    /// A render into an empty `rendered/` and the floor beside it, run after run, so that
+    /// both meet the file system in the same state (how fast it allocates files varies with
+    /// what was deleted before); with the median of the runs' ratios.
+    fn render_beside_floor(&self, tree: &Tree) -> Result<(Row, Row, f64), Failure> {
+        let (mut renders, mut floors, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        let mut peak = None;
+        for run in 0..self.runs {
+            let floor = self.floor(tree, run)?;
+            let (render, kib) = self.run_once(&self.scratch.checkouts[run + 1], &["render"])?;
+            peak = peak.max(kib);
+            ratios.push(render.as_secs_f64() / floor.as_secs_f64());
+            renders.push(render);
+            floors.push(floor);
+        }
+        renders.sort();
+        floors.sort();
+        ratios.sort_by(f64::total_cmp);
+        Ok((
+            Row {
+                step: "render into an empty rendered/".to_owned(),
+                wall: renders[renders.len() / 2],
+                peak_kib: peak,
+            },
+            Row {
+                step: "file-writing floor (the same files, written one by one)".to_owned(),
+                wall: floors[floors.len() / 2],
+                peak_kib: None,
+            },
+            ratios[ratios.len() / 2],
+        ))
+    }
+
+    /// Writing the rendered files, and nothing else: the floor any renderer stands on.
+    fn floor(&self, tree: &Tree, run: usize) -> Result<Duration, Failure> {
+        let target = self.scratch.root.join(format!("floor-{run}"));
+        let start = Instant::now();
+        for (path, text) in &tree.files {
+            let path = target.join(path);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).map_err(|e| io(parent, &e))?;
+            }
+            fs::write(&path, text).map_err(|e| io(&path, &e))?;
+        }
+        Ok(start.elapsed())
     }
 }
 
@@ -313,7 +329,8 @@ impl Scratch {
         let base = serde_yaml::to_string(&base(options)).expect("JSON serializes to YAML");
         let environments: Vec<String> = (0..options.envs).map(|i| format!("bench-{i}")).collect();
         let mut checkouts = Vec::new();
-        for run in 0..options.runs {
+        // The first is rendered once, untimed; then one per timed run.
+        for run in 0..=options.runs {
             let checkout = root.join(format!("run-{run}"));
             fs::create_dir_all(checkout.join("environments"))?;
             fs::write(checkout.join("environments/base.yaml"), &base)?;
@@ -332,13 +349,15 @@ impl Scratch {
         })
     }
 
-    /// Everything but the first checkout, whose tree is left to look at.
+    /// Everything but the checkout of the first timed run, whose tree is left to look at.
     fn clean_up(&self) {
         if let Some(stale) = &self.stale {
             let _ = fs::remove_dir_all(stale);
         }
-        for checkout in self.checkouts.iter().skip(1) {
-            let _ = fs::remove_dir_all(checkout);
+        for (i, checkout) in self.checkouts.iter().enumerate() {
+            if i != 1 {
+                let _ = fs::remove_dir_all(checkout);
+            }
         }
         for run in 0..self.checkouts.len() {
             let _ = fs::remove_dir_all(self.root.join(format!("floor-{run}")));
@@ -352,7 +371,7 @@ impl Scratch {
         } else {
             self.base.clone()
         };
-        fs::write(self.checkouts[0].join("environments/base.yaml"), text)
+        fs::write(self.checkouts[1].join("environments/base.yaml"), text)
     }
 
     fn tree(&self) -> std::io::Result<Tree> {

@@ -23,6 +23,7 @@ pub mod resource;
 pub mod scanner;
 pub mod traffic;
 pub mod waves;
+pub mod yaml;
 
 /// Re-exported so that [`custom_resource!`] expands in crates that do not name these directly.
 #[doc(hidden)]

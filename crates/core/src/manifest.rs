@@ -75,7 +75,7 @@ impl Manifest {
     }
 
     pub fn to_yaml(&self) -> String {
-        to_yaml(&self.body)
+        crate::yaml::to_string(&self.body)
     }
 }
 

@@ -220,7 +220,7 @@ impl<'a> Files<'a> {
 
     /// A Kubernetes object: its YAML is written, the object kept for the invariants.
     fn add_object(&mut self, path: String, object: serde_json::Value) {
-        self.add(path.clone(), to_yaml(&object));
+        self.add(path.clone(), platform_core::yaml::to_string(&object));
         self.objects.push((path, object));
     }
 

@@ -1,0 +1,363 @@
+//! YAML text of a JSON value, byte for byte what `serde_yaml::to_string` writes, without its
+//! cost per scalar.
+//!
+//! serde_yaml drives a port of libyaml's emitter and, for every string, first tries to parse
+//! it as a null, a boolean or a number to decide whether it needs quotes. Most strings of a
+//! manifest are names, labels and paths that need neither, and the block layout of mappings
+//! and sequences is fixed. So this writes the layout itself, and each scalar whose plain form
+//! is certain by the rules below; any other scalar (quoted, a literal block, a float) is
+//! written by serde_yaml on its own and spliced in, and a mapping key that is not certainly
+//! plain sends the whole document to serde_yaml. A test compares the two on every rendered
+//! file and on values chosen to hit each rule.
+//!
+//! The rules, from serde_yaml 0.9 `Serializer::serialize_str` and libyaml's
+//! `yaml_emitter_analyze_scalar` as unsafe-libyaml 0.2 ports it (block context, unlimited
+//! width): a string is plain when it is not empty, has no line break, no leading or trailing
+//! space, only printable ASCII, does not start with an indicator (`#,[]{}&*!|>'"%@` and a
+//! backquote, or `-`, `?`, `:` followed by a space or the end, or `---`/`...`), has no `: `
+//! or trailing `:` and no ` #`, and would not read back as a null, a boolean or a number.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+/// The YAML document of `value`, as `serde_yaml::to_string` writes it.
+pub fn to_string(value: &Value) -> String {
+    let mut out = String::with_capacity(1024);
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            if !map.keys().all(|k| plain_key(k)) {
+                return fallback(value);
+            }
+            if !write_mapping(&mut out, map, 0) {
+                return fallback(value);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            if !write_sequence(&mut out, items, 0) {
+                return fallback(value);
+            }
+        }
+        _ => return fallback(value),
+    }
+    out
+}
+
+fn fallback<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_yaml::to_string(value).unwrap_or_else(|error| panic!("value does not serialize: {error}"))
+}
+
+fn indent(out: &mut String, width: usize) {
+    out.extend(std::iter::repeat_n(' ', width));
+}
+
+/// The entries of a non-empty mapping, each key at column `at`, the first one where the
+/// caller left the cursor. `false` when a nested key is not certainly plain.
+fn write_mapping(out: &mut String, map: &serde_json::Map<String, Value>, at: usize) -> bool {
+    for (i, (key, value)) in map.iter().enumerate() {
+        if i > 0 {
+            indent(out, at);
+        }
+        if !plain_key(key) {
+            return false;
+        }
+        out.push_str(key);
+        out.push(':');
+        match value {
+            Value::Object(inner) if !inner.is_empty() => {
+                out.push('\n');
+                indent(out, at + 2);
+                if !write_mapping(out, inner, at + 2) {
+                    return false;
+                }
+            }
+            // A sequence in a mapping is not indented: its dashes line up with the key.
+            Value::Array(items) if !items.is_empty() => {
+                out.push('\n');
+                indent(out, at);
+                if !write_sequence(out, items, at) {
+                    return false;
+                }
+            }
+            scalar => {
+                out.push(' ');
+                write_scalar(out, scalar, at + 2);
+            }
+        }
+    }
+    true
+}
+
+/// The items of a non-empty sequence, each dash at column `at`, the first one where the
+/// caller left the cursor.
+fn write_sequence(out: &mut String, items: &[Value], at: usize) -> bool {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            indent(out, at);
+        }
+        out.push_str("- ");
+        let written = match item {
+            Value::Object(inner) if !inner.is_empty() => write_mapping(out, inner, at + 2),
+            Value::Array(inner) if !inner.is_empty() => write_sequence(out, inner, at + 2),
+            scalar => {
+                write_scalar(out, scalar, at + 2);
+                true
+            }
+        };
+        if !written {
+            return false;
+        }
+    }
+    true
+}
+
+/// A scalar (or an empty collection) after `key: ` or `- `, then the line's end. A literal
+/// block's lines are indented to `block`.
+fn write_scalar(out: &mut String, value: &Value, block: usize) {
+    match value {
+        Value::Null => out.push_str("null\n"),
+        Value::Bool(true) => out.push_str("true\n"),
+        Value::Bool(false) => out.push_str("false\n"),
+        Value::Number(number) if number.is_i64() || number.is_u64() => {
+            let _ = writeln!(out, "{number}");
+        }
+        Value::String(text) if plain(text) => {
+            out.push_str(text);
+            out.push('\n');
+        }
+        Value::Object(_) => out.push_str("{}\n"),
+        Value::Array(_) => out.push_str("[]\n"),
+        other => splice(out, &fallback(other), block),
+    }
+}
+
+/// serde_yaml's document of one scalar, put where the scalar goes: its first line after the
+/// indicator, a literal block's lines moved from column 2 to `block` (empty lines stay
+/// empty, as libyaml writes them).
+fn splice(out: &mut String, document: &str, block: usize) {
+    let mut lines = document.lines();
+    if let Some(first) = lines.next() {
+        out.push_str(first);
+        out.push('\n');
+    }
+    for line in lines {
+        if let Some(content) = line.strip_prefix("  ") {
+            indent(out, block);
+            out.push_str(content);
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+}
+
+/// A mapping key serde_yaml writes plain, as an implicit key (at most 128 characters).
+fn plain_key(key: &str) -> bool {
+    key.len() <= 128 && plain(key)
+}
+
+/// Whether serde_yaml writes `text` as a plain scalar in block context. `false` may be
+/// overcautious (the scalar is then written by serde_yaml itself); `true` is certain.
+fn plain(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return false;
+    };
+    if !bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
+        return false;
+    }
+    if first == b' ' || bytes[bytes.len() - 1] == b' ' {
+        return false;
+    }
+    if text.starts_with("---") || text.starts_with("...") {
+        return false;
+    }
+    if b"#,[]{}&*!|>'\"%@`".contains(&first) {
+        return false;
+    }
+    let blank_after = |i: usize| bytes.get(i + 1).is_none_or(|b| *b == b' ');
+    if matches!(first, b'-' | b'?' | b':') && blank_after(0) {
+        return false;
+    }
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b':' && blank_after(i) {
+            return false;
+        }
+        if *b == b'#' && i > 0 && bytes[i - 1] == b' ' {
+            return false;
+        }
+    }
+    !implicitly_typed(text)
+}
+
+/// Whether the text might read back as something other than a string: a null, a boolean,
+/// or anything made only of characters a number can hold (digits, signs, points, radix
+/// prefixes, exponents, hex digits, `inf` and `nan` in any case). Overcautious by design.
+fn implicitly_typed(text: &str) -> bool {
+    const WORDS: [&str; 10] = [
+        "null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "False", "FALSE",
+    ];
+    WORDS.contains(&text)
+        || text.bytes().all(|b| {
+            b.is_ascii_hexdigit()
+                || matches!(
+                    b,
+                    b'+' | b'-'
+                        | b'.'
+                        | b'_'
+                        | b'x'
+                        | b'X'
+                        | b'o'
+                        | b'O'
+                        | b'i'
+                        | b'I'
+                        | b'n'
+                        | b'N'
+                        | b't'
+                        | b'T'
+                        | b'y'
+                        | b'Y'
+                )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn same(value: &Value) {
+        assert_eq!(
+            to_string(value),
+            serde_yaml::to_string(value).unwrap(),
+            "{value}"
+        );
+    }
+
+    #[test]
+    fn every_kind_of_scalar_is_written_as_serde_yaml_writes_it() {
+        let strings = [
+            "",
+            " ",
+            "a",
+            "a b",
+            " a",
+            "a ",
+            "true",
+            "True",
+            "false",
+            "null",
+            "~",
+            "yes",
+            "no",
+            "on",
+            "off",
+            "y",
+            "n",
+            "0",
+            "1",
+            "-1",
+            "+1",
+            "01",
+            "007",
+            "0x1F",
+            "0o17",
+            "0b101",
+            "1.5",
+            "-1.5",
+            "1e3",
+            ".5",
+            "5.",
+            "inf",
+            ".inf",
+            "-.inf",
+            "nan",
+            ".nan",
+            "NaN",
+            "abc",
+            "deadbeef",
+            "1h",
+            "15s",
+            "128Mi",
+            "0.5Gi",
+            "100m",
+            "10.244.0.0/16",
+            "0.0.0.0/0",
+            "ghcr.io/org/app:1.0.0",
+            "a:b",
+            "a: b",
+            "a:",
+            ":a",
+            ": a",
+            "-a",
+            "- a",
+            "-",
+            "?",
+            "?a",
+            "? a",
+            "#a",
+            "a#b",
+            "a #b",
+            "[a]",
+            "{a}",
+            "a,b",
+            "&a",
+            "*a",
+            "!a",
+            "|a",
+            ">a",
+            "'a'",
+            "\"a\"",
+            "%a",
+            "@a",
+            "`a",
+            "---",
+            "--- a",
+            "...",
+            "a\nb",
+            "a\nb\n",
+            "a\n\nb\n\n",
+            "\na",
+            " a\nb",
+            "a\tb",
+            "é",
+            "a\u{1}b",
+            "argocd.argoproj.io/sync-wave",
+            "SkipDryRunOnMissingResource=true",
+            ".webhooks[]?.clientConfig.caBundle",
+            "*.example.org",
+            "a'b",
+            "it's",
+        ];
+        for text in strings {
+            same(&json!({ "key": text }));
+            same(&json!({ "key": [text] }));
+            same(&json!({ "key": { "inner": text } }));
+            same(&json!([{ "a": text, "b": [[text]] }]));
+        }
+        for key in [
+            "a b",
+            "",
+            "true",
+            "1",
+            "a: b",
+            "-",
+            "é",
+            "x".repeat(129).as_str(),
+        ] {
+            same(&json!({ key: 1 }));
+            same(&json!({ "outer": { key: "v" } }));
+        }
+    }
+
+    #[test]
+    fn layouts_and_other_scalars_are_written_as_serde_yaml_writes_them() {
+        same(&json!({
+            "n": null, "t": true, "f": false, "i": -3, "u": 18446744073709551615_u64,
+            "x": 1.5, "y": 2.0, "e": {}, "s": [], "nested": {"deeper": {"deepest": [1, [2, [3]], {}]}},
+            "list": [{"a": 1, "b": {"c": [{"d": "e"}]}}, [], {}, [[]], "multi\nline\n"],
+            "block": "first\n  indented\n\nlast"
+        }));
+        same(&json!([1, "two", {"three": 3}]));
+    }
+}
