@@ -14,7 +14,7 @@ mod secrets;
 use platform_core::component::{Component, Layer, Source, tier};
 use platform_core::labels;
 use platform_core::manifest::Manifest;
-use platform_core::model::{Environment, Team};
+use platform_core::model::{App, Environment, Team};
 use platform_core::names;
 
 pub use secrets::team_store;
@@ -28,14 +28,15 @@ pub fn components(env: &Environment) -> Vec<Component> {
 
 /// A team's tenancy, or none for a team without apps.
 fn component(env: &Environment, team: &Team) -> Option<Component> {
-    let namespaces: Vec<&str> = env
-        .team_namespaces(&team.name)
-        .map(|n| n.as_str())
-        .collect();
-    let first = *namespaces.first()?;
-    let mut manifests: Vec<Manifest> = namespaces
+    let apps: Vec<&App> = env
+        .apps
         .iter()
-        .flat_map(|namespace| namespace::objects(env, team, namespace))
+        .filter(|app| app.team == team.name)
+        .collect();
+    let first = apps.first()?.namespace().as_str();
+    let mut manifests: Vec<Manifest> = apps
+        .iter()
+        .flat_map(|app| namespace::objects(env, team, app))
         .collect();
     manifests.extend(secrets::objects(env, team));
     let mut depends_on = Vec::new();

@@ -13,7 +13,7 @@ use platform_core::application::metadata;
 use platform_core::eso::token_request_grant;
 use platform_core::labels;
 use platform_core::manifest::Manifest;
-use platform_core::model::{Environment, ResourceAmounts, Team};
+use platform_core::model::{App, Environment, ResourceAmounts, Team};
 use platform_core::names;
 
 /// The Pod Security Standard every app namespace enforces: the platform's pods meet
@@ -24,7 +24,9 @@ const POD_SECURITY_ENFORCE: (&str, &str) = ("pod-security.kubernetes.io/enforce"
 pub const QUOTA: &str = "team-quota";
 pub const LIMITS: &str = "container-defaults";
 
-pub fn objects(env: &Environment, team: &Team, namespace: &str) -> Vec<Manifest> {
+/// The platform's objects of one app's namespace.
+pub fn objects(env: &Environment, team: &Team, app: &App) -> Vec<Manifest> {
+    let namespace = app.namespace().as_str();
     let labels = team_labels(team);
     let named = |name: &str| ObjectMeta {
         labels: Some(labels.clone()),
@@ -47,10 +49,7 @@ pub fn objects(env: &Environment, team: &Team, namespace: &str) -> Vec<Manifest>
         Manifest::new(&quota(env, named(QUOTA))),
         Manifest::new(&limit_range(env, named(LIMITS))),
     ];
-    if env
-        .secret_namespaces(&team.name)
-        .any(|n| n.as_str() == namespace)
-    {
+    if !app.secrets.is_empty() {
         objects.push(Manifest::new(&ServiceAccount {
             metadata: named(names::TEAM_VAULT_SERVICE_ACCOUNT),
             // Only ESO requests its tokens, through the TokenRequest API; no pod runs as it.

@@ -30,16 +30,58 @@ pub const VAULT_MAX_REPLICAS: u32 = 7;
 /// and every component, with room to grow.
 const PLATFORM_POD_ADDRESSES: u64 = 32;
 
+/// Apps by name, by namespace and by Vault path: every check that relates one app to others
+/// looks them up here, so checking stays linear in the number of apps.
+struct Index<'a> {
+    /// The first app of each name.
+    by_name: std::collections::BTreeMap<&'a str, &'a App>,
+    /// The first app of each namespace.
+    by_namespace: std::collections::BTreeMap<&'a str, &'a App>,
+    /// Each Vault path, with the teams whose apps declare it and an app of each.
+    by_path: std::collections::BTreeMap<&'a str, std::collections::BTreeMap<&'a str, &'a App>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(env: &'a Environment) -> Self {
+        let mut index = Self {
+            by_name: std::collections::BTreeMap::new(),
+            by_namespace: std::collections::BTreeMap::new(),
+            by_path: std::collections::BTreeMap::new(),
+        };
+        for app in &env.apps {
+            index.by_name.entry(app.name.as_str()).or_insert(app);
+            index
+                .by_namespace
+                .entry(app.namespace().as_str())
+                .or_insert(app);
+            for secret in &app.secrets {
+                index
+                    .by_path
+                    .entry(secret.vault_path.as_str())
+                    .or_default()
+                    .entry(app.team.as_str())
+                    .or_insert(app);
+            }
+        }
+        index
+    }
+
+    fn app(&self, name: &str) -> Option<&'a App> {
+        self.by_name.get(name).copied()
+    }
+}
+
 /// Every problem of the environment, not just the first.
 pub fn check(env: &Environment) -> Vec<ModelError> {
     let mut errors = Errors::default();
+    let index = Index::new(env);
     git_and_cluster(env, &mut errors);
     network(env, &mut errors);
     vault(env, &mut errors);
     teams(env, &mut errors);
     replicas("workloads.replicas", env.workloads.replicas, &mut errors);
     for (i, app) in env.apps.iter().enumerate() {
-        self::app(env, i, app, &mut errors);
+        self::app(env, &index, i, app, &mut errors);
     }
     errors.0
 }
@@ -255,9 +297,12 @@ fn replicas(path: &str, replicas: u32, errors: &mut Errors) {
     }
 }
 
-fn app(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
+fn app(env: &Environment, index: &Index<'_>, i: usize, app: &App, errors: &mut Errors) {
     let at = |field: &str| format!("apps[{i}].{field}");
-    if env.apps[..i].iter().any(|other| other.name == app.name) {
+    if index
+        .app(app.name.as_str())
+        .is_some_and(|first| !std::ptr::eq(first, app))
+    {
         errors.push(
             at("name"),
             format!(
@@ -280,7 +325,7 @@ fn app(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
             ),
         );
     }
-    app_namespace(env, i, app, errors);
+    app_namespace(index, i, app, errors);
     if app.port == 0 {
         errors.push(at("port"), "0 is not a port; expected 1 to 65535");
     }
@@ -289,13 +334,13 @@ fn app(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
     }
     resources(i, app, errors);
     quota(env, i, app, errors);
-    calls(env, i, app, errors);
-    allow_from(env, i, app, errors);
+    calls(env, index, i, app, errors);
+    allow_from(index, i, app, errors);
     egress(i, app, errors);
-    secrets(env, i, app, errors);
+    secrets(env, index, i, app, errors);
 }
 
-fn app_namespace(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
+fn app_namespace(index: &Index<'_>, i: usize, app: &App, errors: &mut Errors) {
     let namespace = app.namespace().as_str();
     // The field that chose the namespace: explicit, or the app's name by default.
     let field = format!(
@@ -326,9 +371,10 @@ fn app_namespace(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
             ),
         );
     }
-    if let Some(other) = env.apps[..i]
-        .iter()
-        .find(|o| o.namespace().as_str() == namespace && o.name != app.name)
+    if let Some(other) = index
+        .by_namespace
+        .get(namespace)
+        .filter(|first| !std::ptr::eq(**first, app) && first.name != app.name)
     {
         errors.push(
             field,
@@ -357,10 +403,10 @@ fn resources(i: usize, app: &App, errors: &mut Errors) {
     }
 }
 
-fn calls(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
+fn calls(env: &Environment, index: &Index<'_>, i: usize, app: &App, errors: &mut Errors) {
     for (j, call) in app.calls.iter().enumerate() {
         let at = |field: &str| format!("apps[{i}].calls[{j}].{field}");
-        match env.apps.iter().find(|other| other.name == call.app) {
+        match index.app(call.app.as_str()) {
             None => errors.push(
                 at("app"),
                 format!(
@@ -399,10 +445,10 @@ fn calls(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
 
 /// Consent to calls from other teams' apps is given to apps that make them, and only across
 /// teams: anything else is a stale or misplaced entry that would mislead a reviewer.
-fn allow_from(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
+fn allow_from(index: &Index<'_>, i: usize, app: &App, errors: &mut Errors) {
     for (j, caller) in app.allow_from.iter().enumerate() {
         let at = format!("apps[{i}].allow_from[{j}]");
-        match env.apps.iter().find(|other| &other.name == caller) {
+        match index.app(caller.as_str()) {
             None => errors.push(
                 at,
                 format!("`{caller}` is not an app of this environment; expected the name of an app of another team that calls `{}`", app.name),
@@ -475,7 +521,7 @@ fn egress(i: usize, app: &App, errors: &mut Errors) {
     }
 }
 
-fn secrets(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
+fn secrets(env: &Environment, index: &Index<'_>, i: usize, app: &App, errors: &mut Errors) {
     let mut names = BTreeSet::new();
     for (j, secret) in app.secrets.iter().enumerate() {
         let at = |field: &str| format!("apps[{i}].secrets[{j}].{field}");
@@ -497,13 +543,13 @@ fn secrets(env: &Environment, i: usize, app: &App, errors: &mut Errors) {
                 ),
             );
         }
-        if let Some(owner) = env.apps.iter().find(|other| {
-            other.team != app.team
-                && other
-                    .secrets
-                    .iter()
-                    .any(|s| s.vault_path == secret.vault_path)
-        }) {
+        let owners = index.by_path.get(secret.vault_path.as_str());
+        if let Some(owner) = owners
+            .into_iter()
+            .flatten()
+            .find(|(team, _)| **team != app.team.as_str())
+            .map(|(_, owner)| *owner)
+        {
             errors.push(
                 at("vault_path"),
                 format!(

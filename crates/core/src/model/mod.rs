@@ -637,17 +637,6 @@ impl Environment {
         }
     }
 
-    /// The app namespaces of a team, in the order its apps are declared.
-    pub fn team_namespaces<'a>(
-        &'a self,
-        team: &'a DnsLabel,
-    ) -> impl Iterator<Item = &'a DnsLabel> + 'a {
-        self.apps
-            .iter()
-            .filter(move |app| &app.team == team)
-            .map(App::namespace)
-    }
-
     /// The namespaces of a team's apps that read secrets from Vault, in declaration order:
     /// the namespaces its store admits and its Vault role is bound to.
     pub fn secret_namespaces<'a>(
