@@ -143,14 +143,13 @@ fn candidate_ports(policies: &Policies) -> BTreeSet<Port> {
 /// The NetworkPolicies a plan renders, as objects: what `rendered/` holds, without rendering
 /// (or parsing back) the rest of the environment.
 pub fn planned_policies(plan: &Plan) -> Result<Policies, String> {
-    let objects: Vec<serde_json::Value> = plan
-        .components
-        .iter()
-        .flat_map(|c| c.component.folder_manifests())
-        .filter(|m| m.id.kind == "NetworkPolicy")
-        .map(|m| m.body.clone())
-        .collect();
-    platform_netpol::policies(&objects)
+    platform_netpol::policies_among(
+        plan.components
+            .iter()
+            .flat_map(|c| c.component.folder_manifests())
+            .filter(|m| m.id.kind == "NetworkPolicy")
+            .map(|m| &m.body),
+    )
 }
 
 /// The NetworkPolicies of a rendered environment. An error names the file: a policy this

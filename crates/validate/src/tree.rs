@@ -131,39 +131,67 @@ impl RenderedTree {
 /// `<env>/bootstrap/root-app.yaml`), keyed by path relative to its root. Other files (Helm
 /// values, kind's config, documentation) are inputs of other tools and are skipped.
 pub fn parse_tree(files: &BTreeMap<String, String>) -> (RenderedTree, Vec<Finding>) {
-    let mut tree = RenderedTree::default();
+    let entries: Vec<(&String, &String)> = files.iter().collect();
+    let parsed = in_parallel(&entries, |(file, text)| parse_one(file, text));
+    let mut tree = RenderedTree {
+        files: files.keys().cloned().collect(),
+        ..RenderedTree::default()
+    };
     let mut findings = Vec::new();
-    for (file, text) in files {
-        tree.files.push(file.clone());
-        let Some((env, app)) = place(file) else {
-            continue;
-        };
-        match serde_yaml::from_str::<Value>(text) {
-            Ok(object) if object.get("apiVersion").is_some() && object.get("kind").is_some() => {
-                tree.objects.push(RenderedObject::new(
-                    file.clone(),
-                    env.to_owned(),
-                    app,
-                    object,
-                ));
-            }
-            Ok(object) => findings.push(Finding::new(
-                file,
-                "",
-                "object",
-                &object,
-                "not a Kubernetes object: apiVersion and kind are required".to_owned(),
-            )),
-            Err(error) => findings.push(Finding::new(
-                file,
-                "",
-                "yaml",
-                &Value::Null,
-                format!("not valid YAML: {error}"),
-            )),
+    for outcome in parsed.into_iter().flatten() {
+        match outcome {
+            Ok(object) => tree.objects.push(object),
+            Err(finding) => findings.push(finding),
         }
     }
     (tree, findings)
+}
+
+/// One file of the layout as its object, or what is wrong with it; `None` for a file that
+/// holds no object of the layout.
+fn parse_one(file: &str, text: &str) -> Option<Result<RenderedObject, Finding>> {
+    let (env, app) = place(file)?;
+    Some(match serde_yaml::from_str::<Value>(text) {
+        Ok(object) if object.get("apiVersion").is_some() && object.get("kind").is_some() => Ok(
+            RenderedObject::new(file.to_owned(), env.to_owned(), app, object),
+        ),
+        Ok(object) => Err(Finding::new(
+            file,
+            "",
+            "object",
+            &object,
+            "not a Kubernetes object: apiVersion and kind are required".to_owned(),
+        )),
+        Err(error) => Err(Finding::new(
+            file,
+            "",
+            "yaml",
+            &Value::Null,
+            format!("not valid YAML: {error}"),
+        )),
+    })
+}
+
+/// `work` over every item, on as many threads as there are cores, results in item order.
+/// Parsing YAML is most of what checking a large tree costs, and each file parses alone.
+fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(items.len() / 256 + 1);
+    if threads <= 1 {
+        return items.iter().map(&work).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&work).collect::<Vec<R>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("a parsing thread does not panic"))
+            .collect()
+    })
 }
 
 /// Where a file of the generator's layout belongs: its environment and, but for the root
