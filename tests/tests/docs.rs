@@ -626,3 +626,50 @@ fn remote_vault_is_configured_before_the_wave_that_needs_it() {
     }
     assert_eq!(checked, 2, "staging and prod");
 }
+
+#[test]
+fn at_scale_the_readme_summarizes_the_apps_in_tables_instead_of_a_diagram_each() {
+    let mut dev = load("dev");
+    let template = dev.env.apps[0].clone();
+    let count = platform_docs::DETAILED_APPS + 5;
+    dev.env.apps = (0..count)
+        .map(|i| {
+            let mut app = template.clone();
+            app.name = format!("app-{i:02}").as_str().try_into().unwrap();
+            app.secrets[0].vault_path = format!("secret/app-{i:02}/db");
+            app
+        })
+        .collect();
+    let readme = render(&dev).files["README.md"].clone();
+    let diagrams = readme.matches("sequenceDiagram").count();
+    assert_eq!(diagrams, 1, "one example flow, not one per app");
+    for i in 0..count {
+        assert!(
+            readme.contains(&format!(
+                "| `app-{i:02}` | `app-{i:02}/finops-db-creds` | `secret/app-{i:02}/db` |"
+            )),
+            "app-{i:02} is missing from the secrets table"
+        );
+        assert!(
+            readme.contains(&format!("| `app-{i:02}` | `kube-dns` (53/TCP, 53/UDP)")),
+            "app-{i:02} is missing from the network table"
+        );
+    }
+    let diagram = readme
+        .split("```mermaid")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    assert!(
+        !diagram.contains("app-00"),
+        "the component diagram draws the platform only"
+    );
+    assert!(diagram.contains("vault"));
+    // Below the threshold, every app keeps its own diagram.
+    dev.env.apps.truncate(platform_docs::DETAILED_APPS);
+    let readme = render(&dev).files["README.md"].clone();
+    assert_eq!(
+        readme.matches("sequenceDiagram").count(),
+        platform_docs::DETAILED_APPS
+    );
+}

@@ -12,3 +12,7 @@ mod readme;
 
 pub use model::{Access, Application, Bootstrap, DocModel, ManualSync, SecretFlow, SecretRef};
 pub use readme::readme;
+
+/// Up to this many apps, the README draws each one; beyond, it summarizes them in tables a
+/// person can still read (a diagram of a thousand nodes is not).
+pub const DETAILED_APPS: usize = 20;

@@ -15,8 +15,12 @@ pub struct DocModel {
     pub secret_flows: Vec<SecretFlow>,
     /// How a person reaches Vault to seed secrets, when Vault runs.
     pub vault_access: Option<String>,
-    /// The reachability matrix, when NetworkPolicies are rendered.
+    /// The reachability matrix, when NetworkPolicies are rendered: a line per allowed pair,
+    /// or, at scale, a Markdown table with a row per component.
     pub network_matrix: Option<String>,
+    /// More apps than [`crate::DETAILED_APPS`]: the README summarizes them (a table where it
+    /// would draw a diagram per app, the platform alone in the component diagram).
+    pub at_scale: bool,
     pub bootstrap: Bootstrap,
 }
 

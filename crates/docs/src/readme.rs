@@ -80,6 +80,31 @@ pub fn secret_diagrams(model: &DocModel) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The Applications the component diagram draws: all of them, or at scale the platform's,
+/// leaving out the teams' apps and tenants (the wave table lists every one).
+fn diagrammed(model: &DocModel) -> Vec<crate::Application> {
+    model
+        .applications
+        .iter()
+        .filter(|a| !model.at_scale || a.layer != "Applications")
+        .map(|a| crate::Application {
+            depends_on: a
+                .depends_on
+                .iter()
+                .filter(|d| {
+                    !model.at_scale
+                        || model
+                            .applications
+                            .iter()
+                            .any(|other| &&other.name == d && other.layer != "Applications")
+                })
+                .cloned()
+                .collect(),
+            ..a.clone()
+        })
+        .collect()
+}
+
 pub fn readme(model: &DocModel) -> String {
     let mut templates = Environment::new();
     templates.set_syntax(
@@ -103,8 +128,14 @@ pub fn readme(model: &DocModel) -> String {
         .and_then(|t| {
             t.render(context! {
                 m => Value::from(Serde(model)),
-                flowchart => graph::mermaid(&model.applications),
-                secret_diagrams => secret_diagrams(model),
+                flowchart => graph::mermaid(&diagrammed(model)),
+                apps_left_out => model.applications.len() - diagrammed(model).len(),
+                secret_diagrams => if model.at_scale {
+                    // One app's flow shows them all: they differ only in names.
+                    secret_diagrams(model).into_iter().take(1).collect()
+                } else {
+                    secret_diagrams(model)
+                },
                 access => access,
             })
         })

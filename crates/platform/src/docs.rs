@@ -116,9 +116,15 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
         })
         .collect();
     let policies = matrix::planned_policies(plan).unwrap_or_default();
+    let at_scale = env.apps.len() > platform_docs::DETAILED_APPS;
     let network_matrix = (!policies.is_empty()).then(|| {
         let endpoints = matrix::endpoints(plan, env.network_ranges());
-        matrix::matrix(endpoints, &policies).allowed_text()
+        let matrix = matrix::matrix(endpoints, &policies);
+        if at_scale {
+            matrix.allowed_table()
+        } else {
+            matrix.allowed_text()
+        }
     });
     DocModel {
         env: loaded.name.clone(),
@@ -133,6 +139,7 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
             .find(|a| a.component == names::app::VAULT)
             .map(Access::command),
         network_matrix,
+        at_scale,
         bootstrap: Bootstrap {
             kind_cluster: env.cluster.provider == ClusterProvider::Kind,
             argocd_chart_version: env.charts.argocd.as_ref().map_or(

@@ -239,6 +239,51 @@ impl Matrix {
         }
     }
 
+    /// A Markdown table with one row per endpoint that may reach anything: what it reaches,
+    /// on which ports. One row per component, however many pairs: how the README shows an
+    /// environment with many apps.
+    pub fn allowed_table(&self) -> String {
+        let position: BTreeMap<&str, usize> = self
+            .endpoints
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.name.as_str(), i))
+            .collect();
+        let mut by_source: BTreeMap<usize, Vec<(usize, &Reach)>> = BTreeMap::new();
+        for ((from, to), reach) in &self.cells {
+            if let (Some(from), Some(to)) = (position.get(from.as_str()), position.get(to.as_str()))
+                && *reach != Reach::Denied
+            {
+                by_source.entry(*from).or_default().push((*to, reach));
+            }
+        }
+        let mut text = String::from("| From | May reach |\n|---|---|\n");
+        for (from, mut targets) in by_source {
+            targets.sort_unstable_by_key(|(to, _)| *to);
+            let reaches: Vec<String> = targets
+                .iter()
+                .map(|(to, reach)| {
+                    let ports = match reach {
+                        Reach::Ports(ports) => ports
+                            .iter()
+                            .map(|p| format!("{}/{}", p.number, p.protocol))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        _ => "any port".to_owned(),
+                    };
+                    format!("`{}` ({ports})", self.endpoints[*to].name)
+                })
+                .collect();
+            let _ = writeln!(
+                text,
+                "| `{}` | {} |",
+                self.endpoints[from].name,
+                reaches.join("; ")
+            );
+        }
+        text
+    }
+
     /// One line per allowed ordered pair between endpoints of which at least one is a pod,
     /// in the order of the endpoints; every pair not listed is denied. Grows with the edges,
     /// not with the square of the endpoints.
