@@ -68,7 +68,7 @@ pub fn run(checkout: &Checkout, only: Option<&str>, check: bool) -> Result<ExitC
     // the ledger no longer vouches for it; a full render records a new one.
     let outcome = platform_writer::write(&output, &trees, scope).map_err(io)?;
     if let Some(fingerprint) = fingerprint {
-        ledger::record(&output, fingerprint).map_err(io)?;
+        ledger::record(&output, fingerprint, &trees).map_err(io)?;
     }
     for removed in &outcome.removed {
         println!("removed {}", checkout.display(removed));

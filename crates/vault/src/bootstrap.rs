@@ -3,7 +3,7 @@
 //! mode, an Argo CD PostSync hook that runs the script so the environment needs no manual
 //! Vault command.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
@@ -75,25 +75,43 @@ pub struct TeamAccess {
 
 /// Every team whose apps read secrets, in the order teams are declared.
 pub fn team_access(env: &Environment) -> Vec<TeamAccess> {
+    // One pass over the apps, each team's share gathered as it comes.
+    let mut by_team: std::collections::BTreeMap<&str, (Vec<String>, BTreeSet<String>)> =
+        std::collections::BTreeMap::new();
+    let mount = &env.secrets.kv_mount;
+    for app in env.apps.iter().filter(|app| !app.secrets.is_empty()) {
+        let (namespaces, paths) = by_team.entry(app.team.as_str()).or_default();
+        namespaces.push(app.namespace().to_string());
+        paths.extend(
+            app.secrets
+                .iter()
+                .filter_map(|secret| secret.kv_key(mount))
+                .map(|key| format!("{mount}/data/{key}")),
+        );
+    }
     env.teams
         .iter()
-        .map(|team| TeamAccess {
-            name: names::team_scoped(team.name.as_str()),
-            team: team.name.to_string(),
-            namespaces: env
-                .secret_namespaces(&team.name)
-                .map(ToString::to_string)
-                .collect(),
-            paths: env.secret_data_paths(&team.name),
+        .filter_map(|team| {
+            let (namespaces, paths) = by_team.remove(team.name.as_str())?;
+            Some(TeamAccess {
+                name: names::team_scoped(team.name.as_str()),
+                team: team.name.to_string(),
+                namespaces,
+                paths: paths.into_iter().collect(),
+            })
         })
         .filter(|access| !access.paths.is_empty())
         .collect()
 }
 
-fn render(template: &str, env: &Environment, team: Option<&TeamAccess>) -> String {
+fn render(
+    template: &str,
+    env: &Environment,
+    teams: &[TeamAccess],
+    team: Option<&TeamAccess>,
+) -> String {
     let secrets = &env.secrets;
-    let teams = team_access(env);
-    let team_paths: Vec<String> = teams.iter().flat_map(|t| t.paths.clone()).collect();
+    let team_paths: Vec<String> = teams.iter().flat_map(|t| t.paths.iter().cloned()).collect();
     templates()
         .get_template(template)
         .and_then(|t| {
@@ -106,7 +124,7 @@ fn render(template: &str, env: &Environment, team: Option<&TeamAccess>) -> Strin
                 namespace => names::namespace::EXTERNAL_SECRETS,
                 team_service_account => names::TEAM_VAULT_SERVICE_ACCOUNT,
                 team_prefix => names::TEAM_PREFIX,
-                teams => Value::from(Serde(&teams)),
+                teams => Value::from(Serde(teams)),
                 team_paths => team_paths,
                 team => Value::from(Serde(team)),
                 token_ttl => TOKEN_TTL,
@@ -124,14 +142,15 @@ pub fn policy_file(env: &Environment) -> String {
 /// `bootstrap/vault/<file>` and contents: the platform's policy, each team's, and the script
 /// that writes them.
 pub fn files(env: &Environment) -> Vec<(String, String)> {
-    let mut files = vec![(policy_file(env), render("policy.hcl", env, None))];
-    for team in team_access(env) {
+    let teams = team_access(env);
+    let mut files = vec![(policy_file(env), render("policy.hcl", env, &teams, None))];
+    for team in &teams {
         files.push((
             format!("{}.hcl", team.name),
-            render("team-policy.hcl", env, Some(&team)),
+            render("team-policy.hcl", env, &teams, Some(team)),
         ));
     }
-    files.push((SCRIPT.to_owned(), render("setup.sh", env, None)));
+    files.push((SCRIPT.to_owned(), render("setup.sh", env, &teams, None)));
     files
 }
 

@@ -56,9 +56,17 @@ fn mode_of_metadata(_: &fs::Metadata) -> Mode {
     Mode::Regular
 }
 
+/// A file as listed: its mode, size and modification time (nanoseconds since the epoch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Listed {
+    pub mode: Mode,
+    pub size: u64,
+    pub time: u128,
+}
+
 /// Every file below `dir` (hidden ones too: they are leftovers to remove), keyed by its path
-/// relative to `dir` with `/` separators, with its mode.
-pub fn list(dir: &Path) -> io::Result<BTreeMap<String, Mode>> {
+/// relative to `dir` with `/` separators.
+pub fn list(dir: &Path) -> io::Result<BTreeMap<String, Listed>> {
     let mut files = BTreeMap::new();
     if !dir.is_dir() {
         return Ok(files);
@@ -80,7 +88,15 @@ pub fn list(dir: &Path) -> io::Result<BTreeMap<String, Mode>> {
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect::<Vec<_>>()
                 .join("/");
-            files.insert(relative, mode_of_metadata(&entry.metadata()?));
+            let metadata = entry.metadata()?;
+            files.insert(
+                relative,
+                Listed {
+                    mode: mode_of_metadata(&metadata),
+                    size: metadata.len(),
+                    time: crate::ledger::nanos(metadata.modified()?),
+                },
+            );
         }
     }
     Ok(files)

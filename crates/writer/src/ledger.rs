@@ -23,38 +23,69 @@ pub const FILE: &str = ".render-ledger";
 /// A file's size and modification time, in nanoseconds since the epoch.
 type Stamp = (u64, u128);
 
+/// What the last full render recorded.
+#[derive(Clone, Debug, Default)]
+pub struct Ledger {
+    fingerprint: u64,
+    /// When the ledger was written: no entry at least as recent is trusted.
+    written_at: u128,
+    /// Each file, by path below `rendered/`: its stamp and the hash of its contents.
+    files: BTreeMap<String, (Stamp, u64)>,
+}
+
+impl Ledger {
+    /// The ledger of `root`, if there is one that reads.
+    pub fn load(root: &Path) -> Option<Self> {
+        let path = root.join(FILE);
+        let text = fs::read_to_string(&path).ok()?;
+        let written_at = nanos(fs::metadata(&path).ok()?.modified().ok()?);
+        let mut lines = text.lines();
+        let fingerprint =
+            u64::from_str_radix(lines.next()?.strip_prefix("fingerprint ")?, 16).ok()?;
+        let mut files = BTreeMap::new();
+        for line in lines {
+            let mut parts = line.splitn(4, ' ');
+            let size = parts.next()?.parse().ok()?;
+            let time = parts.next()?.parse().ok()?;
+            let hash = u64::from_str_radix(parts.next()?, 16).ok()?;
+            files.insert(parts.next()?.to_owned(), ((size, time), hash));
+        }
+        Some(Self {
+            fingerprint,
+            written_at,
+            files,
+        })
+    }
+
+    /// Whether the file at `path` (below `rendered/`), found with `stamp`, still holds what
+    /// the ledger recorded, and that is `contents`: then it need not be read to be compared.
+    pub fn vouches(&self, path: &str, stamp: Stamp, contents: &str) -> bool {
+        self.files.get(path).is_some_and(|(recorded, hash)| {
+            *recorded == stamp && stamp.1 < self.written_at && *hash == hash_of(contents)
+        })
+    }
+}
+
 /// Whether `root` holds exactly what the last write recorded for `fingerprint`: then each
 /// environment folder is listed with its number of files. `None` when anything differs, or
 /// there is no ledger: render, compare and write as usual.
 pub fn unchanged(root: &Path, fingerprint: u64) -> io::Result<Option<Vec<(String, usize)>>> {
-    let ledger_path = root.join(FILE);
-    let Ok(text) = fs::read_to_string(&ledger_path) else {
+    let Some(ledger) = Ledger::load(root) else {
         return Ok(None);
     };
-    let written_at = nanos(fs::metadata(&ledger_path)?.modified()?);
-    let mut lines = text.lines();
-    if lines.next() != Some(&format!("fingerprint {fingerprint:016x}")) {
+    if ledger.fingerprint != fingerprint {
         return Ok(None);
     }
-    let mut recorded: BTreeMap<&str, Stamp> = BTreeMap::new();
-    for line in lines {
-        let mut parts = line.splitn(3, ' ');
-        let (Some(size), Some(time), Some(path)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Ok(None);
-        };
-        let (Ok(size), Ok(time)) = (size.parse(), time.parse()) else {
-            return Ok(None);
-        };
-        recorded.insert(path, (size, time));
-    }
     let on_disk = stamps(root)?;
-    if on_disk.len() != recorded.len() {
+    if on_disk.len() != ledger.files.len() {
         return Ok(None);
     }
     let mut folders: BTreeMap<String, usize> = BTreeMap::new();
     for (path, stamp) in &on_disk {
-        let trusted = recorded.get(path.as_str()) == Some(stamp) && stamp.1 < written_at;
+        let trusted = ledger
+            .files
+            .get(path.as_str())
+            .is_some_and(|(recorded, _)| recorded == stamp && stamp.1 < ledger.written_at);
         if !trusted {
             return Ok(None);
         }
@@ -65,16 +96,23 @@ pub fn unchanged(root: &Path, fingerprint: u64) -> io::Result<Option<Vec<(String
     Ok(Some(folders.into_iter().collect()))
 }
 
-/// Records what `root` holds now, for `fingerprint`. Written through a temporary file and a
-/// rename, like every other file, so a killed run leaves the old ledger or the new one; and
-/// rewritten until its own time is later than every file's (file times are as coarse as the
-/// kernel's clock tick), so that every entry can be trusted and any later change shows.
-pub fn record(root: &Path, fingerprint: u64) -> io::Result<()> {
+/// Records what `root` holds now, for `fingerprint`: the stamp of every file, and the hash of
+/// the contents `trees` gave it (a file no tree names is left out, so the ledger no longer
+/// matches the disk). Written through a temporary file and a rename, like every other file,
+/// so a killed run leaves the old ledger or the new one; and rewritten until its own time is
+/// later than every file's (file times are as coarse as the kernel's clock tick), so that
+/// every entry can be trusted and any later change shows.
+pub fn record(root: &Path, fingerprint: u64, trees: &[crate::Tree<'_>]) -> io::Result<()> {
     let stamps = stamps(root)?;
     let newest = stamps.values().map(|(_, time)| *time).max().unwrap_or(0);
     let mut text = format!("fingerprint {fingerprint:016x}\n");
-    for (path, (size, time)) in &stamps {
-        text.push_str(&format!("{size} {time} {path}\n"));
+    for tree in trees {
+        for (path, contents) in tree.files {
+            let key = format!("{}/{path}", tree.name);
+            if let Some((size, time)) = stamps.get(&key) {
+                text.push_str(&format!("{size} {time} {:016x} {key}\n", hash_of(contents)));
+            }
+        }
     }
     let path = root.join(FILE);
     forget(root)?;
@@ -87,6 +125,15 @@ pub fn record(root: &Path, fingerprint: u64) -> io::Result<()> {
     }
     // A clock that does not advance: leave no ledger rather than one that cannot be trusted.
     forget(root)
+}
+
+/// A hash of a file's contents, stable within one build of the generator (the fingerprint
+/// names the build).
+fn hash_of(contents: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    contents.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Forgets the ledger, and any a killed run left half written: the next render compares
@@ -142,7 +189,7 @@ fn stamps(root: &Path) -> io::Result<BTreeMap<String, Stamp>> {
     Ok(stamps)
 }
 
-fn nanos(time: SystemTime) -> u128 {
+pub(crate) fn nanos(time: SystemTime) -> u128 {
     time.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos())
 }
@@ -152,14 +199,18 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    fn scratch(name: &str) -> PathBuf {
+    type Files = [(&'static str, &'static str)];
+
+    const FILES: &Files = &[
+        ("dev/a.yaml", "a: 1\n"),
+        ("dev/sub/b.yaml", "b: 2\n"),
+        ("prod/c.yaml", "c\n"),
+    ];
+
+    fn scratch(name: &str, files: &Files) -> PathBuf {
         let root = std::env::temp_dir().join(format!("ledger-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
-        for (path, text) in [
-            ("dev/a.yaml", "a: 1\n"),
-            ("dev/sub/b.yaml", "b: 2\n"),
-            ("prod/c.yaml", "c\n"),
-        ] {
+        for (path, text) in files {
             let path = root.join(path);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(path, text).unwrap();
@@ -167,11 +218,33 @@ mod tests {
         root
     }
 
+    /// The trees `files` make, by environment folder.
+    fn trees(files: &Files) -> BTreeMap<String, BTreeMap<String, String>> {
+        let mut trees: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for (path, text) in files {
+            let (env, rest) = path.split_once('/').unwrap();
+            trees
+                .entry(env.to_owned())
+                .or_default()
+                .insert(rest.to_owned(), (*text).to_owned());
+        }
+        trees
+    }
+
+    fn record_files(root: &Path, fingerprint: u64, files: &Files) {
+        let trees = trees(files);
+        let trees: Vec<crate::Tree<'_>> = trees
+            .iter()
+            .map(|(name, files)| crate::Tree { name, files })
+            .collect();
+        record(root, fingerprint, &trees).unwrap();
+    }
+
     #[test]
     fn a_recorded_tree_is_unchanged_until_anything_about_it_changes() {
-        let root = scratch("changes");
+        let root = scratch("changes", FILES);
         assert_eq!(unchanged(&root, 7).unwrap(), None, "no ledger yet");
-        record(&root, 7).unwrap();
+        record_files(&root, 7, FILES);
         assert_eq!(
             unchanged(&root, 7).unwrap(),
             Some(vec![("dev".to_owned(), 2), ("prod".to_owned(), 1)])
@@ -182,7 +255,12 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(20));
         fs::write(root.join("dev/a.yaml"), "a: 3\n").unwrap();
         assert_eq!(unchanged(&root, 7).unwrap(), None);
-        record(&root, 7).unwrap();
+        let changed: &Files = &[
+            ("dev/a.yaml", "a: 3\n"),
+            ("dev/sub/b.yaml", "b: 2\n"),
+            ("prod/c.yaml", "c\n"),
+        ];
+        record_files(&root, 7, changed);
         assert!(unchanged(&root, 7).unwrap().is_some());
 
         fs::write(root.join("dev/extra.yaml"), "x").unwrap();
@@ -197,9 +275,32 @@ mod tests {
     }
 
     #[test]
+    fn the_ledger_vouches_for_a_file_only_with_its_stamp_and_the_same_contents() {
+        let root = scratch("vouches", FILES);
+        record_files(&root, 1, FILES);
+        let ledger = Ledger::load(&root).unwrap();
+        let metadata = fs::metadata(root.join("dev/a.yaml")).unwrap();
+        let stamp = (metadata.len(), nanos(metadata.modified().unwrap()));
+        assert!(ledger.vouches("dev/a.yaml", stamp, "a: 1\n"));
+        assert!(
+            !ledger.vouches("dev/a.yaml", stamp, "a: 2\n"),
+            "other contents"
+        );
+        assert!(
+            !ledger.vouches("dev/a.yaml", (stamp.0, stamp.1 + 1), "a: 1\n"),
+            "another time"
+        );
+        assert!(
+            !ledger.vouches("dev/z.yaml", stamp, "a: 1\n"),
+            "another file"
+        );
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
     fn a_file_not_older_than_the_ledger_is_never_trusted() {
-        let root = scratch("racy");
-        record(&root, 1).unwrap();
+        let root = scratch("racy", FILES);
+        record_files(&root, 1, FILES);
         let ledger_time = fs::metadata(root.join(FILE)).unwrap().modified().unwrap();
         // Modified in the ledger's own instant, keeping the recorded time: the ledger cannot
         // tell, so it must not vouch for the file.
@@ -210,12 +311,14 @@ mod tests {
         file.set_modified(ledger_time).unwrap();
         drop(file);
         let text = fs::read_to_string(root.join(FILE)).unwrap();
-        let size = fs::metadata(root.join("dev/a.yaml")).unwrap().len();
         let rewritten: String = text
             .lines()
             .map(|line| {
-                if line.ends_with(" dev/a.yaml") {
-                    format!("{size} {} dev/a.yaml\n", nanos(ledger_time))
+                if let Some(rest) = line.strip_suffix(" dev/a.yaml") {
+                    let mut parts = rest.split(' ');
+                    let (size, _, hash) =
+                        (parts.next().unwrap(), parts.next(), parts.next().unwrap());
+                    format!("{size} {} {hash} dev/a.yaml\n", nanos(ledger_time))
                 } else {
                     format!("{line}\n")
                 }
@@ -229,6 +332,9 @@ mod tests {
         file.set_modified(ledger_time).unwrap();
         drop(file);
         assert_eq!(unchanged(&root, 1).unwrap(), None);
+        let ledger = Ledger::load(&root).unwrap();
+        let size = fs::metadata(root.join("dev/a.yaml")).unwrap().len();
+        assert!(!ledger.vouches("dev/a.yaml", (size, nanos(ledger_time)), "a: 1\n"));
         let _ = fs::remove_dir_all(&root);
     }
 }

@@ -94,7 +94,9 @@ pub fn write(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Outcom
         check_relative(tree)?;
     }
     fs::create_dir_all(root).map_err(at(root))?;
-    let drift = compare(root, trees, scope)?;
+    // What the last full render recorded spares reading the files it vouches for.
+    let ledger = ledger::Ledger::load(root);
+    let drift = compare(root, trees, scope, ledger.as_ref())?;
     let wanted: BTreeMap<PathBuf, &str> = trees
         .iter()
         .flat_map(|tree| {
@@ -140,12 +142,18 @@ pub fn write(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Outcom
 
 /// Compares the disk with the trees, writing nothing.
 pub fn check(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Vec<Drift>> {
-    compare(root, trees, scope)
+    // A check trusts nothing but contents.
+    compare(root, trees, scope, None)
 }
 
 /// Every difference between the disk and the trees, sorted: what `write` changes and
 /// `check` reports.
-fn compare(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Vec<Drift>> {
+fn compare(
+    root: &Path,
+    trees: &[Tree<'_>],
+    scope: Scope,
+    ledger: Option<&ledger::Ledger>,
+) -> io::Result<Vec<Drift>> {
     let mut drift = Vec::new();
     for tree in trees {
         let dir = root.join(tree.name);
@@ -153,12 +161,22 @@ fn compare(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Vec<Drif
         for (path, contents) in tree.files {
             let target = dir.join(path);
             let mode = Mode::of_contents(contents);
+            let vouched = |found: &disk::Listed| {
+                ledger.is_some_and(|ledger| {
+                    ledger.vouches(
+                        &format!("{}/{path}", tree.name),
+                        (found.size, found.time),
+                        contents,
+                    )
+                })
+            };
             match on_disk.get(path) {
                 None => drift.push(Drift::Missing(target)),
+                Some(found) if vouched(found) && found.mode == mode => {}
                 Some(_) if fs::read(&target).map_err(at(&target))? != contents.as_bytes() => {
                     drift.push(Drift::Differs(target));
                 }
-                Some(found) if *found != mode => drift.push(Drift::Mode(target)),
+                Some(found) if found.mode != mode => drift.push(Drift::Mode(target)),
                 Some(_) => {}
             }
         }

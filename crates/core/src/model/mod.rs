@@ -649,21 +649,6 @@ impl Environment {
             .map(App::namespace)
     }
 
-    /// The KV v2 data paths (`<mount>/data/<key>`) a team's apps read, sorted and unique:
-    /// what the team's Vault policy grants, and the platform's denies.
-    pub fn secret_data_paths(&self, team: &DnsLabel) -> Vec<String> {
-        let mount = &self.secrets.kv_mount;
-        let paths: std::collections::BTreeSet<String> = self
-            .apps
-            .iter()
-            .filter(|app| &app.team == team)
-            .flat_map(|app| &app.secrets)
-            .filter_map(|secret| secret.kv_key(mount))
-            .map(|key| format!("{mount}/data/{key}"))
-            .collect();
-        paths.into_iter().collect()
-    }
-
     /// The address ranges of the Git and chart repositories Argo CD reads.
     pub fn repository_cidrs(&self) -> &[String] {
         let kind = self.cluster.provider == ClusterProvider::Kind;
