@@ -634,7 +634,12 @@ fn the_objects_render_checks_are_exactly_what_its_files_say() {
         assert!(rendered.objects.len() > 20, "{}", loaded.name);
         for (path, object) in &rendered.objects {
             let written: serde_json::Value = serde_yaml::from_str(&rendered.files[path]).unwrap();
-            assert_eq!(&written, object, "{}: {path}", loaded.name);
+            assert_eq!(
+                &platform_validate::needed_by_invariants(written),
+                object,
+                "{}: {path}",
+                loaded.name
+            );
         }
         let objects_in_files = rendered
             .files
@@ -644,4 +649,29 @@ fn the_objects_render_checks_are_exactly_what_its_files_say() {
             + 1;
         assert_eq!(rendered.objects.len(), objects_in_files, "{}", loaded.name);
     }
+}
+
+#[test]
+fn the_invariants_find_the_same_on_objects_reduced_to_what_they_read() {
+    let pristine = rendered_tree();
+    let conventions = platform::conventions();
+    let mut compared = 0;
+    for (what, mutate, ..) in mutations() {
+        let mut files = pristine.clone();
+        mutate(&mut files);
+        let mut whole = platform_validate::validate(&files, None, &conventions).findings;
+        let (tree, mut reduced) = platform_validate::parse_tree(&files);
+        let objects = tree
+            .objects
+            .into_iter()
+            .map(|o| (o.file, platform_validate::needed_by_invariants(o.object)))
+            .collect();
+        let slim = platform_validate::RenderedTree::from_objects(tree.files, objects);
+        reduced.extend(platform_validate::check_built(&slim, &conventions).findings);
+        whole.sort();
+        reduced.sort();
+        assert_eq!(whole, reduced, "{what}");
+        compared += 1;
+    }
+    assert!(compared > 30);
 }

@@ -38,6 +38,8 @@ pub struct Options {
     pub envs: usize,
     pub runs: usize,
     pub dir: Option<PathBuf>,
+    /// `render --jobs`, when set.
+    pub jobs: Option<u16>,
 }
 
 /// Called by `main` as the process ends: the peak resident memory of this process, for the
@@ -89,8 +91,13 @@ fn measure(
     dir: &Path,
 ) -> Result<ExitCode, Failure> {
     let binary = std::env::current_exe().map_err(|e| Failure::Io(e.to_string()))?;
+    let mut render = vec!["render".to_owned()];
+    if let Some(jobs) = options.jobs {
+        render.extend(["--jobs".to_owned(), jobs.to_string()]);
+    }
     let bench = Bench {
         binary,
+        render,
         scratch,
         schemas: checkout.schemas_dir(None),
         runs: options.runs,
@@ -106,16 +113,17 @@ fn measure(
     );
     let mut rows = Vec::new();
     // An untimed render first: its tree is what the floor writes, and it warms the caches.
+    let render_args: Vec<&str> = bench.render.iter().map(String::as_str).collect();
     bench
-        .run_once(&scratch.checkouts[0], &["render"])
+        .run_once(&scratch.checkouts[0], &render_args)
         .map(drop)?;
     let tree = scratch.tree().map_err(|e| io(dir, &e))?;
     let (render, floor, ratio) = bench.render_beside_floor(&tree)?;
     rows.push(render);
     rows.push(floor);
-    rows.push(bench.step("render, nothing changed", &["render"], |_| Ok(()))?);
+    rows.push(bench.step("render, nothing changed", &render_args, |_| Ok(()))?);
     let mut toggle = false;
-    rows.push(bench.step("render, one app changed", &["render"], |s| {
+    rows.push(bench.step("render, one app changed", &render_args, |s| {
         toggle = !toggle;
         s.change_one_app(toggle)
     })?);
@@ -176,6 +184,8 @@ fn table(rows: &[Row]) -> String {
 
 struct Bench<'a> {
     binary: PathBuf,
+    /// The arguments of every timed render.
+    render: Vec<String>,
     scratch: &'a Scratch,
     schemas: PathBuf,
     runs: usize,
@@ -247,7 +257,8 @@ impl Bench<'_> {
         let mut peak = None;
         for run in 0..self.runs {
             let floor = self.floor(tree, run)?;
-            let (render, kib) = self.run_once(&self.scratch.checkouts[run + 1], &["render"])?;
+            let args: Vec<&str> = self.render.iter().map(String::as_str).collect();
+            let (render, kib) = self.run_once(&self.scratch.checkouts[run + 1], &args)?;
             peak = peak.max(kib);
             ratios.push(render.as_secs_f64() / floor.as_secs_f64());
             renders.push(render);

@@ -47,6 +47,11 @@ enum Command {
         /// the wrong mode (environments/schema.json included).
         #[arg(long)]
         check: bool,
+        /// Environments rendered at once, each on a thread of its own; defaults to the number
+        /// of cores. Each holds its objects in memory while it renders: `--jobs 1` uses the
+        /// least memory.
+        #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
     },
     /// Check manifests: every object against its upstream schema, Helm values against the
     /// chart's, and (for a rendered tree) the platform's invariants. Exit 1 listing every
@@ -99,6 +104,9 @@ enum Command {
         /// /tmp where that is slow for many small files).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+        /// `render --jobs` for every render the bench times; render's default when unset.
+        #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
     },
     /// Write environments/schema.json, the editor schema of environment files.
     Schema {
@@ -222,7 +230,13 @@ fn run() -> ExitCode {
         Err(failure) => return failure.report(),
     };
     let result = match cli.command {
-        Command::Render { env, check } => render::run(&checkout, env.as_deref(), check),
+        Command::Render { env, check, jobs } => {
+            let jobs = jobs.map_or_else(
+                || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+                usize::from,
+            );
+            render::run(&checkout, env.as_deref(), check, jobs)
+        }
         Command::Schema { check } => editor_schema::run(&checkout, check),
         Command::Bench {
             apps,
@@ -230,6 +244,7 @@ fn run() -> ExitCode {
             envs,
             runs,
             dir,
+            jobs,
         } => bench::run(
             &checkout,
             &bench::Options {
@@ -238,6 +253,7 @@ fn run() -> ExitCode {
                 envs,
                 runs,
                 dir,
+                jobs,
             },
         ),
         Command::Netpol { env } => inspect::netpol(&checkout, &env),

@@ -9,7 +9,12 @@ use platform_writer::{Scope, Tree, ledger};
 use crate::environments::{load_all, load_one};
 use crate::{Failure, editor_schema};
 
-pub fn run(checkout: &Checkout, only: Option<&str>, check: bool) -> Result<ExitCode, Failure> {
+pub fn run(
+    checkout: &Checkout,
+    only: Option<&str>,
+    check: bool,
+    jobs: usize,
+) -> Result<ExitCode, Failure> {
     let output = checkout.rendered_dir();
     // A full render whose inputs are those of the last one, over a tree that is still as it
     // left it, has nothing to do. `--check` always compares contents.
@@ -42,7 +47,7 @@ pub fn run(checkout: &Checkout, only: Option<&str>, check: bool) -> Result<ExitC
     // environment is checked as it is rendered, from the objects it was built from, which are
     // then dropped: only the files are kept until they are written.
     let mut broken = Vec::new();
-    for result in platform::render_checked(&loaded) {
+    for result in platform::render_checked(&loaded, jobs) {
         match result {
             Ok((tree, mut findings)) => {
                 broken.append(&mut findings);

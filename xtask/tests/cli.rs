@@ -353,3 +353,28 @@ fn a_hub_that_none_or_two_environments_manage_is_refused_where_it_is_set() {
     assert!(xtask_at(&root, &["render"]).status.success());
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn one_job_or_many_render_the_same_bytes() {
+    let root = scratch("jobs");
+    repository_copy(&root);
+    let one = xtask_at(&root, &["render", "--jobs", "1"]);
+    assert!(one.status.success(), "{one:?}");
+    let first = common::snapshot(&root.join("rendered"));
+    fs::remove_dir_all(root.join("rendered")).unwrap();
+    let many = xtask_at(&root, &["render", "--jobs", "3"]);
+    assert!(many.status.success(), "{many:?}");
+    let without_ledger = |tree: &std::collections::BTreeMap<std::path::PathBuf, Vec<u8>>| {
+        tree.iter()
+            .filter(|(path, _)| !path.ends_with(".render-ledger"))
+            .map(|(path, bytes)| (path.clone(), bytes.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        without_ledger(&first),
+        without_ledger(&common::snapshot(&root.join("rendered")))
+    );
+    let zero = xtask_at(&root, &["render", "--jobs", "0"]);
+    assert_eq!(zero.status.code(), Some(2), "{zero:?}");
+    let _ = fs::remove_dir_all(&root);
+}

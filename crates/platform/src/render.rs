@@ -16,28 +16,27 @@ use platform_environments::{Diagnostic, LoadedEnvironment};
 pub struct RenderedEnvironment {
     pub name: String,
     pub files: BTreeMap<String, String>,
-    /// The Kubernetes objects among the files, as built, with their paths: what the
-    /// invariants are checked on without parsing the YAML back. [`check`] takes them.
+    /// The Kubernetes objects among the files, as built, with their paths, each reduced to
+    /// what the invariants read of it: what they are checked on without parsing the YAML
+    /// back. [`check`] takes them.
     pub objects: Vec<(String, serde_json::Value)>,
 }
 
 /// An environment rendered, with the invariants it breaks; or why it does not render.
 pub type Checked = Result<(RenderedEnvironment, Vec<platform_validate::Finding>), Vec<Diagnostic>>;
 
-/// Renders and checks each environment ([`render`], then [`check`]), on as many threads as
-/// the machine has cores, up to one per environment: environments share nothing. Results come
-/// in the order of `loaded`, each the files with the invariants they break, or the
-/// environment's errors.
-pub fn render_checked(loaded: &[LoadedEnvironment]) -> Vec<Checked> {
+/// Renders and checks each environment ([`render`], then [`check`]), on up to `jobs`
+/// threads, one environment each: environments share nothing. More jobs is faster and holds
+/// as many environments in memory at once. Results come in the order of `loaded`, each the
+/// files with the invariants they break, or the environment's errors.
+pub fn render_checked(loaded: &[LoadedEnvironment], jobs: usize) -> Vec<Checked> {
     let one = |environment: &LoadedEnvironment| {
         render(environment).map(|mut tree| {
             let findings = check(&mut tree).findings;
             (tree, findings)
         })
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(loaded.len());
+    let threads = jobs.min(loaded.len());
     if threads <= 1 {
         return loaded.iter().map(one).collect();
     }
@@ -218,10 +217,11 @@ impl<'a> Files<'a> {
         self.add_verbatim(path, text);
     }
 
-    /// A Kubernetes object: its YAML is written, the object kept for the invariants.
+    /// A Kubernetes object: its YAML is written, and what the invariants read of it kept.
     fn add_object(&mut self, path: String, object: serde_json::Value) {
         self.add(path.clone(), platform_core::yaml::to_string(&object));
-        self.objects.push((path, object));
+        self.objects
+            .push((path, platform_validate::needed_by_invariants(object)));
     }
 
     fn add_verbatim(&mut self, path: String, text: String) {
