@@ -125,6 +125,11 @@ fn write_scalar(out: &mut String, value: &Value, block: usize) {
             out.push_str(text);
             out.push('\n');
         }
+        Value::String(text) if single_quoted(text) => {
+            out.push('\'');
+            out.push_str(&text.replace('\'', "''"));
+            out.push_str("'\n");
+        }
         Value::Object(_) => out.push_str("{}\n"),
         Value::Array(_) => out.push_str("[]\n"),
         other => splice(out, &fallback(other), block),
@@ -151,6 +156,15 @@ fn splice(out: &mut String, document: &str, block: usize) {
     }
 }
 
+/// Whether serde_yaml certainly writes `text` in single quotes: a line of printable ASCII
+/// (libyaml allows single quotes for it and, with no line width set, never folds it) that
+/// libyaml will not leave plain, or that serde_yaml reads back as another type.
+fn single_quoted(text: &str) -> bool {
+    !text.is_empty()
+        && text.bytes().all(|b| (0x20..0x7f).contains(&b))
+        && (!plain_by_its_characters(text) || certainly_typed(text))
+}
+
 /// A mapping key serde_yaml writes plain, as an implicit key (at most 128 characters).
 fn plain_key(key: &str) -> bool {
     key.len() <= 128 && plain(key)
@@ -159,6 +173,11 @@ fn plain_key(key: &str) -> bool {
 /// Whether serde_yaml writes `text` as a plain scalar in block context. `false` may be
 /// overcautious (the scalar is then written by serde_yaml itself); `true` is certain.
 fn plain(text: &str) -> bool {
+    plain_by_its_characters(text) && !implicitly_typed(text)
+}
+
+/// Whether libyaml's analysis alone allows `text` plain in block context: exact.
+fn plain_by_its_characters(text: &str) -> bool {
     let bytes = text.as_bytes();
     let Some(&first) = bytes.first() else {
         return false;
@@ -187,7 +206,17 @@ fn plain(text: &str) -> bool {
             return false;
         }
     }
-    !implicitly_typed(text)
+    true
+}
+
+/// Whether serde_yaml certainly reads `text` back as a null, a boolean or an integer (or, for
+/// digits with leading zeros, insists on quoting it): it then writes it single-quoted.
+fn certainly_typed(text: &str) -> bool {
+    const WORDS: [&str; 10] = [
+        "null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "False", "FALSE",
+    ];
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    WORDS.contains(&text) || (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Whether the text might read back as something other than a string: a null, a boolean,
