@@ -239,45 +239,45 @@ impl Matrix {
         }
     }
 
-    /// A Markdown table with one row per endpoint that may reach anything: what it reaches,
-    /// on which ports. One row per component, however many pairs: how the README shows an
-    /// environment with many apps.
-    pub fn allowed_table(&self) -> String {
+    /// The allowed pairs, as indexes into `endpoints`, in the order of the endpoints.
+    fn allowed_pairs(&self) -> Vec<(usize, usize, &Reach)> {
         let position: BTreeMap<&str, usize> = self
             .endpoints
             .iter()
             .enumerate()
             .map(|(i, e)| (e.name.as_str(), i))
             .collect();
-        let mut by_source: BTreeMap<usize, Vec<(usize, &Reach)>> = BTreeMap::new();
-        for ((from, to), reach) in &self.cells {
-            if let (Some(from), Some(to)) = (position.get(from.as_str()), position.get(to.as_str()))
-                && *reach != Reach::Denied
-            {
-                by_source.entry(*from).or_default().push((*to, reach));
-            }
-        }
+        let mut pairs: Vec<(usize, usize, &Reach)> = self
+            .cells
+            .iter()
+            .filter(|(_, reach)| **reach != Reach::Denied)
+            .filter_map(|((from, to), reach)| {
+                Some((
+                    *position.get(from.as_str())?,
+                    *position.get(to.as_str())?,
+                    reach,
+                ))
+            })
+            .collect();
+        pairs.sort_unstable_by_key(|(from, to, _)| (*from, *to));
+        pairs
+    }
+
+    /// A Markdown table with one row per endpoint that may reach anything: what it reaches,
+    /// on which ports. One row per component, however many pairs: how the README shows an
+    /// environment with many apps.
+    pub fn allowed_table(&self) -> String {
         let mut text = String::from("| From | May reach |\n|---|---|\n");
-        for (from, mut targets) in by_source {
-            targets.sort_unstable_by_key(|(to, _)| *to);
-            let reaches: Vec<String> = targets
+        let pairs = self.allowed_pairs();
+        for row in pairs.chunk_by(|a, b| a.0 == b.0) {
+            let reaches: Vec<String> = row
                 .iter()
-                .map(|(to, reach)| {
-                    let ports = match reach {
-                        Reach::Ports(ports) => ports
-                            .iter()
-                            .map(|p| format!("{}/{}", p.number, p.protocol))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        _ => "any port".to_owned(),
-                    };
-                    format!("`{}` ({ports})", self.endpoints[*to].name)
-                })
+                .map(|(_, to, reach)| format!("`{}` ({})", self.endpoints[*to].name, ports(reach)))
                 .collect();
             let _ = writeln!(
                 text,
                 "| `{}` | {} |",
-                self.endpoints[from].name,
+                self.endpoints[row[0].0].name,
                 reaches.join("; ")
             );
         }
@@ -294,37 +294,11 @@ impl Matrix {
             .map(|e| e.name.len())
             .max()
             .unwrap_or(0);
-        let position: BTreeMap<&str, usize> = self
-            .endpoints
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.name.as_str(), i))
-            .collect();
-        let mut pairs: Vec<(usize, usize, &Reach)> = self
-            .cells
-            .iter()
-            .filter_map(|((from, to), reach)| {
-                Some((
-                    *position.get(from.as_str())?,
-                    *position.get(to.as_str())?,
-                    reach,
-                ))
-            })
-            .collect();
-        pairs.sort_unstable_by_key(|(from, to, _)| (*from, *to));
         let mut text = String::new();
-        for (from, to, reach) in pairs {
+        for (from, to, reach) in self.allowed_pairs() {
             let verdict = match reach {
-                Reach::Denied => continue,
                 Reach::AnyPort => "allowed, any port".to_owned(),
-                Reach::Ports(ports) => format!(
-                    "allowed {}",
-                    ports
-                        .iter()
-                        .map(|p| format!("{}/{}", p.number, p.protocol))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                reach => format!("allowed {}", ports(reach)),
             };
             let _ = writeln!(
                 text,
@@ -333,5 +307,17 @@ impl Matrix {
             );
         }
         text
+    }
+}
+
+/// `8200/TCP, 8201/TCP`, or `any port`.
+fn ports(reach: &Reach) -> String {
+    match reach {
+        Reach::Ports(ports) => ports
+            .iter()
+            .map(|p| format!("{}/{}", p.number, p.protocol))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => "any port".to_owned(),
     }
 }
