@@ -145,6 +145,13 @@ pub fn replace_in_folder(path: &Path, contents: &str, mode: Mode) -> io::Result<
     written
 }
 
+/// Writes a file that nothing reads yet (inside a staging folder), without a temporary
+/// file: the folder is renamed into place once every file in it is whole.
+pub fn write_unseen(path: &Path, contents: &str, mode: Mode) -> io::Result<()> {
+    let mut file = create(path, mode)?;
+    file.write_all(contents.as_bytes())
+}
+
 /// `.<name>.<pid>.tmp`: hidden, so no reader takes it for part of the tree, and unique per
 /// process, so two runs never write into each other's file.
 fn temporary_beside(path: &Path) -> PathBuf {

@@ -106,10 +106,48 @@ pub fn write(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Outcom
         })
         .collect();
     let mut outcome = Outcome::default();
+    // An environment whose folder does not exist yet is written whole into a hidden staging
+    // folder, then renamed into place: one rename rather than one per file, and the folder
+    // appears complete or not at all. A killed run leaves the hidden folder, which the next
+    // run removes.
+    let fresh: Vec<&Tree<'_>> = trees
+        .iter()
+        .filter(|tree| !root.join(tree.name).exists())
+        .collect();
+    for tree in &fresh {
+        let staging = root.join(format!(".{}.staging", tree.name));
+        if staging.exists() {
+            fs::remove_dir_all(&staging).map_err(at(&staging))?;
+        }
+        let mut folders: BTreeSet<PathBuf> = BTreeSet::new();
+        for (path, contents) in tree.files {
+            let target = staging.join(path);
+            if let Some(folder) = target.parent()
+                && folders.insert(folder.to_path_buf())
+            {
+                fs::create_dir_all(folder).map_err(at(folder))?;
+            }
+            disk::write_unseen(&target, contents, Mode::of_contents(contents))
+                .map_err(at(&target))?;
+        }
+        let dir = root.join(tree.name);
+        fs::rename(&staging, &dir).map_err(at(&dir))?;
+        outcome
+            .written
+            .extend(tree.files.keys().map(|path| dir.join(path)));
+    }
+    let staged = |target: &Path| {
+        fresh
+            .iter()
+            .any(|tree| target.starts_with(root.join(tree.name)))
+    };
     // Every write before any removal: a run killed in between leaves stale files, never
     // missing ones, and the next run removes them.
     let mut folders: BTreeSet<&Path> = BTreeSet::new();
-    for difference in drift.iter().filter(|d| !matches!(d, Drift::Extra(_))) {
+    for difference in drift
+        .iter()
+        .filter(|d| !matches!(d, Drift::Extra(_)) && !staged(d.path()))
+    {
         let target = difference.path();
         let contents = wanted[target];
         if let Some(folder) = target.parent()
@@ -123,10 +161,15 @@ pub fn write(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Outcom
     }
     for difference in drift.iter().filter(|d| matches!(d, Drift::Extra(_))) {
         let stale = difference.path();
-        if stale.is_dir() {
-            fs::remove_dir_all(stale).map_err(at(stale))?;
+        let removed = if stale.is_dir() {
+            fs::remove_dir_all(stale)
         } else {
-            fs::remove_file(stale).map_err(at(stale))?;
+            fs::remove_file(stale)
+        };
+        match removed {
+            // A killed run's staging folder, already replaced and renamed by this one.
+            Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+            other => other.map_err(at(stale))?,
         }
         outcome.removed.push(stale.to_path_buf());
     }

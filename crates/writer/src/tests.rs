@@ -195,3 +195,30 @@ fn an_io_error_names_the_file_it_happened_at() {
     );
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn a_new_environment_is_staged_whole_and_a_killed_runs_staging_is_cleared() {
+    for scope in [Scope::Everything, Scope::OnlyThese] {
+        let root = temp_root(&format!("staging-{scope:?}"));
+        // What a run killed while staging leaves: a hidden, half-written folder.
+        fs::create_dir_all(root.join(".dev.staging/apps")).unwrap();
+        fs::write(root.join(".dev.staging/apps/half.yaml"), "ha").unwrap();
+        let tree = files(&[("apps/a.yaml", "a"), ("bootstrap/setup.sh", "#!/bin/sh\n")]);
+        let outcome = write(&root, &dev(&tree), scope).unwrap();
+        assert_eq!(
+            outcome.written,
+            vec![
+                root.join("dev/apps/a.yaml"),
+                root.join("dev/bootstrap/setup.sh")
+            ]
+        );
+        assert!(!root.join(".dev.staging").exists(), "{scope:?}");
+        assert!(!root.join("dev/apps/half.yaml").exists());
+        assert_eq!(
+            disk::mode_of(&root.join("dev/bootstrap/setup.sh")).unwrap(),
+            Some(Mode::Executable)
+        );
+        assert!(check(&root, &dev(&tree), scope).unwrap().is_empty());
+        let _ = fs::remove_dir_all(&root);
+    }
+}
