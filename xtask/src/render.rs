@@ -47,7 +47,42 @@ pub fn run(
     // environment is checked as it is rendered, from the objects it was built from, which are
     // then dropped: only the files are kept until they are written.
     let mut broken = Vec::new();
-    for result in platform::render_checked(&loaded, jobs) {
+    // A new environment folder is written ahead, hidden, as soon as its environment is good,
+    // while the others still render; it is renamed into place only if all of them are.
+    let output_existed = output.exists();
+    let staged = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let staging_failed = std::sync::Mutex::new(None);
+    let ready = |tree: &RenderedEnvironment| {
+        if check {
+            return;
+        }
+        match platform_writer::stage(&output, &crate::render::tree(tree)) {
+            Ok(true) => {
+                staged
+                    .lock()
+                    .expect("no thread panics holding it")
+                    .insert(tree.name.clone());
+            }
+            Ok(false) => {}
+            Err(error) => {
+                *staging_failed.lock().expect("no thread panics holding it") = Some(error);
+            }
+        }
+    };
+    let results = platform::render_checked(&loaded, jobs, &ready);
+    let staged = staged.into_inner().expect("no thread panicked holding it");
+    let discard = |staged: &std::collections::BTreeSet<String>| {
+        platform_writer::discard_staged(&output, staged.iter().map(String::as_str), output_existed)
+            .map_err(|e| Failure::Io(format!("writing rendered/: {e}")))
+    };
+    if let Some(error) = staging_failed
+        .into_inner()
+        .expect("no thread panicked holding it")
+    {
+        discard(&staged)?;
+        return Err(Failure::Io(format!("writing rendered/: {error}")));
+    }
+    for result in results {
         match result {
             Ok((tree, mut findings)) => {
                 broken.append(&mut findings);
@@ -57,9 +92,11 @@ pub fn run(
         }
     }
     if !diagnostics.is_empty() {
+        discard(&staged)?;
         return Err(Failure::Render(diagnostics));
     }
     if !broken.is_empty() {
+        discard(&staged)?;
         return Err(Failure::Invariants(broken));
     }
 
@@ -71,7 +108,7 @@ pub fn run(
     let io = |e: std::io::Error| Failure::Io(format!("writing rendered/: {e}"));
     // No need to forget the ledger first: whatever this writes is newer than the ledger, so
     // the ledger no longer vouches for it; a full render records a new one.
-    let outcome = platform_writer::write(&output, &trees, scope).map_err(io)?;
+    let outcome = platform_writer::write_staged(&output, &trees, scope, &staged).map_err(io)?;
     if let Some(fingerprint) = fingerprint {
         ledger::record(&output, fingerprint, &trees).map_err(io)?;
     }

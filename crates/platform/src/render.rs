@@ -29,10 +29,21 @@ pub type Checked = Result<(RenderedEnvironment, Vec<platform_validate::Finding>)
 /// threads, one environment each: environments share nothing. More jobs is faster and holds
 /// as many environments in memory at once. Results come in the order of `loaded`, each the
 /// files with the invariants they break, or the environment's errors.
-pub fn render_checked(loaded: &[LoadedEnvironment], jobs: usize) -> Vec<Checked> {
+///
+/// `ready` is called, on the environment's thread, with each environment that renders and
+/// breaks no invariant, as soon as it has: the caller may write it ahead where nothing reads
+/// it yet, while the others still render.
+pub fn render_checked(
+    loaded: &[LoadedEnvironment],
+    jobs: usize,
+    ready: &(dyn Fn(&RenderedEnvironment) + Sync),
+) -> Vec<Checked> {
     let one = |environment: &LoadedEnvironment| {
         render(environment).map(|mut tree| {
             let findings = check(&mut tree).findings;
+            if findings.is_empty() {
+                ready(&tree);
+            }
             (tree, findings)
         })
     };

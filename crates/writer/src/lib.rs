@@ -87,9 +87,73 @@ pub struct Outcome {
     pub unchanged: usize,
 }
 
+/// The hidden folder a new environment is written into before it is renamed into place.
+fn staging(root: &Path, name: &str) -> PathBuf {
+    root.join(format!(".{name}.staging"))
+}
+
+/// Writes `tree` ahead, into its hidden staging folder, when its environment folder does not
+/// exist yet; returns whether it did. Nothing reads a staging folder: [`write_staged`] renames
+/// it into place, or [`discard_staged`] removes it, once every environment is known good.
+/// So a tree can be staged while the others still render.
+pub fn stage(root: &Path, tree: &Tree<'_>) -> io::Result<bool> {
+    check_relative(tree)?;
+    if root.join(tree.name).exists() {
+        return Ok(false);
+    }
+    let staging = staging(root, tree.name);
+    if staging.exists() {
+        fs::remove_dir_all(&staging).map_err(at(&staging))?;
+    }
+    let mut folders: BTreeSet<PathBuf> = BTreeSet::new();
+    for (path, contents) in tree.files {
+        let target = staging.join(path);
+        if let Some(folder) = target.parent()
+            && folders.insert(folder.to_path_buf())
+        {
+            fs::create_dir_all(folder).map_err(at(folder))?;
+        }
+        disk::write_unseen(&target, contents, Mode::of_contents(contents)).map_err(at(&target))?;
+    }
+    Ok(true)
+}
+
+/// Removes what [`stage`] wrote for `names`, and `root` itself if staging created it: a
+/// render that will not be written leaves the disk as it was.
+pub fn discard_staged<'a>(
+    root: &Path,
+    names: impl IntoIterator<Item = &'a str>,
+    root_existed: bool,
+) -> io::Result<()> {
+    for name in names {
+        let staging = staging(root, name);
+        match fs::remove_dir_all(&staging) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => {
+                return Err(at(&staging)(error));
+            }
+            _ => {}
+        }
+    }
+    if !root_existed {
+        // Only if empty: anything else in it is not ours to remove.
+        let _ = fs::remove_dir(root);
+    }
+    Ok(())
+}
+
 /// Makes `root/<name>/` of every tree hold exactly the tree's files, writing only what
 /// differs; with [`Scope::Everything`], also removes what no tree names from `root`.
 pub fn write(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Outcome> {
+    write_staged(root, trees, scope, &BTreeSet::new())
+}
+
+/// [`write`], where the trees named in `staged` were written ahead by [`stage`] in this run.
+pub fn write_staged(
+    root: &Path,
+    trees: &[Tree<'_>],
+    scope: Scope,
+    staged: &BTreeSet<String>,
+) -> io::Result<Outcome> {
     for tree in trees {
         check_relative(tree)?;
     }
@@ -115,28 +179,16 @@ pub fn write(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Outcom
         .filter(|tree| !root.join(tree.name).exists())
         .collect();
     for tree in &fresh {
-        let staging = root.join(format!(".{}.staging", tree.name));
-        if staging.exists() {
-            fs::remove_dir_all(&staging).map_err(at(&staging))?;
-        }
-        let mut folders: BTreeSet<PathBuf> = BTreeSet::new();
-        for (path, contents) in tree.files {
-            let target = staging.join(path);
-            if let Some(folder) = target.parent()
-                && folders.insert(folder.to_path_buf())
-            {
-                fs::create_dir_all(folder).map_err(at(folder))?;
-            }
-            disk::write_unseen(&target, contents, Mode::of_contents(contents))
-                .map_err(at(&target))?;
+        if !staged.contains(tree.name) {
+            stage(root, tree)?;
         }
         let dir = root.join(tree.name);
-        fs::rename(&staging, &dir).map_err(at(&dir))?;
+        fs::rename(staging(root, tree.name), &dir).map_err(at(&dir))?;
         outcome
             .written
             .extend(tree.files.keys().map(|path| dir.join(path)));
     }
-    let staged = |target: &Path| {
+    let written_whole = |target: &Path| {
         fresh
             .iter()
             .any(|tree| target.starts_with(root.join(tree.name)))
@@ -146,7 +198,7 @@ pub fn write(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Outcom
     let mut folders: BTreeSet<&Path> = BTreeSet::new();
     for difference in drift
         .iter()
-        .filter(|d| !matches!(d, Drift::Extra(_)) && !staged(d.path()))
+        .filter(|d| !matches!(d, Drift::Extra(_)) && !written_whole(d.path()))
     {
         let target = difference.path();
         let contents = wanted[target];
