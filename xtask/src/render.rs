@@ -1,6 +1,8 @@
 //! `cargo xtask render [--env NAME] [--check]`.
 
+use std::collections::BTreeSet;
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 use platform::RenderedEnvironment;
 use platform_checkout::Checkout;
@@ -47,41 +49,9 @@ pub fn run(
     // environment is checked as it is rendered, from the objects it was built from, which are
     // then dropped: only the files are kept until they are written.
     let mut broken = Vec::new();
-    // A new environment folder is written ahead, hidden, as soon as its environment is good,
-    // while the others still render; it is renamed into place only if all of them are.
-    let output_existed = output.exists();
-    let staged = std::sync::Mutex::new(std::collections::BTreeSet::new());
-    let staging_failed = std::sync::Mutex::new(None);
-    let ready = |tree: &RenderedEnvironment| {
-        if check {
-            return;
-        }
-        match platform_writer::stage(&output, &crate::render::tree(tree)) {
-            Ok(true) => {
-                staged
-                    .lock()
-                    .expect("no thread panics holding it")
-                    .insert(tree.name.clone());
-            }
-            Ok(false) => {}
-            Err(error) => {
-                *staging_failed.lock().expect("no thread panics holding it") = Some(error);
-            }
-        }
-    };
-    let results = platform::render_checked(&loaded, jobs, &ready);
-    let staged = staged.into_inner().expect("no thread panicked holding it");
-    let discard = |staged: &std::collections::BTreeSet<String>| {
-        platform_writer::discard_staged(&output, staged.iter().map(String::as_str), output_existed)
-            .map_err(|e| Failure::Io(format!("writing rendered/: {e}")))
-    };
-    if let Some(error) = staging_failed
-        .into_inner()
-        .expect("no thread panicked holding it")
-    {
-        discard(&staged)?;
-        return Err(Failure::Io(format!("writing rendered/: {error}")));
-    }
+    let stager = Stager::new(&output, !check);
+    let results = platform::render_checked(&loaded, jobs, &|tree| stager.ready(tree));
+    let staged = stager.finish()?;
     for result in results {
         match result {
             Ok((tree, mut findings)) => {
@@ -92,11 +62,11 @@ pub fn run(
         }
     }
     if !diagnostics.is_empty() {
-        discard(&staged)?;
+        staged.discard()?;
         return Err(Failure::Render(diagnostics));
     }
     if !broken.is_empty() {
-        discard(&staged)?;
+        staged.discard()?;
         return Err(Failure::Invariants(broken));
     }
 
@@ -108,7 +78,8 @@ pub fn run(
     let io = |e: std::io::Error| Failure::Io(format!("writing rendered/: {e}"));
     // No need to forget the ledger first: whatever this writes is newer than the ledger, so
     // the ledger no longer vouches for it; a full render records a new one.
-    let outcome = platform_writer::write_staged(&output, &trees, scope, &staged).map_err(io)?;
+    let outcome =
+        platform_writer::write_staged(&output, &trees, scope, &staged.names).map_err(io)?;
     if let Some(fingerprint) = fingerprint {
         ledger::record(&output, fingerprint, &trees).map_err(io)?;
     }
@@ -155,6 +126,89 @@ fn check_only(checkout: &Checkout, trees: &[Tree<'_>], scope: Scope) -> Result<E
         drift.len()
     );
     Ok(ExitCode::from(1))
+}
+
+/// New environment folders written ahead, hidden, as soon as their environment is good, while
+/// the others still render; renamed into place only if all of them are.
+struct Stager<'a> {
+    output: &'a std::path::Path,
+    output_existed: bool,
+    enabled: bool,
+    staged: Mutex<BTreeSet<String>>,
+    failed: Mutex<Option<std::io::Error>>,
+}
+
+/// What [`Stager`] wrote ahead.
+struct Staged<'a> {
+    output: &'a std::path::Path,
+    output_existed: bool,
+    names: BTreeSet<String>,
+}
+
+impl<'a> Stager<'a> {
+    fn new(output: &'a std::path::Path, enabled: bool) -> Self {
+        Self {
+            output,
+            output_existed: output.exists(),
+            enabled,
+            staged: Mutex::new(BTreeSet::new()),
+            failed: Mutex::new(None),
+        }
+    }
+
+    /// Called on the environment's thread once it rendered and broke no invariant.
+    fn ready(&self, tree: &RenderedEnvironment) {
+        if !self.enabled {
+            return;
+        }
+        match platform_writer::stage(self.output, &crate::render::tree(tree)) {
+            Ok(true) => {
+                self.staged
+                    .lock()
+                    .expect("no thread panics holding it")
+                    .insert(tree.name.clone());
+            }
+            Ok(false) => {}
+            Err(error) => {
+                *self.failed.lock().expect("no thread panics holding it") = Some(error);
+            }
+        }
+    }
+
+    /// What was staged; an error, with everything staged removed, if any staging failed.
+    fn finish(self) -> Result<Staged<'a>, Failure> {
+        let staged = Staged {
+            output: self.output,
+            output_existed: self.output_existed,
+            names: self
+                .staged
+                .into_inner()
+                .expect("no thread panicked holding it"),
+        };
+        match self
+            .failed
+            .into_inner()
+            .expect("no thread panicked holding it")
+        {
+            None => Ok(staged),
+            Some(error) => {
+                staged.discard()?;
+                Err(Failure::Io(format!("writing rendered/: {error}")))
+            }
+        }
+    }
+}
+
+impl Staged<'_> {
+    /// Removes what was staged: a render that writes nothing leaves the disk as it was.
+    fn discard(&self) -> Result<(), Failure> {
+        platform_writer::discard_staged(
+            self.output,
+            self.names.iter().map(String::as_str),
+            self.output_existed,
+        )
+        .map_err(|e| Failure::Io(format!("writing rendered/: {e}")))
+    }
 }
 
 /// What a full render's output depends on: this generator (its executable, by size and
