@@ -78,11 +78,8 @@ pub fn run(
     let io = |e: std::io::Error| Failure::Io(format!("writing rendered/: {e}"));
     // No need to forget the ledger first: whatever this writes is newer than the ledger, so
     // the ledger no longer vouches for it; a full render records a new one.
-    let outcome =
-        platform_writer::write_staged(&output, &trees, scope, &staged.names).map_err(io)?;
-    if let Some(fingerprint) = fingerprint {
-        ledger::record(&output, fingerprint, &trees).map_err(io)?;
-    }
+    let outcome = platform_writer::write_staged(&output, &trees, scope, &staged.names, fingerprint)
+        .map_err(io)?;
     for removed in &outcome.removed {
         println!("removed {}", checkout.display(removed));
     }

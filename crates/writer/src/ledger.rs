@@ -21,7 +21,7 @@ use std::time::SystemTime;
 pub const FILE: &str = ".render-ledger";
 
 /// A file's size and modification time, in nanoseconds since the epoch.
-type Stamp = (u64, u128);
+pub(crate) type Stamp = (u64, u128);
 
 /// What the last full render recorded.
 #[derive(Clone, Debug, Default)]
@@ -103,7 +103,17 @@ pub fn unchanged(root: &Path, fingerprint: u64) -> io::Result<Option<Vec<(String
 /// later than every file's (file times are as coarse as the kernel's clock tick), so that
 /// every entry can be trusted and any later change shows.
 pub fn record(root: &Path, fingerprint: u64, trees: &[crate::Tree<'_>]) -> io::Result<()> {
-    let stamps = stamps(root)?;
+    record_stamps(root, fingerprint, trees, &stamps(root)?)
+}
+
+/// [`record`] with the files' stamps already known (by path below `rendered/`), as a write
+/// knows them from its own listing and what it wrote.
+pub(crate) fn record_stamps(
+    root: &Path,
+    fingerprint: u64,
+    trees: &[crate::Tree<'_>],
+    stamps: &BTreeMap<String, Stamp>,
+) -> io::Result<()> {
     let newest = stamps.values().map(|(_, time)| *time).max().unwrap_or(0);
     let mut text = format!("fingerprint {fingerprint:016x}\n");
     for tree in trees {

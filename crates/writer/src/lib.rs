@@ -144,15 +144,18 @@ pub fn discard_staged<'a>(
 /// Makes `root/<name>/` of every tree hold exactly the tree's files, writing only what
 /// differs; with [`Scope::Everything`], also removes what no tree names from `root`.
 pub fn write(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Outcome> {
-    write_staged(root, trees, scope, &BTreeSet::new())
+    write_staged(root, trees, scope, &BTreeSet::new(), None)
 }
 
-/// [`write`], where the trees named in `staged` were written ahead by [`stage`] in this run.
+/// [`write`], where the trees named in `staged` were written ahead by [`stage`] in this run;
+/// with a fingerprint, also records the ledger ([`ledger::record`]) from the listing the
+/// write made anyway and the files it wrote, without listing the tree again.
 pub fn write_staged(
     root: &Path,
     trees: &[Tree<'_>],
     scope: Scope,
     staged: &BTreeSet<String>,
+    record: Option<u64>,
 ) -> io::Result<Outcome> {
     for tree in trees {
         check_relative(tree)?;
@@ -160,7 +163,7 @@ pub fn write_staged(
     fs::create_dir_all(root).map_err(at(root))?;
     // What the last full render recorded spares reading the files it vouches for.
     let ledger = ledger::Ledger::load(root);
-    let drift = compare(root, trees, scope, ledger.as_ref())?;
+    let (drift, mut stamps) = compare(root, trees, scope, ledger.as_ref())?;
     let wanted: BTreeMap<PathBuf, &str> = trees
         .iter()
         .flat_map(|tree| {
@@ -229,6 +232,21 @@ pub fn write_staged(
         let dir = root.join(tree.name);
         disk::remove_empty_folders(&dir).map_err(at(&dir))?;
     }
+    if let Some(fingerprint) = record {
+        for written in &outcome.written {
+            let metadata = fs::metadata(written).map_err(at(written))?;
+            let key = written
+                .strip_prefix(root)
+                .map_err(|e| io::Error::other(e.to_string()))?
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            let time = ledger::nanos(metadata.modified().map_err(at(written))?);
+            stamps.insert(key, (metadata.len(), time));
+        }
+        ledger::record_stamps(root, fingerprint, trees, &stamps).map_err(at(root))?;
+    }
     outcome.unchanged = wanted.len() - outcome.written.len();
     outcome.written.sort();
     outcome.removed.sort();
@@ -238,33 +256,33 @@ pub fn write_staged(
 /// Compares the disk with the trees, writing nothing.
 pub fn check(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Vec<Drift>> {
     // A check trusts nothing but contents.
-    compare(root, trees, scope, None)
+    compare(root, trees, scope, None).map(|(drift, _)| drift)
 }
 
 /// Every difference between the disk and the trees, sorted: what `write` changes and
-/// `check` reports.
+/// `check` reports; with the stamps of the trees' files found on disk, by path below `root`.
 fn compare(
     root: &Path,
     trees: &[Tree<'_>],
     scope: Scope,
     ledger: Option<&ledger::Ledger>,
-) -> io::Result<Vec<Drift>> {
+) -> io::Result<(Vec<Drift>, BTreeMap<String, ledger::Stamp>)> {
     let mut drift = Vec::new();
+    let mut stamps = BTreeMap::new();
     for tree in trees {
         let dir = root.join(tree.name);
         let on_disk = disk::list(&dir).map_err(at(&dir))?;
         for (path, contents) in tree.files {
             let target = dir.join(path);
             let mode = Mode::of_contents(contents);
+            let key = format!("{}/{path}", tree.name);
             let vouched = |found: &disk::Listed| {
-                ledger.is_some_and(|ledger| {
-                    ledger.vouches(
-                        &format!("{}/{path}", tree.name),
-                        (found.size, found.time),
-                        contents,
-                    )
-                })
+                ledger
+                    .is_some_and(|ledger| ledger.vouches(&key, (found.size, found.time), contents))
             };
+            if let Some(found) = on_disk.get(path) {
+                stamps.insert(key.clone(), (found.size, found.time));
+            }
             match on_disk.get(path) {
                 None => drift.push(Drift::Missing(target)),
                 Some(found) if vouched(found) && found.mode == mode => {}
@@ -288,7 +306,7 @@ fn compare(
         );
     }
     drift.sort();
-    Ok(drift)
+    Ok((drift, stamps))
 }
 
 /// Replaces one file outside `rendered/` (the editor schema) atomically, unless it already
