@@ -62,6 +62,7 @@ pub fn two_teams() -> LoadedEnvironment {
     dev.env.teams.push(Team {
         name: "billing".try_into().unwrap(),
         cost_center: "cc-billing".try_into().unwrap(),
+        monthly_budget: Some(400.0),
     });
     let mut billing = dev.env.apps[0].clone();
     billing.name = "billing-api".try_into().unwrap();

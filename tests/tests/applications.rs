@@ -54,11 +54,14 @@ fn dev_has_exactly_the_platform_applications_in_their_waves() {
         ("external-secrets", 1),
         ("kyverno", 1),
         ("prometheus", 1),
+        ("alertmanager", 1),
         ("vault-config", 2),
         ("security-policies", 2),
         ("opencost", 2),
         ("tenant-finops", 2),
         ("finops-app", 3),
+        // Its datasource (wave 1) and the store its admin login is read through (wave 2).
+        ("grafana", 3),
     ]
     .into_iter()
     .map(|(name, wave)| (name.to_owned(), wave))
@@ -108,8 +111,8 @@ fn every_helm_source_pins_a_chart_version_that_exists_upstream() {
         );
     }
     assert_eq!(
-        helm_sources, 7,
-        "argocd, metallb, vault, external-secrets, kyverno, prometheus, opencost"
+        helm_sources, 9,
+        "argocd, metallb, vault, external-secrets, kyverno, prometheus, opencost, alertmanager, grafana"
     );
 }
 

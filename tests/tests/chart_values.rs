@@ -10,6 +10,16 @@ use serde_json::Value;
 /// Values equal to the chart's default that are set on purpose, with the reason.
 const PINNED_DEFAULTS: &[(&str, &str, &str)] = &[
     (
+        "grafana",
+        "/admin/userKey",
+        "the ExternalSecret writes exactly this key (component_grafana::ADMIN_USER_KEY)",
+    ),
+    (
+        "grafana",
+        "/admin/passwordKey",
+        "the ExternalSecret writes exactly this key (component_grafana::ADMIN_PASSWORD_KEY)",
+    ),
+    (
         "kyverno",
         "/features/backgroundScan/backgroundScanInterval",
         "the environment file owns it (policies.background_scan_interval)",
@@ -103,6 +113,16 @@ const PINNED_DEFAULTS: &[(&str, &str, &str)] = &[
 
 /// Maps whose defaults are examples, not the list of keys: any key is the user's.
 const OPEN_MAPS: &[(&str, &str, &str)] = &[
+    (
+        "alertmanager",
+        "/config",
+        "Alertmanager's own configuration: the chart writes the map out as alertmanager.yml, which amtool checks in CI",
+    ),
+    (
+        "grafana",
+        "/grafana.ini",
+        "Grafana's own configuration: the chart writes each section of the map into grafana.ini",
+    ),
     (
         "argo-cd",
         "/configs/cm",

@@ -169,14 +169,17 @@ fn vault_admits_only_external_secrets_on_8200_in_every_environment() {
                         loaded.name
                     );
                 }
-                "external-secrets" => assert_eq!(
+                // ESO reads secrets; Prometheus reads `/v1/sys/metrics`, which Vault serves
+                // without a token, and holds no Vault role to read anything else.
+                "external-secrets" | "prometheus" => assert_eq!(
                     reach,
                     &Reach::Ports(vec![Port {
                         number: 8200,
                         protocol: "TCP"
                     }]),
-                    "{}",
-                    loaded.name
+                    "{}: {}",
+                    loaded.name,
+                    endpoint.name
                 ),
                 other => assert_eq!(
                     reach,
@@ -321,8 +324,8 @@ fn platform_project_reads_only_the_pinned_repositories() {
     );
     assert_eq!(
         repos.len(),
-        8,
-        "the Git repository and seven chart repositories: {repos:?}"
+        9,
+        "the Git repository and eight chart repositories: {repos:?}"
     );
 }
 
@@ -477,10 +480,19 @@ fn no_platform_component_reaches_the_internet_unless_its_environment_file_says_s
                 continue;
             }
             let reach = matrix.reach(&component.name, INTERNET);
-            let declared = component.name == "argocd"
-                && loaded.env.repository_cidrs().iter().any(|c| {
-                    platform_syntax::cidr::contains(c, std::net::Ipv4Addr::new(203, 0, 113, 10))
-                });
+            let probe = std::net::Ipv4Addr::new(203, 0, 113, 10);
+            let declared = (component.name == "argocd"
+                && loaded
+                    .env
+                    .repository_cidrs()
+                    .iter()
+                    .any(|c| platform_syntax::cidr::contains(c, probe)))
+                || (component.name == "alertmanager"
+                    && loaded.env.alerting.receivers.iter().any(|r| {
+                        r.egress_cidrs
+                            .iter()
+                            .any(|c| platform_syntax::cidr::contains(c, probe))
+                    }));
             assert_eq!(
                 *reach != Reach::Denied,
                 declared,
@@ -494,13 +506,20 @@ fn no_platform_component_reaches_the_internet_unless_its_environment_file_says_s
         }
         remote += 1;
         // On a remote cluster, an address range as wide as the internet appears only where the
-        // environment's own file writes it: Argo CD's repositories.
+        // environment's own file writes it: Argo CD's repositories, Alertmanager's receivers.
         let written = loaded
             .env
             .argocd
             .repository_cidrs
             .clone()
             .unwrap_or_default();
+        let receivers: Vec<String> = loaded
+            .env
+            .alerting
+            .receivers
+            .iter()
+            .flat_map(|r| r.egress_cidrs.clone())
+            .collect();
         for (path, policy) in objects.iter().filter(|(_, o)| o["kind"] == "NetworkPolicy") {
             for rule in policy["spec"]["egress"]
                 .as_array()
@@ -517,8 +536,10 @@ fn no_platform_component_reaches_the_internet_unless_its_environment_file_says_s
                     let range: platform_syntax::Ipv4Range = cidr.parse().unwrap();
                     if range.size() > 1 << 24 {
                         assert!(
-                            path.starts_with("manifests/argocd/")
-                                && written.iter().any(|w| w == cidr),
+                            (path.starts_with("manifests/argocd/")
+                                && written.iter().any(|w| w == cidr))
+                                || (path.starts_with("manifests/alertmanager/")
+                                    && receivers.iter().any(|w| w == cidr)),
                             "{}: {path} opens {cidr}",
                             loaded.name
                         );

@@ -5,6 +5,7 @@
 //! 2 bad input (an environment file that does not parse or check, a tree with no objects);
 //! 3 an I/O error or no checkout found; 4 a bug in the generator (it contradicts itself).
 
+mod alerts;
 mod bench;
 mod editor_schema;
 mod environments;
@@ -107,6 +108,14 @@ enum Command {
         /// `render --jobs` for every render the bench times; render's default when unset.
         #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
+    },
+    /// Write each rendered environment's alert rules, their unit tests, Alertmanager's
+    /// configuration and the Grafana dashboards' queries into DIR/<env>/, for `promtool check
+    /// rules`, `promtool test rules` and `amtool check-config`.
+    Alerts {
+        /// Where to write; created if missing.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
     /// Write environments/schema.json, the editor schema of environment files.
     Schema {
@@ -238,6 +247,7 @@ fn run() -> ExitCode {
             render::run(&checkout, env.as_deref(), check, jobs)
         }
         Command::Schema { check } => editor_schema::run(&checkout, check),
+        Command::Alerts { out } => alerts::run(&checkout, &out),
         Command::Bench {
             apps,
             teams,

@@ -41,6 +41,14 @@ pub const APPLICATION_HEALTH_LUA: &str = include_str!("application_health.lua");
 pub struct Values {
     pub configs: Configs,
     pub dex: Toggle,
+    /// The controller's metrics Service, which Prometheus scrapes for the alert rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub controller: Option<Controller>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Controller {
+    pub metrics: Toggle,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -69,6 +77,9 @@ pub fn values(env: &Environment) -> Values {
         },
         // Logins use the built-in admin account; Dex is one more pod with nothing to do.
         dex: Toggle { enabled: false },
+        controller: (env.alerting.enabled && env.prometheus.enabled).then_some(Controller {
+            metrics: Toggle { enabled: true },
+        }),
     }
 }
 

@@ -236,3 +236,47 @@ pub fn token_request_grant(
     };
     (role, binding)
 }
+
+/// One key of a platform Secret: the field `property` of the Vault secret at `key` (inside the
+/// KV mount), written as `secret_key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlatformSecretKey {
+    pub secret_key: String,
+    pub key: String,
+    pub property: String,
+}
+
+/// An ExternalSecret of a platform component, read through the platform's own store (which
+/// admits only the platform's namespaces) and refreshed as the environment says. The values
+/// go from Vault to the Secret; Git holds only where they are.
+pub fn platform_external_secret(
+    env: &Environment,
+    name: &str,
+    namespace: &str,
+    keys: Vec<PlatformSecretKey>,
+) -> ExternalSecret {
+    ExternalSecret {
+        metadata: crate::application::metadata(name, Some(namespace)),
+        spec: ExternalSecretSpec {
+            refresh_interval: env.secrets.refresh_interval.as_go(),
+            secret_store_ref: SecretStoreRef {
+                kind: SecretStoreKind::ClusterSecretStore,
+                name: names::CLUSTER_SECRET_STORE.to_owned(),
+            },
+            target: ExternalSecretTarget {
+                name: name.to_owned(),
+                creation_policy: CreationPolicy::Owner,
+            },
+            data: keys
+                .into_iter()
+                .map(|key| ExternalSecretData {
+                    secret_key: key.secret_key,
+                    remote_ref: RemoteRef {
+                        key: key.key,
+                        property: key.property,
+                    },
+                })
+                .collect(),
+        },
+    }
+}

@@ -13,6 +13,7 @@ pub mod application;
 pub mod argocd;
 pub mod cert_manager;
 pub mod component;
+pub mod cost_queries;
 pub mod eso;
 pub mod hardening;
 pub mod labels;

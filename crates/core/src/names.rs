@@ -39,9 +39,11 @@ pub mod app {
     pub const SECURITY_POLICIES: &str = "security-policies";
     pub const OPENCOST: &str = "opencost";
     pub const CERT_MANAGER: &str = "cert-manager";
+    pub const GRAFANA: &str = "grafana";
+    pub const ALERTMANAGER: &str = "alertmanager";
 
     /// Every platform component, in the order they are documented.
-    pub const ALL: [&str; 11] = [
+    pub const ALL: [&str; 13] = [
         ARGOCD,
         METALLB,
         CERT_MANAGER,
@@ -53,6 +55,8 @@ pub mod app {
         VAULT_CONFIG,
         SECURITY_POLICIES,
         OPENCOST,
+        ALERTMANAGER,
+        GRAFANA,
     ];
 }
 
@@ -65,9 +69,11 @@ pub mod namespace {
     pub const MONITORING: &str = "monitoring";
     pub const OPENCOST: &str = "opencost";
     pub const CERT_MANAGER: &str = "cert-manager";
+    pub const GRAFANA: &str = "grafana";
+    pub const ALERTMANAGER: &str = "alertmanager";
 
     /// Namespaces the platform's own components run in.
-    pub const PLATFORM: [&str; 8] = [
+    pub const PLATFORM: [&str; 10] = [
         ARGOCD,
         METALLB,
         CERT_MANAGER,
@@ -76,6 +82,8 @@ pub mod namespace {
         KYVERNO,
         MONITORING,
         OPENCOST,
+        ALERTMANAGER,
+        GRAFANA,
     ];
 
     /// Namespaces Kubernetes and kind create for themselves.
@@ -131,6 +139,59 @@ pub const OPENCOST_METRICS: ServiceEndpoint = ServiceEndpoint {
     service: app::OPENCOST,
     port: 9003,
 };
+
+/// Grafana's UI. The chart serves the pod's port 3000 on the Service's port 80.
+pub const GRAFANA: ServiceEndpoint = ServiceEndpoint {
+    namespace: namespace::GRAFANA,
+    service: app::GRAFANA,
+    port: 80,
+};
+
+/// The Grafana pod's port, behind the Service's port 80.
+pub const GRAFANA_POD_PORT: u16 = 3000;
+
+/// Alertmanager's API and UI, where Prometheus sends alerts. The chart names the Service after
+/// the release and serves the same port on the pod.
+pub const ALERTMANAGER: ServiceEndpoint = ServiceEndpoint {
+    namespace: namespace::ALERTMANAGER,
+    service: app::ALERTMANAGER,
+    port: 9093,
+};
+
+/// Argo CD's application controller metrics (`argocd_app_info`, `argocd_app_sync_total`):
+/// argo-cd chart 10.1.1 `controller.metrics`, the controller's `metrics` port.
+pub const ARGOCD_METRICS: ServiceEndpoint = ServiceEndpoint {
+    namespace: namespace::ARGOCD,
+    service: "argocd-application-controller-metrics",
+    port: 8082,
+};
+
+/// ESO's controller metrics (`externalsecret_status_condition`): external-secrets chart 2.9.0
+/// `metrics.service`, the controller's `metrics` port.
+pub const ESO_METRICS: ServiceEndpoint = ServiceEndpoint {
+    namespace: namespace::EXTERNAL_SECRETS,
+    service: "external-secrets-metrics",
+    port: 8080,
+};
+
+/// Kyverno's admission controller metrics (`kyverno_admission_requests_total`): kyverno chart
+/// 3.9.0 `admissionController.metricsService`, created by default, on the metering port.
+pub const KYVERNO_METRICS: ServiceEndpoint = ServiceEndpoint {
+    namespace: namespace::KYVERNO,
+    service: "kyverno-svc-metrics",
+    port: 8000,
+};
+
+/// Vault's headless Service (vault-helm 0.34.1 `server-headless-service.yaml`), whose DNS name
+/// resolves to every server: Prometheus scrapes each, sealed or not.
+pub const VAULT_INTERNAL: ServiceEndpoint = ServiceEndpoint {
+    namespace: namespace::VAULT,
+    service: "vault-internal",
+    port: 8200,
+};
+
+/// Vault's Prometheus metrics, served without a token to callers the listener admits.
+pub const VAULT_METRICS_PATH: &str = "/v1/sys/metrics";
 
 /// The service account ESO's controller runs as; Vault's kubernetes auth role is bound to it.
 pub const ESO_SERVICE_ACCOUNT: &str = "external-secrets";

@@ -10,7 +10,9 @@ pub mod mermaid;
 mod model;
 mod readme;
 
-pub use model::{Access, Application, Bootstrap, DocModel, ManualSync, SecretFlow, SecretRef};
+pub use model::{
+    Access, AlertDoc, Application, Bootstrap, DocModel, ManualSync, SecretFlow, SecretRef,
+};
 pub use readme::readme;
 
 /// Up to this many apps, the README draws each one; beyond, it summarizes them in tables a

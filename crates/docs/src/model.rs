@@ -13,6 +13,10 @@ pub struct DocModel {
     /// Commands that report cost by each cost-allocation label, when OpenCost runs.
     pub cost_queries: Vec<String>,
     pub secret_flows: Vec<SecretFlow>,
+    /// The alert rules, one row per alert however many teams' groups hold it.
+    pub alerts: Vec<AlertDoc>,
+    /// Grafana's admin login: where it is in Vault, when Grafana runs.
+    pub grafana_admin: Option<String>,
     /// How a person reaches Vault to seed secrets, when Vault runs.
     pub vault_access: Option<String>,
     /// The reachability matrix, when NetworkPolicies are rendered: a line per allowed pair,
@@ -59,10 +63,23 @@ impl Access {
     }
 }
 
+/// An alert rule, for the README's runbook table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AlertDoc {
+    pub name: String,
+    pub severity: String,
+    /// The teams whose rule groups hold it (the `team` label Alertmanager routes by).
+    pub teams: Vec<String>,
+    pub summary: String,
+    pub runbook: String,
+}
+
 /// How one app's secrets travel from Vault into its pods.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SecretFlow {
     pub app: String,
+    /// A platform component's own secrets, listed and seeded like an app's but not drawn.
+    pub platform: bool,
     pub namespace: String,
     pub store: String,
     pub secrets: Vec<SecretRef>,

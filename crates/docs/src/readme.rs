@@ -76,6 +76,7 @@ pub fn secret_diagrams(model: &DocModel) -> Vec<(String, String)> {
     model
         .secret_flows
         .iter()
+        .filter(|flow| !flow.platform)
         .map(|flow| (flow.app.clone(), secret_sequence(flow)))
         .collect()
 }

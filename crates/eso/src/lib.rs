@@ -3,7 +3,7 @@
 
 use platform_core::application::metadata;
 use platform_core::argocd::{ResourceIgnoreDifferences, SyncOption};
-use platform_core::component::{ChartPod, Component, HelmChart, Layer, Source, tier};
+use platform_core::component::{ChartPod, Component, HelmChart, Layer, Source, Toggle, tier};
 use platform_core::eso::{
     ClusterSecretStore, ClusterSecretStoreSpec, ServiceAccountRef, StoreCondition,
     token_request_grant, vault_provider,
@@ -42,6 +42,14 @@ pub struct Values {
     pub install_crds: bool,
     pub service_account: ServiceAccount,
     pub rbac: Rbac,
+    /// The controller's metrics Service, which Prometheus scrapes for the alert rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Metrics>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Metrics {
+    pub service: Toggle,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -70,6 +78,9 @@ pub fn components(env: &Environment) -> Vec<Component> {
         rbac: Rbac {
             service_account_token_create: false,
         },
+        metrics: (env.alerting.enabled && env.prometheus.enabled).then_some(Metrics {
+            service: Toggle { enabled: true },
+        }),
     };
     let operator = Component::helm(
         CHART,

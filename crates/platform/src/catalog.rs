@@ -6,7 +6,7 @@ use platform_core::model::Environment;
 
 /// The components an environment enables, in catalog order.
 pub fn components(env: &Environment) -> Vec<Component> {
-    let crates: [fn(&Environment) -> Vec<Component>; 10] = [
+    let crates: [fn(&Environment) -> Vec<Component>; 12] = [
         component_argocd::components,
         component_metallb::components,
         component_cert_manager::components,
@@ -15,6 +15,8 @@ pub fn components(env: &Environment) -> Vec<Component> {
         component_kyverno::components,
         component_prometheus::components,
         component_opencost::components,
+        component_alertmanager::components,
+        component_grafana::components,
         component_tenants::components,
         component_apps::components,
     ];
@@ -25,7 +27,7 @@ pub fn components(env: &Environment) -> Vec<Component> {
 }
 
 /// Every chart a component may install, whether or not an environment enables it.
-pub const CHARTS: [HelmChart; 8] = [
+pub const CHARTS: [HelmChart; 10] = [
     component_argocd::CHART,
     component_metallb::CHART,
     component_cert_manager::CHART,
@@ -34,4 +36,22 @@ pub const CHARTS: [HelmChart; 8] = [
     component_kyverno::CHART,
     component_prometheus::CHART,
     component_opencost::CHART,
+    component_alertmanager::CHART,
+    component_grafana::CHART,
 ];
+
+/// The alert rules of an environment, with what to do when each fires and its unit tests.
+pub fn alerts(env: &Environment) -> Vec<component_prometheus::alerts::Alert> {
+    component_prometheus::alerts::alerts(env)
+}
+
+/// `promtool test rules` tests of every alert, against the rule file at `rule_file_path`.
+pub fn alert_tests(
+    env: &Environment,
+    rule_file_path: &str,
+) -> component_prometheus::rules::TestFile {
+    component_prometheus::alerts::test_file(env, rule_file_path)
+}
+
+/// The file of the prometheus chart's `serverFiles` that holds the alert rules.
+pub const ALERTING_RULES_FILE: &str = component_prometheus::ALERTING_RULES_FILE;

@@ -6,18 +6,22 @@ use platform_core::component::{Source, SyncMode};
 use platform_core::labels;
 use platform_core::model::{ClusterProvider, Environment, VaultMode};
 use platform_core::names::{self, ServiceEndpoint};
-use platform_docs::{Access, Application, Bootstrap, DocModel, ManualSync, SecretFlow, SecretRef};
+use platform_docs::{
+    Access, AlertDoc, Application, Bootstrap, DocModel, ManualSync, SecretFlow, SecretRef,
+};
 use platform_environments::LoadedEnvironment;
 
 use crate::matrix;
 use crate::plan::Plan;
 
 /// Services a person opens through `kubectl port-forward`, with the local port to use.
-const ACCESS: [(&str, ServiceEndpoint, u16, &str); 4] = [
+const ACCESS: [(&str, ServiceEndpoint, u16, &str); 6] = [
     (names::app::ARGOCD, names::ARGOCD_SERVER, 8080, "https"),
     (names::app::VAULT, names::VAULT, 8200, "http"),
     (names::app::OPENCOST, names::OPENCOST_UI, 9090, "http"),
     (names::app::PROMETHEUS, names::PROMETHEUS, 9091, "http"),
+    (names::app::GRAFANA, names::GRAFANA, 3000, "http"),
+    (names::app::ALERTMANAGER, names::ALERTMANAGER, 9093, "http"),
 ];
 
 pub fn applications(plan: &Plan, loaded: &LoadedEnvironment) -> Vec<Application> {
@@ -52,12 +56,14 @@ pub fn applications(plan: &Plan, loaded: &LoadedEnvironment) -> Vec<Application>
         .collect()
 }
 
-fn secret_flows(env: &Environment) -> Vec<SecretFlow> {
-    env.apps
+fn secret_flows(env: &Environment, plan: &Plan) -> Vec<SecretFlow> {
+    let mut flows: Vec<SecretFlow> = env
+        .apps
         .iter()
         .filter(|app| !app.secrets.is_empty())
         .map(|app| SecretFlow {
             app: app.name.to_string(),
+            platform: false,
             namespace: app.namespace().to_string(),
             store: names::team_scoped(app.team.as_str()),
             secrets: app
@@ -74,7 +80,77 @@ fn secret_flows(env: &Environment) -> Vec<SecretFlow> {
                 })
                 .collect(),
         })
-        .collect()
+        .collect();
+    // The platform's own secrets, read through its store.
+    let mount = env.secrets.kv_mount.as_str();
+    let refresh = env.secrets.refresh_interval.as_ref();
+    if plan.get(names::app::GRAFANA).is_some() {
+        flows.push(SecretFlow {
+            app: names::app::GRAFANA.to_owned(),
+            platform: true,
+            namespace: names::GRAFANA.namespace.to_owned(),
+            store: names::CLUSTER_SECRET_STORE.to_owned(),
+            secrets: vec![SecretRef::new(
+                component_grafana::ADMIN_SECRET,
+                &format!("{mount}/{}", env.grafana.admin_secret),
+                &[
+                    component_grafana::ADMIN_USER_KEY.to_owned(),
+                    component_grafana::ADMIN_PASSWORD_KEY.to_owned(),
+                ],
+                refresh,
+            )],
+        });
+    }
+    if plan.get(names::app::ALERTMANAGER).is_some() && !env.alerting.receivers.is_empty() {
+        flows.push(SecretFlow {
+            app: names::app::ALERTMANAGER.to_owned(),
+            platform: true,
+            namespace: names::ALERTMANAGER.namespace.to_owned(),
+            store: names::CLUSTER_SECRET_STORE.to_owned(),
+            secrets: env
+                .alerting
+                .receivers
+                .iter()
+                .map(|receiver| {
+                    SecretRef::new(
+                        component_alertmanager::RECEIVERS_SECRET,
+                        &format!("{mount}/{}", receiver.secret),
+                        &[receiver.kind.secret_field().to_owned()],
+                        refresh,
+                    )
+                    .mounted_at(Some(&component_alertmanager::credential_file(receiver)))
+                })
+                .collect(),
+        });
+    }
+    flows
+}
+
+/// One row per alert, with the teams whose groups hold it.
+fn alerts(env: &Environment) -> Vec<AlertDoc> {
+    let mut docs: Vec<AlertDoc> = Vec::new();
+    for alert in crate::catalog::alerts(env) {
+        let team = alert.rule.labels[labels::TEAM].clone();
+        if let Some(doc) = docs.iter_mut().find(|d| d.name == alert.rule.alert) {
+            doc.teams.push(team);
+            continue;
+        }
+        docs.push(AlertDoc {
+            name: alert.rule.alert.clone(),
+            severity: alert.severity().to_owned(),
+            teams: vec![team],
+            summary: alert
+                .summary()
+                .replace("{{ $labels.", "_")
+                .replace(" }}", "_"),
+            runbook: alert
+                .runbook
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        });
+    }
+    docs
 }
 
 /// OpenCost's allocation API, aggregated by each cost-allocation label.
@@ -133,7 +209,11 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
         applications: applications(plan, loaded),
         access: access.clone(),
         cost_queries: cost_queries(plan),
-        secret_flows: secret_flows(env),
+        secret_flows: secret_flows(env, plan),
+        alerts: alerts(env),
+        grafana_admin: plan
+            .get(names::app::GRAFANA)
+            .map(|_| format!("{}/{}", env.secrets.kv_mount, env.grafana.admin_secret)),
         vault_access: access
             .iter()
             .find(|a| a.component == names::app::VAULT)

@@ -1,4 +1,10 @@
-//! Prometheus, the metrics store OpenCost computes cost from.
+//! Prometheus, the metrics store OpenCost computes cost from, and that evaluates the
+//! platform's alert rules ([`alerts`]) and sends what fires to Alertmanager.
+
+pub mod alerts;
+pub mod rules;
+
+use std::collections::BTreeMap;
 
 use platform_core::component::{ChartPod, Component, HelmChart, Layer, Toggle, tier};
 use platform_core::labels;
@@ -31,7 +37,8 @@ const PROMETHEUS_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "prome
 #[serde(rename_all = "camelCase")]
 pub struct Values {
     pub server: Server,
-    /// Alerting is a later step of the platform; until then Alertmanager would run idle.
+    /// The chart's own Alertmanager stays off: the platform's is a release of its own, with
+    /// its own Application, namespace and receivers' secrets.
     pub alertmanager: Toggle,
     #[serde(rename = "prometheus-pushgateway")]
     pub pushgateway: Toggle,
@@ -40,12 +47,27 @@ pub struct Values {
     /// Scrape jobs beyond the chart's Kubernetes service discovery, as Prometheus YAML.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extra_scrape_configs: Option<String>,
+    /// Files of the server's configuration: the alert rules.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub server_files: BTreeMap<String, rules::RuleFile>,
 }
+
+/// The file of `serverFiles` the chart's `prometheus.yml` lists in `rule_files`.
+pub const ALERTING_RULES_FILE: &str = "alerting_rules.yml";
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Server {
     pub global: Global,
     pub retention: String,
+    /// Where alerts go (chart 29.27.0 `server.alertmanagers`, written into `prometheus.yml`'s
+    /// `alerting.alertmanagers`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alertmanagers: Vec<AlertmanagerConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AlertmanagerConfig {
+    pub static_configs: Vec<StaticConfig>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -72,7 +94,86 @@ pub struct ScrapeConfig {
     pub job_name: String,
     pub honor_labels: bool,
     pub metrics_path: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<TlsConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub static_configs: Vec<StaticConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_sd_configs: Vec<DnsSdConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kubernetes_sd_configs: Vec<KubernetesSdConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub relabel_configs: Vec<RelabelConfig>,
+}
+
+impl ScrapeConfig {
+    fn new(job_name: &str, metrics_path: &str) -> Self {
+        Self {
+            job_name: job_name.to_owned(),
+            honor_labels: false,
+            metrics_path: metrics_path.to_owned(),
+            params: BTreeMap::new(),
+            scheme: None,
+            tls_config: None,
+            static_configs: Vec::new(),
+            dns_sd_configs: Vec::new(),
+            kubernetes_sd_configs: Vec::new(),
+            relabel_configs: Vec::new(),
+        }
+    }
+
+    /// Every pod behind a Service, each its own target: a Service's address would hand each
+    /// scrape to another replica, and counters would jump between them.
+    fn endpoints_of(job_name: &str, endpoint: names::ServiceEndpoint) -> Self {
+        let mut config = Self::new(job_name, "/metrics");
+        config.kubernetes_sd_configs = vec![KubernetesSdConfig {
+            role: "endpoints".to_owned(),
+            namespaces: Namespaces {
+                names: vec![endpoint.namespace.to_owned()],
+            },
+        }];
+        config.relabel_configs = vec![RelabelConfig {
+            source_labels: vec!["__meta_kubernetes_service_name".to_owned()],
+            regex: endpoint.service.to_owned(),
+            action: "keep".to_owned(),
+        }];
+        config
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TlsConfig {
+    pub insecure_skip_verify: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DnsSdConfig {
+    pub names: Vec<String>,
+    #[serde(rename = "type")]
+    pub record_type: String,
+    pub port: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KubernetesSdConfig {
+    pub role: String,
+    pub namespaces: Namespaces,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Namespaces {
+    pub names: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RelabelConfig {
+    pub source_labels: Vec<String>,
+    pub regex: String,
+    pub action: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -87,6 +188,16 @@ pub fn values(env: &Environment) -> Values {
                 scrape_interval: env.prometheus.scrape_interval.as_prometheus(),
             },
             retention: env.prometheus.retention.as_prometheus(),
+            alertmanagers: if alerting(env) {
+                let alertmanager = names::ALERTMANAGER;
+                vec![AlertmanagerConfig {
+                    static_configs: vec![StaticConfig {
+                        targets: vec![format!("{}:{}", alertmanager.host(), alertmanager.port)],
+                    }],
+                }]
+            } else {
+                Vec::new()
+            },
         },
         alertmanager: Toggle { enabled: false },
         pushgateway: Toggle { enabled: false },
@@ -94,29 +205,103 @@ pub fn values(env: &Environment) -> Values {
             enabled: true,
             metric_labels_allowlist: LABELLED_RESOURCES
                 .iter()
-                .map(|resource| format!("{resource}=[{}]", labels::COST_ALLOCATION.join(",")))
+                .map(|resource| {
+                    let mut exported = labels::COST_ALLOCATION.to_vec();
+                    if *resource == "pods" {
+                        // Cost by app: the dashboards group pods by the app they belong to.
+                        exported.push(labels::NAME);
+                    }
+                    format!("{resource}=[{}]", exported.join(","))
+                })
                 .collect(),
         },
         extra_scrape_configs: scrape_configs(env),
+        server_files: if alerting(env) {
+            BTreeMap::from([(ALERTING_RULES_FILE.to_owned(), alerts::rule_file(env))])
+        } else {
+            BTreeMap::new()
+        },
     }
 }
 
-/// OpenCost's cost metrics are only in Prometheus if Prometheus scrapes OpenCost.
+/// Whether this environment runs Alertmanager and the alert rules.
+fn alerting(env: &Environment) -> bool {
+    env.alerting.enabled
+}
+
+/// Jobs beyond the chart's own: OpenCost's cost metrics, and the metrics the alert rules
+/// read (Argo CD's Applications, ESO's ExternalSecrets, Kyverno's admission requests, Vault's
+/// seal status). Each job is named as [`alerts::job`] selects it.
 fn scrape_configs(env: &Environment) -> Option<String> {
-    if !env.opencost.enabled {
-        return None;
-    }
-    let endpoint = names::OPENCOST_METRICS;
-    let jobs = vec![ScrapeConfig {
-        job_name: names::app::OPENCOST.to_owned(),
+    let mut jobs = Vec::new();
+    if env.opencost.enabled {
+        let endpoint = names::OPENCOST_METRICS;
+        let mut opencost = ScrapeConfig::new(alerts::job::OPENCOST, "/metrics");
         // OpenCost's metrics carry their own namespace and pod labels.
-        honor_labels: true,
-        metrics_path: "/metrics".to_owned(),
-        static_configs: vec![StaticConfig {
+        opencost.honor_labels = true;
+        opencost.static_configs = vec![StaticConfig {
             targets: vec![format!("{}:{}", endpoint.host(), endpoint.port)],
-        }],
+        }];
+        jobs.push(opencost);
+    }
+    if alerting(env) {
+        for (enabled, job, endpoint) in metrics_endpoints(env) {
+            if enabled {
+                jobs.push(ScrapeConfig::endpoints_of(job, endpoint));
+            }
+        }
+        if env.vault.enabled {
+            jobs.push(vault_scrape_config(env));
+        }
+    }
+    (!jobs.is_empty()).then(|| to_yaml(&jobs))
+}
+
+/// The components whose metrics Service Prometheus scrapes for the alert rules.
+fn metrics_endpoints(env: &Environment) -> [(bool, &'static str, names::ServiceEndpoint); 3] {
+    [
+        (
+            env.argocd.enabled,
+            alerts::job::ARGOCD,
+            names::ARGOCD_METRICS,
+        ),
+        (
+            env.secrets.enabled,
+            alerts::job::EXTERNAL_SECRETS,
+            names::ESO_METRICS,
+        ),
+        (
+            env.policies.enabled,
+            alerts::job::KYVERNO,
+            names::KYVERNO_METRICS,
+        ),
+    ]
+}
+
+/// Every Vault server through the headless Service, which lists sealed servers too
+/// (`publishNotReadyAddresses`), so a sealed one is seen as sealed rather than as gone. Vault
+/// serves `/v1/sys/metrics` without a token to the listener's callers (the vault component
+/// sets `unauthenticated_metrics_access`; dev mode sets it itself, Vault `command/server.go`);
+/// the NetworkPolicy admits Prometheus, which holds no Vault role, so it reads metrics and
+/// nothing else. Vault's certificate is signed by a CA that lives only in Vault's namespace;
+/// the scrape carries no credential, so it does not verify it.
+fn vault_scrape_config(env: &Environment) -> ScrapeConfig {
+    let vault = names::VAULT_INTERNAL;
+    let tls = env.vault_tls();
+    let mut config = ScrapeConfig::new(alerts::job::VAULT, names::VAULT_METRICS_PATH);
+    config.params = BTreeMap::from([("format".to_owned(), vec!["prometheus".to_owned()])]);
+    if tls {
+        config.scheme = Some("https".to_owned());
+        config.tls_config = Some(TlsConfig {
+            insecure_skip_verify: true,
+        });
+    }
+    config.dns_sd_configs = vec![DnsSdConfig {
+        names: vec![vault.host()],
+        record_type: "A".to_owned(),
+        port: vault.port,
     }];
-    Some(to_yaml(&jobs))
+    config
 }
 
 /// The server scrapes its own release (kube-state-metrics), discovers targets through the API,
@@ -135,6 +320,28 @@ fn traffic(env: &Environment) -> Traffic {
         traffic = traffic.calls_component(
             names::app::OPENCOST,
             &[Port::tcp(names::OPENCOST_METRICS.port)],
+        );
+    }
+    if alerting(env) {
+        let components = [
+            names::app::ARGOCD,
+            names::app::EXTERNAL_SECRETS,
+            names::app::KYVERNO,
+        ];
+        for ((enabled, _, endpoint), component) in
+            metrics_endpoints(env).into_iter().zip(components)
+        {
+            if enabled {
+                traffic = traffic.calls_component(component, &[Port::tcp(endpoint.port)]);
+            }
+        }
+        if env.vault.enabled {
+            traffic = traffic
+                .calls_component(names::app::VAULT, &[Port::tcp(names::VAULT_INTERNAL.port)]);
+        }
+        traffic = traffic.calls_component(
+            names::app::ALERTMANAGER,
+            &[Port::tcp(names::ALERTMANAGER.port)],
         );
     }
     traffic

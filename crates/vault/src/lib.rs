@@ -102,7 +102,7 @@ pub fn values(env: &Environment) -> Values {
                 raft: Raft {
                     enabled: true,
                     set_node_id: true,
-                    config: raft_config(settings.replicas, settings.ui, tls),
+                    config: raft_config(settings.replicas, settings.ui, tls, metrics_scraped(env)),
                 },
             }),
         ),
@@ -153,10 +153,17 @@ pub fn values(env: &Environment) -> Values {
     }
 }
 
+/// Whether Prometheus scrapes Vault's metrics, for the alert rules.
+fn metrics_scraped(env: &Environment) -> bool {
+    env.alerting.enabled && env.prometheus.enabled
+}
+
 /// Server configuration for Raft: every server retries joining each of its peers, so the
 /// cluster forms by itself once the first server is initialised and unsealed. With TLS, the
-/// listener serves the certificate from `vault-tls`, and joins verify peers with its CA.
-fn raft_config(replicas: u32, ui: bool, tls: bool) -> String {
+/// listener serves the certificate from `vault-tls`, and joins verify peers with its CA. With
+/// `metrics`, Vault keeps Prometheus-format metrics and serves `/v1/sys/metrics` without a
+/// token (as a dev server does by itself): the NetworkPolicy admits Prometheus alone.
+fn raft_config(replicas: u32, ui: bool, tls: bool, metrics: bool) -> String {
     let service = names::VAULT.service;
     let port = names::VAULT.port;
     let scheme = if tls { "https" } else { "http" };
@@ -181,11 +188,19 @@ fn raft_config(replicas: u32, ui: bool, tls: bool) -> String {
     } else {
         "  tls_disable = 1\n".to_owned()
     };
+    let (listener_telemetry, telemetry) = if metrics {
+        (
+            "  telemetry {\n    unauthenticated_metrics_access = true\n  }\n",
+            "telemetry {\n  prometheus_retention_time = \"24h\"\n  disable_hostname = true\n}\n",
+        )
+    } else {
+        ("", "")
+    };
     format!(
         "ui = {ui}\n\
-         listener \"tcp\" {{\n{listener_tls}  address = \"[::]:{port}\"\n  cluster_address = \"[::]:8201\"\n}}\n\
+         listener \"tcp\" {{\n{listener_tls}  address = \"[::]:{port}\"\n  cluster_address = \"[::]:8201\"\n{listener_telemetry}}}\n\
          storage \"raft\" {{\n  path = \"/vault/data\"\n{joins}}}\n\
-         service_registration \"kubernetes\" {{}}\n"
+         service_registration \"kubernetes\" {{}}\n{telemetry}"
     )
 }
 

@@ -79,6 +79,7 @@ pub fn check(env: &Environment) -> Vec<ModelError> {
     network(env, &mut errors);
     vault(env, &mut errors);
     teams(env, &mut errors);
+    alerting(env, &mut errors);
     replicas("workloads.replicas", env.workloads.replicas, &mut errors);
     for (i, app) in env.apps.iter().enumerate() {
         self::app(env, &index, i, app, &mut errors);
@@ -281,6 +282,123 @@ fn teams(env: &Environment, errors: &mut Errors) {
                 ),
             );
         }
+    }
+}
+
+/// A key inside the KV mount: not empty, no leading or trailing `/`.
+fn check_kv_key(path: &str, key: &str, errors: &mut Errors) {
+    if key.is_empty() || key.starts_with('/') || key.ends_with('/') || key.contains("//") {
+        errors.push(
+            path,
+            format!("`{key}` is not a key inside the KV mount; expected a path like platform/grafana-admin, without the mount and without leading or trailing `/`"),
+        );
+    }
+}
+
+fn alerting(env: &Environment, errors: &mut Errors) {
+    for (i, team) in env.teams.iter().enumerate() {
+        if let Some(budget) = team.monthly_budget
+            && !(budget.is_finite() && budget >= 0.0)
+        {
+            errors.push(
+                format!("teams[{i}].monthly_budget"),
+                format!("{budget} is not an amount; expected a number of at least 0, e.g. 500"),
+            );
+        }
+    }
+    if env.grafana.enabled {
+        check_kv_key("grafana.admin_secret", &env.grafana.admin_secret, errors);
+    }
+    let alerting = &env.alerting;
+    if !alerting.enabled {
+        return;
+    }
+    let mut names = BTreeSet::new();
+    for (i, receiver) in alerting.receivers.iter().enumerate() {
+        let at = |field: &str| format!("alerting.receivers[{i}].{field}");
+        if !names.insert(receiver.name.as_str()) {
+            errors.push(
+                at("name"),
+                format!(
+                    "receiver `{}` is declared twice; expected unique receiver names",
+                    receiver.name
+                ),
+            );
+        }
+        if receiver.name.as_str() == "null" {
+            errors.push(at("name"), "`null` is the receiver of alerts no route takes when `default_receiver` is unset; expected another name");
+        }
+        check_kv_key(&at("secret"), &receiver.secret, errors);
+        match (receiver.kind, &receiver.channel, &receiver.url) {
+            (super::ReceiverKind::Slack, None, _) => errors.push(
+                at("channel"),
+                "a slack receiver needs the channel to post to, e.g. \"#platform-alerts\"",
+            ),
+            (kind, Some(_), _) if kind != super::ReceiverKind::Slack => errors.push(
+                at("channel"),
+                "only slack receivers have a channel; remove it",
+            ),
+            _ => {}
+        }
+        match (receiver.kind, &receiver.url) {
+            (super::ReceiverKind::Webhook, None) => errors.push(at("url"), "a webhook receiver needs the https URL alerts are posted to"),
+            (super::ReceiverKind::Webhook, Some(url)) if !url.starts_with("https://") => errors.push(at("url"), format!("`{url}` is not an https URL; alerts carry the bearer token, expected https://...")),
+            (kind, Some(_)) if kind != super::ReceiverKind::Webhook => errors.push(at("url"), "only webhook receivers take a URL here; a slack webhook URL or a PagerDuty key is a secret, read from Vault (`secret`)"),
+            _ => {}
+        }
+        if receiver.egress_cidrs.is_empty() {
+            errors.push(at("egress_cidrs"), "empty; expected the address ranges the receiver is reached at, e.g. [0.0.0.0/0] (on 443 only)");
+        }
+        for (j, cidr) in receiver.egress_cidrs.iter().enumerate() {
+            if let Err(message) = check_cidr(cidr) {
+                errors.push(
+                    format!("alerting.receivers[{i}].egress_cidrs[{j}]"),
+                    message,
+                );
+            }
+        }
+    }
+    let declared = || {
+        alerting
+            .receivers
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (i, route) in alerting.routes.iter().enumerate() {
+        if !names.contains(route.receiver.as_str()) {
+            errors.push(
+                format!("alerting.routes[{i}].receiver"),
+                format!(
+                    "receiver `{}` is not declared; expected one of: {}",
+                    route.receiver,
+                    declared()
+                ),
+            );
+        }
+        for (j, team) in route.teams.iter().enumerate() {
+            if env.team(team).is_none() {
+                errors.push(
+                    format!("alerting.routes[{i}].teams[{j}]"),
+                    format!("team `{team}` is not declared under `teams`"),
+                );
+            }
+        }
+    }
+    if let Some(default) = &alerting.default_receiver
+        && !names.contains(default.as_str())
+    {
+        errors.push(
+            "alerting.default_receiver",
+            format!(
+                "receiver `{default}` is not declared; expected one of: {}",
+                declared()
+            ),
+        );
+    }
+    if !env.prometheus.enabled {
+        errors.push("alerting.enabled", "Alertmanager receives what Prometheus's rules fire, and prometheus.enabled is false; set alerting.enabled: false, or enable Prometheus");
     }
 }
 

@@ -38,6 +38,12 @@ pub struct Environment {
     /// OpenCost, which allocates cost by the team and cost-center labels.
     #[serde(default)]
     pub opencost: OpenCostSettings,
+    /// Grafana, with Prometheus as its datasource and the platform's dashboards.
+    #[serde(default)]
+    pub grafana: GrafanaSettings,
+    /// Alertmanager, and the alert rules Prometheus evaluates for the platform and each team.
+    #[serde(default)]
+    pub alerting: AlertingSettings,
     /// NetworkPolicies derived from the component graph.
     #[serde(default)]
     pub network: NetworkSettings,
@@ -315,11 +321,202 @@ impl Default for OpenCostSettings {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct GrafanaSettings {
+    /// Render Grafana.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Key, inside the KV mount, of the Vault secret that holds Grafana's admin login in the
+    /// fields `admin-user` and `admin-password`. Grafana never starts with the chart's default.
+    #[serde(default = "GrafanaSettings::default_admin_secret")]
+    pub admin_secret: String,
+}
+
+impl GrafanaSettings {
+    fn default_admin_secret() -> String {
+        "platform/grafana-admin".to_owned()
+    }
+}
+
+impl Default for GrafanaSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            admin_secret: Self::default_admin_secret(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertingSettings {
+    /// Render Alertmanager and the alert rules.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Where alerts are sent. Each receiver's URL, key or token is read from Vault.
+    #[serde(default)]
+    pub receivers: Vec<AlertReceiver>,
+    /// Which receiver gets which alerts, by team and severity; the first route that matches
+    /// takes an alert.
+    #[serde(default)]
+    pub routes: Vec<AlertRoute>,
+    /// The receiver of alerts no route takes. Unset: they are dropped (a local cluster's
+    /// alerts are read in Alertmanager's UI).
+    #[serde(default)]
+    pub default_receiver: Option<DnsLabel>,
+    /// How long a condition lasts before its alert fires.
+    #[serde(default)]
+    pub thresholds: AlertThresholds,
+}
+
+impl Default for AlertingSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            receivers: Vec::new(),
+            routes: Vec::new(),
+            default_receiver: None,
+            thresholds: AlertThresholds::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertReceiver {
+    /// The receiver's name, which routes refer to.
+    pub name: DnsLabel,
+    /// `slack` (an incoming-webhook URL, read from the secret's field `url`), `pagerduty` (an
+    /// Events API v2 routing key, field `routing_key`) or `webhook` (`url` below, with the
+    /// bearer token in field `token`).
+    #[serde(rename = "type")]
+    pub kind: ReceiverKind,
+    /// Key, inside the KV mount, of the Vault secret with the receiver's credential.
+    pub secret: String,
+    /// The Slack channel, e.g. `#platform-alerts`; Slack receivers only.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// The https URL alerts are posted to; webhook receivers only.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Address ranges Alertmanager may reach the receiver at, on 443; the only egress to the
+    /// outside Alertmanager gets.
+    pub egress_cidrs: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiverKind {
+    Slack,
+    Pagerduty,
+    Webhook,
+}
+
+impl ReceiverKind {
+    /// The field of the receiver's Vault secret that holds its credential.
+    pub fn secret_field(self) -> &'static str {
+        match self {
+            Self::Slack => "url",
+            Self::Pagerduty => "routing_key",
+            Self::Webhook => "token",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRoute {
+    /// One of `receivers`.
+    pub receiver: DnsLabel,
+    /// Teams whose alerts take this route; empty: every team.
+    #[serde(default)]
+    pub teams: Vec<DnsLabel>,
+    /// Severities that take this route; empty: every severity.
+    #[serde(default)]
+    pub severities: Vec<Severity>,
+}
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Someone must act now.
+    Critical,
+    /// Someone must act today.
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Critical => "critical",
+            Self::Warning => "warning",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertThresholds {
+    /// An Application degraded this long.
+    #[serde(default = "AlertThresholds::default_degraded")]
+    pub degraded: Duration,
+    /// An Application out of sync this long (an automated one syncs within minutes).
+    #[serde(default = "AlertThresholds::default_out_of_sync")]
+    pub out_of_sync: Duration,
+    /// An ExternalSecret not ready this long.
+    #[serde(default = "AlertThresholds::default_secret_not_ready")]
+    pub secret_not_ready: Duration,
+    /// A scrape target down this long.
+    #[serde(default = "AlertThresholds::default_target_down")]
+    pub target_down: Duration,
+    /// A team's run rate above its budget this long.
+    #[serde(default = "AlertThresholds::default_over_budget")]
+    pub over_budget: Duration,
+}
+
+impl AlertThresholds {
+    fn default_degraded() -> Duration {
+        Duration::try_from("10m").expect("valid literal")
+    }
+    fn default_out_of_sync() -> Duration {
+        Duration::try_from("30m").expect("valid literal")
+    }
+    fn default_secret_not_ready() -> Duration {
+        Duration::try_from("15m").expect("valid literal")
+    }
+    fn default_target_down() -> Duration {
+        Duration::try_from("10m").expect("valid literal")
+    }
+    fn default_over_budget() -> Duration {
+        Duration::try_from("1h").expect("valid literal")
+    }
+}
+
+impl Default for AlertThresholds {
+    fn default() -> Self {
+        Self {
+            degraded: Self::default_degraded(),
+            out_of_sync: Self::default_out_of_sync(),
+            secret_not_ready: Self::default_secret_not_ready(),
+            target_down: Self::default_target_down(),
+            over_budget: Self::default_over_budget(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Team {
     /// Team name: the value of every workload's `team` label.
     pub name: DnsLabel,
     /// Cost center the team's spend is booked to: the value of the `cost-center` label.
     pub cost_center: DnsLabel,
+    /// What the team may spend a month, in OpenCost's currency: an alert fires while the
+    /// team's run rate (OpenCost's hourly cost of its pods × 730) stays above it.
+    #[serde(default)]
+    #[schemars(range(min = 0))]
+    pub monthly_budget: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -545,6 +742,12 @@ pub struct ChartVersions {
     /// Version of the opencost chart.
     #[serde(default)]
     pub opencost: Option<ChartVersion>,
+    /// Version of the alertmanager chart.
+    #[serde(default)]
+    pub alertmanager: Option<ChartVersion>,
+    /// Version of the grafana chart.
+    #[serde(default)]
+    pub grafana: Option<ChartVersion>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -598,6 +801,8 @@ impl Environment {
             app::KYVERNO | app::SECURITY_POLICIES => "policies.enabled",
             app::PROMETHEUS => "prometheus.enabled",
             app::OPENCOST => "opencost.enabled",
+            app::GRAFANA => "grafana.enabled",
+            app::ALERTMANAGER => "alerting.enabled",
             _ => return None,
         })
     }

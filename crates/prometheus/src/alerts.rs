@@ -1,0 +1,863 @@
+//! The alert rules, from the model: the platform's own (Vault, scrape targets, OpenCost) and,
+//! per team, those about what the team runs (its Applications, ExternalSecrets, admission
+//! denials, budget). A team's rules select its namespaces, so an app added to the environment
+//! is covered by its team's alerts, and every alert carries the `team` label Alertmanager
+//! routes by.
+//!
+//! Each alert comes with its unit tests (series in, alerts out, firing and not), which
+//! `cargo xtask alerts` writes for `promtool test rules`. Metric names and labels were read in
+//! the sources at the pinned versions: Argo CD v3.4.4 `controller/metrics/metrics.go`
+//! (`argocd_app_info{name, namespace, project, dest_namespace, sync_status, health_status}`,
+//! `argocd_app_sync_total{phase}`), external-secrets v2.9.0 `esmetrics.go`
+//! (`externalsecret_status_condition{name, namespace, condition, status}`), Kyverno v1.19.0
+//! `pkg/metrics/admission.go` (`kyverno_admission_requests_total{request_allowed,
+//! resource_namespace, resource_kind}`), Vault's `vault.core.unsealed` gauge.
+
+use std::collections::BTreeMap;
+
+use platform_core::cost_queries;
+use platform_core::model::{DnsLabel, Duration, Environment, Severity};
+use platform_core::names;
+
+use crate::rules::{
+    AlertTest, AlertingRule, ExpectedAlert, InputSeries, RuleFile, RuleGroup, TestFile, TestGroup,
+    expand, series,
+};
+
+/// Scrape jobs, as the alerts select them and the prometheus component names them.
+pub mod job {
+    pub const ARGOCD: &str = "argocd";
+    pub const EXTERNAL_SECRETS: &str = "external-secrets";
+    pub const KYVERNO: &str = "kyverno";
+    pub const OPENCOST: &str = "opencost";
+    pub const VAULT: &str = "vault";
+}
+
+/// One alerting rule, what to do when it fires, and its unit tests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alert {
+    /// The rule group: `platform`, or `team-<team>`.
+    pub group: String,
+    pub rule: AlertingRule,
+    /// What the person paged does first, for the generated README.
+    pub runbook: &'static str,
+    pub cases: Vec<Case>,
+}
+
+impl Alert {
+    pub fn severity(&self) -> &str {
+        &self.rule.labels[SEVERITY]
+    }
+
+    pub fn summary(&self) -> &str {
+        &self.rule.annotations["summary"]
+    }
+}
+
+/// A unit test: input series, when to look, and the alerts expected then (by the labels the
+/// expression yields, before the rule adds its own); none expected means it must stay silent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Case {
+    pub input_series: Vec<InputSeries>,
+    /// Seconds after the first sample.
+    pub eval_after_seconds: u64,
+    pub firing: Vec<BTreeMap<String, String>>,
+}
+
+impl Case {
+    pub fn fires(&self) -> bool {
+        !self.firing.is_empty()
+    }
+}
+
+const SEVERITY: &str = "severity";
+/// promtool's test interval, and Prometheus's rule evaluation interval in the tests.
+const STEP_SECONDS: u64 = 60;
+
+/// Every alert of the environment, in rule-file order.
+pub fn alerts(env: &Environment) -> Vec<Alert> {
+    if !(env.alerting.enabled && env.prometheus.enabled) {
+        return Vec::new();
+    }
+    let mut alerts = platform_alerts(env);
+    for team in &env.teams {
+        let namespaces = team_namespaces(env, &team.name);
+        if namespaces.is_empty() {
+            continue;
+        }
+        alerts.extend(team_alerts(
+            env,
+            team.name.as_str(),
+            team.monthly_budget,
+            &namespaces,
+        ));
+    }
+    alerts
+}
+
+/// The rule file Prometheus loads.
+pub fn rule_file(env: &Environment) -> RuleFile {
+    let mut groups: Vec<RuleGroup> = Vec::new();
+    for alert in alerts(env) {
+        match groups.last_mut() {
+            Some(group) if group.name == alert.group => group.rules.push(alert.rule),
+            _ => groups.push(RuleGroup {
+                name: alert.group,
+                rules: vec![alert.rule],
+            }),
+        }
+    }
+    RuleFile { groups }
+}
+
+/// promtool's unit tests of every alert, against the rule file at `rule_file_path`.
+pub fn test_file(env: &Environment, rule_file_path: &str) -> TestFile {
+    let mut tests = Vec::new();
+    for alert in alerts(env) {
+        for case in &alert.cases {
+            let exp_alerts = case
+                .firing
+                .iter()
+                .map(|yielded| {
+                    let mut labels = yielded.clone();
+                    labels.extend(alert.rule.labels.clone());
+                    let annotations = alert
+                        .rule
+                        .annotations
+                        .iter()
+                        .map(|(name, template)| (name.clone(), expand(template, &labels)))
+                        .collect();
+                    ExpectedAlert {
+                        exp_labels: labels,
+                        exp_annotations: annotations,
+                    }
+                })
+                .collect();
+            tests.push(TestGroup {
+                interval: format!("{STEP_SECONDS}s"),
+                input_series: case.input_series.clone(),
+                alert_rule_test: vec![AlertTest {
+                    eval_time: format!("{}s", case.eval_after_seconds),
+                    alertname: alert.rule.alert.clone(),
+                    exp_alerts,
+                }],
+            });
+        }
+    }
+    TestFile {
+        rule_files: vec![rule_file_path.to_owned()],
+        evaluation_interval: format!("{STEP_SECONDS}s"),
+        tests,
+    }
+}
+
+/// The namespaces whose workloads a team answers for: the platform's own for the platform
+/// team, and each team's apps' namespaces, in declaration order.
+pub fn team_namespaces(env: &Environment, team: &DnsLabel) -> Vec<String> {
+    let mut namespaces: Vec<String> = Vec::new();
+    if *team == env.platform_team {
+        namespaces.extend(names::namespace::PLATFORM.iter().map(|n| (*n).to_owned()));
+    }
+    for app in env.apps.iter().filter(|app| &app.team == team) {
+        let namespace = app.namespace().to_string();
+        if !namespaces.contains(&namespace) {
+            namespaces.push(namespace);
+        }
+    }
+    namespaces
+}
+
+fn rule(
+    alert: &str,
+    expr: String,
+    for_: Option<&Duration>,
+    team: &str,
+    severity: Severity,
+    summary: &str,
+    description: String,
+) -> AlertingRule {
+    AlertingRule {
+        alert: alert.to_owned(),
+        expr,
+        for_: for_.map(Duration::as_prometheus),
+        labels: BTreeMap::from([
+            (SEVERITY.to_owned(), severity.as_str().to_owned()),
+            (platform_core::labels::TEAM.to_owned(), team.to_owned()),
+        ]),
+        annotations: BTreeMap::from([
+            ("summary".to_owned(), summary.to_owned()),
+            ("description".to_owned(), description),
+        ]),
+    }
+}
+
+fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect()
+}
+
+/// `samples` samples of `value`, one per step.
+fn constant(value: &str, samples: u64) -> String {
+    format!("{value}x{samples}")
+}
+
+/// A condition held `threshold` long: looked at one step after it fires, and one step before.
+fn held(threshold: Option<&Duration>) -> (u64, Option<u64>) {
+    let seconds = threshold.map_or(0, |d| d.millis() / 1000);
+    let fires_at = seconds + STEP_SECONDS;
+    let silent_at = (seconds >= 2 * STEP_SECONDS).then(|| seconds - STEP_SECONDS);
+    (fires_at, silent_at)
+}
+
+fn steps_to(seconds: u64) -> u64 {
+    seconds / STEP_SECONDS + 2
+}
+
+fn platform_alerts(env: &Environment) -> Vec<Alert> {
+    let team = env.platform_team.as_str();
+    let group = "platform".to_owned();
+    let down = &env.alerting.thresholds.target_down;
+    let mut alerts = Vec::new();
+    let mut own_jobs = Vec::new();
+    if env.vault.enabled {
+        own_jobs.push(job::VAULT);
+        let sealed_for = Duration::try_from("2m").expect("valid literal");
+        alerts.push(Alert {
+            group: group.clone(),
+            rule: rule(
+                "VaultSealed",
+                format!("vault_core_unsealed{{job=\"{}\"}} == 0", job::VAULT),
+                Some(&sealed_for),
+                team,
+                Severity::Critical,
+                "Vault server {{ $labels.instance }} is sealed",
+                "A sealed Vault serves no secret: ExternalSecrets stop refreshing and new pods \
+                 that need a secret do not start."
+                    .to_owned(),
+            ),
+            runbook: "Unseal the server (`vault operator unseal`, with the unseal keys held outside Git); \
+                      on a dev cluster, resync the `vault` Application.",
+            cases: up_or_gauge_cases(
+                "vault_core_unsealed",
+                job::VAULT,
+                "10.244.0.7:8200",
+                Some(&sealed_for),
+                "0",
+                "1",
+            ),
+        });
+        alerts.push(absent_or_down(
+            &group,
+            team,
+            "VaultDown",
+            job::VAULT,
+            down,
+            Severity::Critical,
+            "Vault cannot be scraped",
+            "Prometheus has not reached a Vault server for the threshold, or finds none: Vault \
+             may be down, or not unsealed far enough to answer.",
+            "`kubectl -n vault get pods`; read the server's log; check the NetworkPolicy \
+             `allow-vault-from-prometheus`.",
+        ));
+    }
+    if env.opencost.enabled {
+        own_jobs.push(job::OPENCOST);
+        alerts.push(absent_or_down(
+            &group,
+            team,
+            "OpenCostDown",
+            job::OPENCOST,
+            down,
+            Severity::Warning,
+            "OpenCost cannot be scraped",
+            "Without OpenCost's metrics no cost is recorded: the cost dashboard and the budget \
+             alerts go blind.",
+            "`kubectl -n opencost get pods`; OpenCost needs Prometheus (`prometheus-server`) to \
+             start.",
+        ));
+    }
+    let excluded = own_jobs.join("|");
+    let (fires_at, silent_at) = held(Some(down));
+    let samples = steps_to(fires_at);
+    let node = [("job", "kubernetes-nodes"), ("instance", "node-1")];
+    let mut cases = vec![Case {
+        input_series: vec![InputSeries {
+            series: series("up", &node),
+            values: constant("0", samples),
+        }],
+        eval_after_seconds: fires_at,
+        firing: vec![labels(&node)],
+    }];
+    if let Some(silent_at) = silent_at {
+        cases.push(Case {
+            input_series: vec![InputSeries {
+                series: series("up", &node),
+                values: constant("0", samples),
+            }],
+            eval_after_seconds: silent_at,
+            firing: Vec::new(),
+        });
+    }
+    cases.push(Case {
+        input_series: vec![InputSeries {
+            series: series("up", &node),
+            values: constant("1", samples),
+        }],
+        eval_after_seconds: fires_at,
+        firing: Vec::new(),
+    });
+    if let Some(own) = own_jobs.first() {
+        // A job with an alert of its own does not page twice.
+        cases.push(Case {
+            input_series: vec![InputSeries {
+                series: series("up", &[("job", own), ("instance", "10.244.0.9:1")]),
+                values: constant("0", samples),
+            }],
+            eval_after_seconds: fires_at,
+            firing: Vec::new(),
+        });
+    }
+    let selector = if excluded.is_empty() {
+        "up".to_owned()
+    } else {
+        format!("up{{job!~\"{excluded}\"}}")
+    };
+    alerts.push(Alert {
+        group,
+        rule: rule(
+            "ScrapeTargetDown",
+            format!("{selector} == 0"),
+            Some(down),
+            team,
+            Severity::Warning,
+            "Scrape target {{ $labels.instance }} of job {{ $labels.job }} is down",
+            "Prometheus cannot scrape this target: its metrics, and every alert built on them, \
+             are missing."
+                .to_owned(),
+        ),
+        runbook: "Open Prometheus's Targets page (port-forward `prometheus-server`) for the \
+                  scrape error; a refused connection usually means a NetworkPolicy or a stopped pod.",
+        cases,
+    });
+    alerts
+}
+
+/// Cases for `<metric>{job} == <bad>`: firing after the threshold, silent before it, silent
+/// when good.
+fn up_or_gauge_cases(
+    metric: &str,
+    job: &str,
+    instance: &str,
+    threshold: Option<&Duration>,
+    bad: &str,
+    good: &str,
+) -> Vec<Case> {
+    let (fires_at, silent_at) = held(threshold);
+    let samples = steps_to(fires_at);
+    let target = [("job", job), ("instance", instance)];
+    let mut cases = vec![Case {
+        input_series: vec![InputSeries {
+            series: series(metric, &target),
+            values: constant(bad, samples),
+        }],
+        eval_after_seconds: fires_at,
+        firing: vec![labels(&target)],
+    }];
+    if let Some(silent_at) = silent_at {
+        cases.push(Case {
+            input_series: vec![InputSeries {
+                series: series(metric, &target),
+                values: constant(bad, samples),
+            }],
+            eval_after_seconds: silent_at,
+            firing: Vec::new(),
+        });
+    }
+    cases.push(Case {
+        input_series: vec![InputSeries {
+            series: series(metric, &target),
+            values: constant(good, samples),
+        }],
+        eval_after_seconds: fires_at,
+        firing: Vec::new(),
+    });
+    cases
+}
+
+/// A target that answers `up == 0`, or has vanished from discovery altogether.
+#[allow(clippy::too_many_arguments)]
+fn absent_or_down(
+    group: &str,
+    team: &str,
+    alert: &str,
+    job: &str,
+    threshold: &Duration,
+    severity: Severity,
+    summary: &str,
+    description: &str,
+    runbook: &'static str,
+) -> Alert {
+    let mut cases = up_or_gauge_cases("up", job, "10.244.0.8:9000", Some(threshold), "0", "1");
+    let (fires_at, _) = held(Some(threshold));
+    // No target at all: `absent` yields the selector's equality labels.
+    cases.push(Case {
+        input_series: vec![InputSeries {
+            series: series("up", &[("job", "kubernetes-nodes"), ("instance", "node-1")]),
+            values: constant("1", steps_to(fires_at)),
+        }],
+        eval_after_seconds: fires_at,
+        firing: vec![labels(&[("job", job)])],
+    });
+    Alert {
+        group: group.to_owned(),
+        rule: rule(
+            alert,
+            format!("up{{job=\"{job}\"}} == 0 or absent(up{{job=\"{job}\"}})"),
+            Some(threshold),
+            team,
+            severity,
+            summary,
+            description.to_owned(),
+        ),
+        runbook,
+        cases,
+    }
+}
+
+fn team_alerts(
+    env: &Environment,
+    team: &str,
+    budget: Option<f64>,
+    namespaces: &[String],
+) -> Vec<Alert> {
+    let group = names::team_scoped(team);
+    let thresholds = &env.alerting.thresholds;
+    let in_team = namespaces.join("|");
+    let ours = namespaces[0].as_str();
+    let outside = "not-a-team-namespace";
+    let mut alerts = Vec::new();
+    if env.argocd.enabled {
+        for (alert, status_label, bad, good, threshold, severity, summary, runbook) in [
+            (
+                "ArgoCdAppDegraded",
+                "health_status",
+                "Degraded",
+                "Healthy",
+                &thresholds.degraded,
+                Severity::Critical,
+                "Application {{ $labels.name }} is degraded",
+                "Open the Application in Argo CD: the resource tree shows which object is \
+                 Degraded and why (a crash-looping pod, a failed Job, an unready ExternalSecret).",
+            ),
+            (
+                "ArgoCdAppOutOfSync",
+                "sync_status",
+                "OutOfSync",
+                "Synced",
+                &thresholds.out_of_sync,
+                Severity::Warning,
+                "Application {{ $labels.name }} is out of sync",
+                "Compare Git with the cluster (`argocd app diff`); a manual-sync Application \
+                 (Kyverno) waits for a person, an automated one for a failing sync or an \
+                 ignored difference.",
+            ),
+        ] {
+            let info = |namespace, status| app_info(status_label, namespace, status);
+            let (fires_at, silent_at) = held(Some(threshold));
+            let samples = steps_to(fires_at);
+            let one = |pairs: &[(&str, &str)]| InputSeries {
+                series: series("argocd_app_info", pairs),
+                values: constant("1", samples),
+            };
+            let mut cases = vec![
+                Case {
+                    input_series: vec![one(&info(ours, bad))],
+                    eval_after_seconds: fires_at,
+                    firing: vec![labels(&info(ours, bad))],
+                },
+                Case {
+                    input_series: vec![one(&info(ours, good))],
+                    eval_after_seconds: fires_at,
+                    firing: Vec::new(),
+                },
+                Case {
+                    input_series: vec![one(&info(outside, bad))],
+                    eval_after_seconds: fires_at,
+                    firing: Vec::new(),
+                },
+            ];
+            if let Some(silent_at) = silent_at {
+                cases.push(Case {
+                    input_series: vec![one(&info(ours, bad))],
+                    eval_after_seconds: silent_at,
+                    firing: Vec::new(),
+                });
+            }
+            alerts.push(Alert {
+                group: group.clone(),
+                rule: rule(
+                    alert,
+                    format!(
+                        "argocd_app_info{{{status_label}=\"{bad}\", dest_namespace=~\"{in_team}\"}}"
+                    ),
+                    Some(threshold),
+                    team,
+                    severity,
+                    summary,
+                    format!(
+                        "Argo CD reports Application {{{{ $labels.name }}}} (deploying to \
+                         {{{{ $labels.dest_namespace }}}}) {bad} for more than {}.",
+                        threshold.as_prometheus()
+                    ),
+                ),
+                runbook,
+                cases,
+            });
+        }
+        alerts.push(sync_failed(&group, team, &in_team, ours, outside));
+    }
+    if env.secrets.enabled {
+        alerts.push(secret_not_ready(
+            &group,
+            team,
+            &in_team,
+            ours,
+            &thresholds.secret_not_ready,
+        ));
+    }
+    if env.policies.enabled {
+        alerts.push(admission_denied(&group, team, &in_team, ours, outside));
+    }
+    if let Some(budget) = budget.filter(|_| env.opencost.enabled) {
+        alerts.push(over_budget(
+            &group,
+            team,
+            budget,
+            ours,
+            &thresholds.over_budget,
+        ));
+    }
+    alerts
+}
+
+/// An `argocd_app_info` series of an Application deploying to `namespace`, healthy and synced
+/// but for `status_label`, which reads `status`.
+fn app_info<'a>(
+    status_label: &str,
+    namespace: &'a str,
+    status: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut pairs = vec![
+        ("job", job::ARGOCD),
+        ("namespace", "argocd"),
+        ("name", "app-under-test"),
+        ("project", "under-test"),
+        ("dest_namespace", namespace),
+        ("health_status", "Healthy"),
+        ("sync_status", "Synced"),
+    ];
+    for pair in &mut pairs {
+        if pair.0 == status_label {
+            pair.1 = status;
+        }
+    }
+    pairs
+}
+
+fn sync_failed(group: &str, team: &str, in_team: &str, ours: &str, outside: &str) -> Alert {
+    let window = "15m";
+    fn sync(phase: &str) -> Vec<(&str, &str)> {
+        vec![
+            ("job", job::ARGOCD),
+            ("namespace", "argocd"),
+            ("name", "app-under-test"),
+            ("project", "under-test"),
+            ("dest_server", names::IN_CLUSTER_SERVER),
+            ("phase", phase),
+            ("dry_run", "false"),
+        ]
+    }
+    fn info(namespace: &str) -> Vec<(&str, &str)> {
+        vec![
+            ("job", job::ARGOCD),
+            ("namespace", "argocd"),
+            ("name", "app-under-test"),
+            ("project", "under-test"),
+            ("dest_namespace", namespace),
+        ]
+    }
+    let case = |phase: &str, namespace: &str, fires: bool| Case {
+        input_series: vec![
+            InputSeries {
+                series: series("argocd_app_sync_total", &sync(phase)),
+                values: "0+1x20".to_owned(),
+            },
+            InputSeries {
+                series: series("argocd_app_info", &info(namespace)),
+                values: constant("1", 20),
+            },
+        ],
+        eval_after_seconds: 10 * STEP_SECONDS,
+        firing: if fires {
+            vec![labels(&sync(phase))]
+        } else {
+            Vec::new()
+        },
+    };
+    Alert {
+        group: group.to_owned(),
+        rule: rule(
+            "ArgoCdSyncFailed",
+            format!(
+                "increase(argocd_app_sync_total{{phase=~\"Error|Failed\"}}[{window}]) > 0 \
+                 and on (namespace, name) argocd_app_info{{dest_namespace=~\"{in_team}\"}}"
+            ),
+            None,
+            team,
+            Severity::Warning,
+            "A sync of Application {{ $labels.name }} failed",
+            format!(
+                "Argo CD recorded a sync of {{{{ $labels.name }}}} ending in {{{{ $labels.phase }}}} in the last {window}."
+            ),
+        ),
+        runbook: "`argocd app get <name>` shows the failed operation's message: usually an \
+                  object the API server or Kyverno rejected, or a hook that failed.",
+        cases: vec![
+            case("Failed", ours, true),
+            case("Error", ours, true),
+            case("Succeeded", ours, false),
+            case("Failed", outside, false),
+        ],
+    }
+}
+
+fn secret_not_ready(
+    group: &str,
+    team: &str,
+    in_team: &str,
+    ours: &str,
+    threshold: &Duration,
+) -> Alert {
+    let (fires_at, silent_at) = held(Some(threshold));
+    let samples = steps_to(fires_at);
+    let condition = |status: &'static str| {
+        vec![
+            ("job", job::EXTERNAL_SECRETS),
+            ("name", "secret-under-test"),
+            ("namespace", ours),
+            ("condition", "Ready"),
+            ("status", status),
+        ]
+    };
+    let pair = |not_ready: &str| {
+        vec![
+            InputSeries {
+                series: series("externalsecret_status_condition", &condition("False")),
+                values: constant(not_ready, samples),
+            },
+            InputSeries {
+                series: series("externalsecret_status_condition", &condition("True")),
+                values: constant(if not_ready == "1" { "0" } else { "1" }, samples),
+            },
+        ]
+    };
+    let mut cases = vec![
+        Case {
+            input_series: pair("1"),
+            eval_after_seconds: fires_at,
+            firing: vec![labels(&condition("False"))],
+        },
+        Case {
+            input_series: pair("0"),
+            eval_after_seconds: fires_at,
+            firing: Vec::new(),
+        },
+    ];
+    if let Some(silent_at) = silent_at {
+        cases.push(Case {
+            input_series: pair("1"),
+            eval_after_seconds: silent_at,
+            firing: Vec::new(),
+        });
+    }
+    Alert {
+        group: group.to_owned(),
+        rule: rule(
+            "ExternalSecretNotReady",
+            format!(
+                "externalsecret_status_condition{{condition=\"Ready\", status=\"False\", \
+                 namespace=~\"{in_team}\"}} == 1"
+            ),
+            Some(threshold),
+            team,
+            Severity::Warning,
+            "ExternalSecret {{ $labels.namespace }}/{{ $labels.name }} is not ready",
+            format!(
+                "ESO has not synced the secret from Vault for more than {}: the Secret is \
+                 missing or stale.",
+                threshold.as_prometheus()
+            ),
+        ),
+        runbook: "`kubectl -n <namespace> describe externalsecret <name>`: a missing Vault key \
+                  (seed it with `vault kv put`), a denied path (the team's Vault policy), or Vault sealed.",
+        cases,
+    }
+}
+
+fn admission_denied(group: &str, team: &str, in_team: &str, ours: &str, outside: &str) -> Alert {
+    let window = "15m";
+    let request = |namespace: &str, allowed: &str| {
+        vec![
+            ("job".to_owned(), job::KYVERNO.to_owned()),
+            ("resource_kind".to_owned(), "Pod".to_owned()),
+            ("resource_namespace".to_owned(), namespace.to_owned()),
+            ("resource_request_operation".to_owned(), "create".to_owned()),
+            ("request_allowed".to_owned(), allowed.to_owned()),
+        ]
+    };
+    let case = |namespace: &str, allowed: &str, fires: bool| {
+        let pairs = request(namespace, allowed);
+        let borrowed: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Case {
+            input_series: vec![InputSeries {
+                series: series("kyverno_admission_requests_total", &borrowed),
+                values: "0+1x20".to_owned(),
+            }],
+            eval_after_seconds: 10 * STEP_SECONDS,
+            firing: if fires {
+                vec![labels(&[
+                    ("resource_kind", "Pod"),
+                    ("resource_namespace", namespace),
+                ])]
+            } else {
+                Vec::new()
+            },
+        }
+    };
+    Alert {
+        group: group.to_owned(),
+        rule: rule(
+            "KyvernoAdmissionDenied",
+            format!(
+                "sum by (resource_namespace, resource_kind) (increase(\
+                 kyverno_admission_requests_total{{request_allowed=\"false\", \
+                 resource_namespace=~\"{in_team}\"}}[{window}])) > 0"
+            ),
+            None,
+            team,
+            Severity::Warning,
+            "Kyverno denied a {{ $labels.resource_kind }} in {{ $labels.resource_namespace }}",
+            format!(
+                "Kyverno's admission webhook rejected requests in the last {window}: something \
+                 the team deploys breaks an enforced policy, and its pods do not start."
+            ),
+        ),
+        runbook: "`kubectl get events -n <namespace>` and `kubectl get policyreports -n \
+                  <namespace>` name the policy and rule; fix the manifest, never the policy.",
+        cases: vec![
+            case(ours, "false", true),
+            case(ours, "true", false),
+            case(outside, "false", false),
+        ],
+    }
+}
+
+fn over_budget(group: &str, team: &str, budget: f64, ours: &str, threshold: &Duration) -> Alert {
+    let (fires_at, silent_at) = held(Some(threshold));
+    let samples = steps_to(fires_at);
+    let hours = f64::from(cost_queries::HOURS_PER_MONTH);
+    // One node at 1 per core-hour and 0 per GiB-hour: the team's hourly cost is its cores.
+    let world = |cores: f64| {
+        let container = [
+            ("job", job::OPENCOST),
+            ("namespace", ours),
+            ("pod", "pod-under-test"),
+            ("container", "main"),
+            ("node", "node-1"),
+            ("instance", "opencost:9003"),
+        ];
+        let node = [
+            ("job", job::OPENCOST),
+            ("node", "node-1"),
+            ("instance", "opencost:9003"),
+        ];
+        vec![
+            InputSeries {
+                series: series("container_cpu_allocation", &container),
+                values: constant(&cores.to_string(), samples),
+            },
+            InputSeries {
+                series: series("container_memory_allocation_bytes", &container),
+                values: constant("1073741824", samples),
+            },
+            InputSeries {
+                series: series("node_cpu_hourly_cost", &node),
+                values: constant("1", samples),
+            },
+            InputSeries {
+                series: series("node_ram_hourly_cost", &node),
+                values: constant("0", samples),
+            },
+            InputSeries {
+                series: series(
+                    "kube_pod_labels",
+                    &[
+                        ("job", "kubernetes-service-endpoints"),
+                        ("namespace", ours),
+                        ("pod", "pod-under-test"),
+                        ("label_team", team),
+                    ],
+                ),
+                values: constant("1", samples),
+            },
+        ]
+    };
+    let over = (budget / hours).floor() + 1.0;
+    let under = budget / hours / 2.0;
+    let mut cases = vec![
+        Case {
+            input_series: world(over),
+            eval_after_seconds: fires_at,
+            firing: vec![labels(&[("team", team)])],
+        },
+        Case {
+            input_series: world(under),
+            eval_after_seconds: fires_at,
+            firing: Vec::new(),
+        },
+    ];
+    if let Some(silent_at) = silent_at {
+        cases.push(Case {
+            input_series: world(over),
+            eval_after_seconds: silent_at,
+            firing: Vec::new(),
+        });
+    }
+    let run_rate =
+        cost_queries::monthly(&cost_queries::hourly_cost_by_team(&format!("=\"{team}\"")));
+    Alert {
+        group: group.to_owned(),
+        rule: rule(
+            "TeamOverBudget",
+            format!("{run_rate} > {budget}"),
+            Some(threshold),
+            team,
+            Severity::Warning,
+            "Team {{ $labels.team }} runs above its monthly budget",
+            format!(
+                "At the current allocation, the team's pods cost more than its budget of \
+                 {budget} a month (OpenCost's hourly cost × {})",
+                cost_queries::HOURS_PER_MONTH
+            ),
+        ),
+        runbook: "Open Grafana's cost dashboard, find the namespace or app that grew, and \
+                  lower its replicas or requests, or raise `teams[].monthly_budget` with the \
+                  cost center's approval.",
+        cases,
+    }
+}

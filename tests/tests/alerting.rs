@@ -1,0 +1,201 @@
+//! Grafana, Alertmanager and the alert rules: what follows from the model, what never reaches
+//! Git, and that every alert is unit-tested both ways. promtool and amtool themselves run in
+//! `.ci/run` over `cargo xtask alerts`.
+
+use platform::catalog;
+use platform_tests::{load, load_all, objects, render, two_teams};
+use serde_json::Value;
+
+fn helm_values<'a>(objects: &'a std::collections::BTreeMap<String, Value>, app: &str) -> &'a Value {
+    let application = objects
+        .iter()
+        .find(|(path, o)| {
+            path.starts_with("apps/")
+                && o["kind"] == "Application"
+                && o["spec"]["sources"][0]["helm"]["releaseName"] == app
+        })
+        .unwrap_or_else(|| panic!("no Application installs {app}"))
+        .1;
+    &application["spec"]["sources"][0]["helm"]["valuesObject"]
+}
+
+#[test]
+fn every_alert_is_tested_firing_and_silent() {
+    for loaded in load_all().into_iter().chain([two_teams()]) {
+        let alerts = catalog::alerts(&loaded.env);
+        assert!(
+            alerts.len() >= 8,
+            "{}: {} alerts",
+            loaded.name,
+            alerts.len()
+        );
+        for alert in &alerts {
+            assert!(
+                alert.cases.iter().any(|c| c.fires()),
+                "{}: {} has no firing case",
+                loaded.name,
+                alert.rule.alert
+            );
+            assert!(
+                alert.cases.iter().any(|c| !c.fires()),
+                "{}: {} has no silent case",
+                loaded.name,
+                alert.rule.alert
+            );
+            for key in ["summary", "description"] {
+                assert!(!alert.rule.annotations[key].is_empty(), "{key}");
+            }
+            assert!(!alert.runbook.is_empty());
+        }
+        let tests = catalog::alert_tests(&loaded.env, catalog::ALERTING_RULES_FILE);
+        let cases: usize = alerts.iter().map(|a| a.cases.len()).sum();
+        assert_eq!(tests.tests.len(), cases);
+    }
+}
+
+#[test]
+fn an_app_added_falls_under_its_teams_alerts() {
+    let loaded = two_teams();
+    let alerts = catalog::alerts(&loaded.env);
+    let billing = loaded
+        .env
+        .apps
+        .iter()
+        .find(|a| a.team.as_str() == "billing")
+        .unwrap();
+    let namespace = billing.namespace().to_string();
+    let of = |group: &str, alert: &str| {
+        alerts
+            .iter()
+            .find(|a| a.group == group && a.rule.alert == alert)
+            .unwrap_or_else(|| panic!("no {alert} in {group}"))
+    };
+    for alert in [
+        "ArgoCdAppDegraded",
+        "ArgoCdAppOutOfSync",
+        "ArgoCdSyncFailed",
+        "ExternalSecretNotReady",
+        "KyvernoAdmissionDenied",
+    ] {
+        let rule = &of("team-billing", alert).rule;
+        assert!(rule.expr.contains(&namespace), "{alert}: {}", rule.expr);
+        assert_eq!(rule.labels["team"], "billing", "routed to the team");
+        let finops = &of("team-finops", alert).rule;
+        assert!(!finops.expr.contains(&namespace), "not finops' {alert}");
+    }
+    // The budget alert fires above exactly the declared budget.
+    let budget = &of("team-billing", "TeamOverBudget").rule;
+    assert!(budget.expr.ends_with("* 730 > 400"), "{}", budget.expr);
+    assert!(budget.expr.contains("label_team=\"billing\""));
+}
+
+#[test]
+fn alertmanager_routes_by_team_and_severity_and_reads_every_credential_from_vault() {
+    let loaded = load("prod");
+    let objects = objects(&render(&loaded));
+    let config = &helm_values(&objects, "alertmanager")["config"];
+    assert_eq!(config["route"]["receiver"], "platform-slack");
+    let routes = config["route"]["routes"].as_array().unwrap();
+    assert_eq!(routes[0]["matchers"][0], "severity=\"critical\"");
+    assert_eq!(routes[1]["matchers"][0], "team=\"finops\"");
+    let text = config.to_string();
+    for field in [
+        "\"api_url\"",
+        "\"routing_key\"",
+        "\"service_key\"",
+        "\"credentials\"",
+    ] {
+        assert!(!text.contains(field), "a credential in Git: {field}");
+    }
+    let secret = objects
+        .values()
+        .find(|o| {
+            o["kind"] == "ExternalSecret" && o["metadata"]["name"] == "alertmanager-receivers"
+        })
+        .expect("the receivers' ExternalSecret");
+    assert_eq!(secret["spec"]["secretStoreRef"]["name"], "vault-backend");
+    let data = secret["spec"]["data"].as_array().unwrap();
+    assert_eq!(data.len(), loaded.env.alerting.receivers.len());
+    for (item, receiver) in data.iter().zip(&loaded.env.alerting.receivers) {
+        assert_eq!(item["remoteRef"]["key"], receiver.secret.as_str());
+        assert_eq!(item["remoteRef"]["property"], receiver.kind.secret_field());
+    }
+    // dev declares no receiver: alerts go nowhere, and no Secret is read.
+    let dev = objects_of("dev");
+    assert_eq!(
+        helm_values(&dev, "alertmanager")["config"]["route"]["receiver"],
+        "null"
+    );
+    assert!(
+        !dev.keys()
+            .any(|p| p.starts_with("manifests/alertmanager/externalsecret"))
+    );
+}
+
+fn objects_of(env: &str) -> std::collections::BTreeMap<String, Value> {
+    objects(&render(&load(env)))
+}
+
+#[test]
+fn grafana_logs_in_with_vaults_password_and_its_dashboards_name_the_provisioned_datasource() {
+    for loaded in load_all() {
+        let objects = objects(&render(&loaded));
+        let values = helm_values(&objects, "grafana");
+        assert!(values.get("adminPassword").is_none());
+        assert_eq!(values["admin"]["existingSecret"], "grafana-admin");
+        let secret = &objects["manifests/grafana/externalsecret-grafana-admin.yaml"];
+        assert_eq!(secret["spec"]["target"]["name"], "grafana-admin");
+        let datasource = &values["datasources"]["datasources.yaml"]["datasources"][0];
+        assert_eq!(datasource["isDefault"], true);
+        let uid = datasource["uid"].as_str().unwrap();
+        let dashboards = &objects["manifests/grafana/configmap-grafana-dashboards.yaml"]["data"];
+        let mut panels = 0;
+        for (file, json) in dashboards.as_object().unwrap() {
+            let dashboard: Value = serde_json::from_str(json.as_str().unwrap())
+                .unwrap_or_else(|e| panic!("{}: {file} is not JSON: {e}", loaded.name));
+            for panel in dashboard["panels"].as_array().unwrap() {
+                panels += 1;
+                assert_eq!(panel["datasource"]["uid"], uid, "{file}");
+                for target in panel["targets"].as_array().unwrap() {
+                    assert_eq!(target["datasource"]["uid"], uid, "{file}");
+                    assert!(!target["expr"].as_str().unwrap().is_empty());
+                }
+            }
+        }
+        assert!(panels >= 10, "{}: {panels} panels", loaded.name);
+    }
+}
+
+#[test]
+fn prometheus_scrapes_what_the_rules_read_and_vault_serves_it_without_a_token() {
+    for loaded in load_all() {
+        let objects = objects(&render(&loaded));
+        let values = helm_values(&objects, "prometheus");
+        let jobs: Vec<Value> =
+            serde_yaml::from_str(values["extraScrapeConfigs"].as_str().unwrap()).unwrap();
+        let names: Vec<&str> = jobs
+            .iter()
+            .map(|j| j["job_name"].as_str().unwrap())
+            .collect();
+        for job in ["opencost", "external-secrets", "kyverno", "vault"] {
+            assert!(
+                names.contains(&job),
+                "{}: no {job} job: {names:?}",
+                loaded.name
+            );
+        }
+        assert_eq!(names.contains(&"argocd"), loaded.env.argocd.enabled);
+        let alerting = &values["server"]["alertmanagers"][0]["static_configs"][0]["targets"][0];
+        assert_eq!(alerting, "alertmanager.alertmanager.svc:9093");
+        if loaded.env.vault_tls() {
+            let config = helm_values(&objects, "vault")["server"]["ha"]["raft"]["config"]
+                .as_str()
+                .unwrap();
+            assert!(
+                config.contains("unauthenticated_metrics_access = true"),
+                "{config}"
+            );
+            assert!(config.contains("prometheus_retention_time"), "{config}");
+        }
+    }
+}
