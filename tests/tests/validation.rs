@@ -87,6 +87,22 @@ fn mutations() -> Vec<Mutation> {
             "schema:additionalProperties",
         ),
         (
+            "workload the Enforce policy refuses",
+            Box::new(|f| {
+                edit(
+                    f,
+                    "prod/manifests/finops-app/deployment-finops-app.yaml",
+                    set(
+                        "/spec/template/spec/containers/0/image",
+                        json!("docker.io/library/nginx:1.27"),
+                    ),
+                )
+            }),
+            "prod/manifests/finops-app/deployment-finops-app.yaml",
+            "/spec/template/spec/containers/0/image",
+            "kyverno:restrict-image-registries/autogen-allowed-registries",
+        ),
+        (
             "wrong type",
             Box::new(|f| edit(f, DEPLOYMENT, set("/spec/replicas", json!("three")))),
             DEPLOYMENT,
@@ -545,6 +561,7 @@ fn every_mutation_is_caught_at_the_right_place() {
     );
     assert!(covered.iter().any(|r| r.starts_with("schema:")));
     assert!(covered.iter().any(|r| r.starts_with("values-schema:")));
+    assert!(covered.iter().any(|r| r.starts_with("kyverno:")));
     let mut missed = Vec::new();
     for (what, mutate, file, pointer, rule) in mutations {
         let mut files = pristine.clone();

@@ -11,6 +11,7 @@ mod editor_schema;
 mod environments;
 mod import;
 mod inspect;
+mod policy;
 mod render;
 mod validate;
 
@@ -123,10 +124,33 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Kyverno policies offline: run `kyverno test` suites with the built-in evaluator.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Work on the upstream schemas the repository carries.
     Schemas {
         #[command(subcommand)]
         command: SchemasCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Run `kyverno test` files (cli.kyverno.io/v1alpha1 Test) found under PATHs, print a table
+    /// per test (policy, rule, resource, kind, expected, got) and a total; exit 1 when fewer
+    /// cases agree than --min-agreement.
+    Test {
+        /// Least share of agreeing cases, in percent.
+        #[arg(long, value_name = "PERCENT", default_value_t = 100.0)]
+        min_agreement: f64,
+        /// Print only the cases that disagree.
+        #[arg(long)]
+        only_disagreements: bool,
+        /// Test files, or folders searched for kyverno-test.yaml.
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
     },
 }
 
@@ -234,6 +258,19 @@ fn run() -> ExitCode {
     {
         return validate::run(located, schemas, format, path).unwrap_or_else(Failure::report);
     }
+    // Policy tests read only the files they are given.
+    if let Command::Policy {
+        command:
+            PolicyCommand::Test {
+                min_agreement,
+                only_disagreements,
+                paths,
+            },
+    } = &cli.command
+    {
+        return policy::test(paths, *min_agreement, *only_disagreements)
+            .unwrap_or_else(Failure::report);
+    }
     let checkout = match located {
         Ok(checkout) => checkout,
         Err(failure) => return failure.report(),
@@ -268,7 +305,7 @@ fn run() -> ExitCode {
         ),
         Command::Netpol { env } => inspect::netpol(&checkout, &env),
         Command::Graph { env, format } => inspect::graph(&checkout, &env, format),
-        Command::Validate { .. } => unreachable!("handled above"),
+        Command::Validate { .. } | Command::Policy { .. } => unreachable!("handled above"),
         Command::Schemas {
             command: SchemasCommand::Import { into, files },
         } => import::run(&checkout, into, &files),

@@ -61,6 +61,11 @@ pub fn run(
             Err(mut errors) => diagnostics.append(&mut errors),
         }
     }
+    for tree in &rendered {
+        for warning in &tree.warnings {
+            eprintln!("warning: rendered/{warning}");
+        }
+    }
     if !diagnostics.is_empty() {
         staged.discard()?;
         return Err(Failure::Render(diagnostics));

@@ -194,7 +194,8 @@ pub fn run(
     let report = Report::new(
         report.findings.into_iter().chain(not_text).collect(),
         report.objects,
-    );
+    )
+    .with_warnings(report.warnings);
     if report.objects == 0 && report.is_ok() {
         return Err(Failure::Usage(format!(
             "{} holds no Kubernetes object ({} file(s) read): nothing was validated; expected YAML documents with apiVersion and kind",
@@ -228,10 +229,14 @@ fn print(report: &Report, format: Format, files: usize, compiled: usize) {
             for finding in &report.findings {
                 println!("{finding}");
             }
+            for warning in &report.warnings {
+                println!("warning: {warning}");
+            }
             let summary = format!(
-                "{} object(s) in {files} file(s), {compiled} schema(s); {} finding(s)",
+                "{} object(s) in {files} file(s), {compiled} schema(s); {} finding(s), {} warning(s)",
                 report.objects,
-                report.findings.len()
+                report.findings.len(),
+                report.warnings.len()
             );
             if report.is_ok() {
                 println!("{summary}");

@@ -17,7 +17,7 @@ use crate::cluster_policy::{
 /// Every ClusterPolicy the platform renders.
 pub fn all(settings: &PolicySettings) -> Vec<ClusterPolicy> {
     let action = settings.failure_action;
-    vec![
+    let mut policies = vec![
         policy(
             "disallow-privileged-containers",
             vec![rule(
@@ -107,7 +107,42 @@ pub fn all(settings: &PolicySettings) -> Vec<ClusterPolicy> {
                 Pattern::One(json!({ "metadata": { "labels": cost_allocation_pattern() } })),
             )],
         ),
-    ]
+    ];
+    if !settings.allowed_registries.is_empty() {
+        let allowed = settings.allowed_registries.join(" | ");
+        let image = json!([{ "image": allowed }]);
+        policies.push(policy(
+            "restrict-image-registries",
+            vec![rule(
+                "allowed-registries",
+                action,
+                &format!(
+                    "Images may come only from the platform's approved registries: {}.",
+                    settings.allowed_registries.join(", ")
+                ),
+                Pattern::One(json!({
+                    "spec": {
+                        "=(ephemeralContainers)": image,
+                        "=(initContainers)": image,
+                        "containers": image
+                    }
+                })),
+            )],
+        ));
+    }
+    policies
+}
+
+/// The field of an app's entry in the environment file that decides whether its workload
+/// passes `policy`: where the pre-flight points when Kyverno would refuse it. `None` for what
+/// the platform sets itself (security contexts), not the environment.
+pub fn app_field(policy: &str) -> Option<&'static str> {
+    match policy {
+        "disallow-latest-tag" | "restrict-image-registries" => Some("image"),
+        "require-requests-limits" => Some("resources"),
+        "require-cost-allocation-labels" => Some("team"),
+        _ => None,
+    }
 }
 
 enum Pattern {

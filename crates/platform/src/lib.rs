@@ -4,6 +4,7 @@
 //! components, `plan` derives the sync waves, and `render` turns the plan into an in-memory
 //! tree of files for the writer. Nothing here touches the file system.
 
+mod admission;
 pub mod bootstrap;
 pub mod catalog;
 mod conventions;

@@ -20,6 +20,8 @@ pub struct RenderedEnvironment {
     /// what the invariants read of it: what they are checked on without parsing the YAML
     /// back. [`check`] takes them.
     pub objects: Vec<(String, serde_json::Value)>,
+    /// What the environment's Kyverno policies would admit but report (`Audit` failures).
+    pub warnings: Vec<platform_validate::Finding>,
 }
 
 /// An environment rendered, with the invariants it breaks; or why it does not render.
@@ -39,12 +41,19 @@ pub fn render_checked(
     ready: &(dyn Fn(&RenderedEnvironment) + Sync),
 ) -> Vec<Checked> {
     let one = |environment: &LoadedEnvironment| {
-        render(environment).map(|mut tree| {
-            let findings = check(&mut tree).findings;
+        render(environment).and_then(|mut tree| {
+            let report = check(&mut tree);
+            let mut findings = report.findings;
+            // A team's app the cluster would refuse is an error in the environment file.
+            let refused = crate::admission::locate(environment, &mut findings);
+            if !refused.is_empty() {
+                return Err(refused);
+            }
+            tree.warnings = report.warnings;
             if findings.is_empty() {
                 ready(&tree);
             }
-            (tree, findings)
+            Ok((tree, findings))
         })
     };
     let threads = jobs.min(loaded.len());
@@ -256,6 +265,7 @@ impl<'a> Files<'a> {
                 name: name.to_owned(),
                 files: self.files,
                 objects: self.objects,
+                warnings: Vec::new(),
             })
         } else {
             Err(self.collisions)

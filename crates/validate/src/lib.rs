@@ -8,6 +8,9 @@
 //!   charts, secrets only through ESO, namespaces, CRD and wave ordering, unique objects,
 //!   cost-allocation labels, projects. What they need to know of the platform comes in as
 //!   [`Conventions`].
+//! - [`invariants`] also run the admission pre-flight: each environment's Kyverno policies
+//!   against its workloads (`kyverno-engine`); a refused workload is a finding, an `Audit`
+//!   failure a warning.
 //! - [`import`]: upstream CRDs into the schema folder's layout.
 //!
 //! Every failure is a [`Finding`]: file, JSON pointer, rule, offending value. Nothing here
@@ -68,20 +71,23 @@ pub fn validate_within(
             schemas.check_objects(tree.objects.iter().filter(|o| o.file.starts_with(prefix))),
         );
     }
-    findings.extend(invariants::check(&tree, conventions));
+    let (broken, mut warnings) = invariants::check(&tree, conventions);
+    findings.extend(broken);
     findings.retain(|f| f.file.starts_with(prefix));
+    warnings.retain(|f| f.file.starts_with(prefix));
     let checked = tree
         .objects
         .iter()
         .filter(|o| o.file.starts_with(prefix))
         .count();
-    Report::new(findings, checked)
+    Report::new(findings, checked).with_warnings(warnings)
 }
 
 /// The invariants of a tree built in memory ([`RenderedTree::from_objects`]), as `render`
 /// checks what it is about to write: nothing is parsed back.
 pub fn check_built(tree: &RenderedTree, conventions: &Conventions) -> Report {
-    Report::new(invariants::check(tree, conventions), tree.objects.len())
+    let (findings, warnings) = invariants::check(tree, conventions);
+    Report::new(findings, tree.objects.len()).with_warnings(warnings)
 }
 
 /// A tree in no particular layout: every object of every YAML document against its schema.

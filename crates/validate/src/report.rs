@@ -5,7 +5,8 @@ use std::fmt;
 use serde::Serialize;
 
 /// Every rule a finding can name, besides `schema:<keyword>` and `values-schema:<keyword>`
-/// (the JSON Schema keyword an object or a chart's values break). The tests break each one.
+/// (the JSON Schema keyword an object or a chart's values break) and `kyverno:<policy>/<rule>`
+/// (a Kyverno rule a workload breaks). The tests break each one.
 pub const RULES: &[&str] = &[
     "yaml",
     "object",
@@ -93,18 +94,32 @@ impl fmt::Display for Finding {
     }
 }
 
-/// All findings of a run, sorted by file and pointer.
+/// All findings of a run, sorted by file and pointer; and warnings, which do not fail it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub objects: usize,
     pub findings: Vec<Finding>,
+    /// What is admitted but reported: a workload breaking a Kyverno rule in `Audit` mode.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Finding>,
 }
 
 impl Report {
     pub fn new(mut findings: Vec<Finding>, objects: usize) -> Self {
         findings.sort();
         findings.dedup();
-        Self { objects, findings }
+        Self {
+            objects,
+            findings,
+            warnings: Vec::new(),
+        }
+    }
+
+    pub fn with_warnings(mut self, mut warnings: Vec<Finding>) -> Self {
+        warnings.sort();
+        warnings.dedup();
+        self.warnings = warnings;
+        self
     }
 
     pub fn is_ok(&self) -> bool {

@@ -80,6 +80,7 @@ pub fn check(env: &Environment) -> Vec<ModelError> {
     vault(env, &mut errors);
     teams(env, &mut errors);
     alerting(env, &mut errors);
+    registries(env, &mut errors);
     replicas("workloads.replicas", env.workloads.replicas, &mut errors);
     for (i, app) in env.apps.iter().enumerate() {
         self::app(env, &index, i, app, &mut errors);
@@ -292,6 +293,24 @@ fn check_kv_key(path: &str, key: &str, errors: &mut Errors) {
             path,
             format!("`{key}` is not a key inside the KV mount; expected a path like platform/grafana-admin, without the mount and without leading or trailing `/`"),
         );
+    }
+}
+
+/// Each allowed registry is one Kyverno wildcard: the policy joins them with `|`, so none may
+/// hold `|`, `&` or blanks, and an operator prefix (`!`, `<`, `>`) would change its meaning.
+fn registries(env: &Environment, errors: &mut Errors) {
+    for (i, registry) in env.policies.allowed_registries.iter().enumerate() {
+        let bad = registry.is_empty()
+            || registry.contains(['|', '&', ' ', '\t'])
+            || registry.starts_with(['!', '<', '>', '=']);
+        if bad {
+            errors.push(
+                format!("policies.allowed_registries[{i}]"),
+                format!(
+                    "`{registry}` is not an image wildcard; expected a registry and path prefix with `*`, e.g. ghcr.io/example-org/*"
+                ),
+            );
+        }
     }
 }
 

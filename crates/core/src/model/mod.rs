@@ -248,6 +248,11 @@ pub struct PolicySettings {
     #[serde(default = "PolicySettings::default_admission_replicas")]
     #[schemars(range(min = 1, max = 7))]
     pub admission_replicas: u32,
+    /// Where the teams' pods may pull images from, as Kyverno wildcards over the whole image
+    /// reference, e.g. `ghcr.io/example-org/*`. Rendered as the `restrict-image-registries`
+    /// policy; empty allows any registry.
+    #[serde(default)]
+    pub allowed_registries: Vec<String>,
 }
 
 impl PolicySettings {

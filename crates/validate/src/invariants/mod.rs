@@ -1,5 +1,6 @@
 //! What must hold across one environment of a rendered tree, beyond each object's schema.
 
+mod admission;
 mod applications;
 mod cost;
 mod ordering;
@@ -52,7 +53,13 @@ const SKIP_DRY_RUN: &str = "SkipDryRunOnMissingResource=true";
 pub fn read_in_full(kind: &str) -> bool {
     matches!(
         kind,
-        "Application" | "AppProject" | "Secret" | "ExternalSecret" | "ClusterSecretStore"
+        "Application"
+            | "AppProject"
+            | "Secret"
+            | "ExternalSecret"
+            | "ClusterSecretStore"
+            | "ClusterPolicy"
+            | "Policy"
     ) || WORKLOADS.iter().any(|(workload, _)| *workload == kind)
 }
 
@@ -72,11 +79,16 @@ pub fn needed(object: Value) -> Value {
     Value::Object(map)
 }
 
-pub fn check(tree: &RenderedTree, conventions: &Conventions) -> Vec<Finding> {
-    tree.environments()
-        .into_iter()
-        .flat_map(|env| Environment::new(tree, env, conventions).check())
-        .collect()
+/// The findings, and the warnings (what Kyverno would admit but report).
+pub fn check(tree: &RenderedTree, conventions: &Conventions) -> (Vec<Finding>, Vec<Finding>) {
+    let mut findings = Vec::new();
+    let mut warnings = Vec::new();
+    for env in tree.environments() {
+        let (mut found, mut warned) = Environment::new(tree, env, conventions).check();
+        findings.append(&mut found);
+        warnings.append(&mut warned);
+    }
+    (findings, warnings)
 }
 
 struct Environment<'a> {
@@ -88,6 +100,7 @@ struct Environment<'a> {
     applications: BTreeMap<&'a str, &'a RenderedObject>,
     waves: BTreeMap<&'a str, i64>,
     findings: Vec<Finding>,
+    warnings: Vec<Finding>,
 }
 
 impl<'a> Environment<'a> {
@@ -118,10 +131,11 @@ impl<'a> Environment<'a> {
             applications,
             waves,
             findings: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
-    fn check(mut self) -> Vec<Finding> {
+    fn check(mut self) -> (Vec<Finding>, Vec<Finding>) {
         self.applications_are_ordered_and_sourced();
         self.no_secret_values();
         self.namespaces_exist_in_time();
@@ -131,7 +145,8 @@ impl<'a> Environment<'a> {
         self.objects_are_unique();
         self.workloads_carry_cost_labels();
         self.applications_stay_within_their_projects();
-        self.findings
+        self.workloads_pass_admission();
+        (self.findings, self.warnings)
     }
 
     fn finding(
