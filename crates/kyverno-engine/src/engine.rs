@@ -1,5 +1,6 @@
 //! Applies a policy's validate rules to one resource and answers in Kyverno's vocabulary.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -137,77 +138,169 @@ fn set_dotted(data: &mut Value, name: &str, value: Value) {
 }
 
 /// Every validate rule of `policy` (with generated rules) that selects `resource`, and its result.
-/// Rules that do not select the resource are absent: Kyverno reports them as skipped.
+/// Rules that do not select the resource are absent: Kyverno reports them as skipped. To apply
+/// one policy to many resources, prepare it once with [`PreparedPolicy`].
 pub fn evaluate(policy: &Policy, resource: &Value, request: &Request<'_>) -> Vec<RuleResult> {
-    let namespace = resource
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if policy.kind == "Policy" {
-        let policy_namespace = policy.metadata.namespace.as_deref().unwrap_or("default");
-        if namespace != policy_namespace {
-            return Vec::new();
-        }
+    PreparedPolicy::new(policy.clone()).evaluate(resource, request)
+}
+
+/// A policy with its generated rules, parsed once.
+#[derive(Debug, Clone)]
+pub struct PreparedPolicy {
+    policy: Policy,
+    rules: Vec<Result<Rule, (String, String)>>,
+}
+
+impl PreparedPolicy {
+    pub fn new(policy: Policy) -> PreparedPolicy {
+        let rules = crate::autogen::rules(&policy)
+            .into_iter()
+            .map(|raw| {
+                let name = raw
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                serde_json::from_value::<Rule>(raw)
+                    .map_err(|error| (name, format!("invalid rule: {error}")))
+            })
+            .collect();
+        PreparedPolicy { policy, rules }
     }
-    let mut results = Vec::new();
-    for raw in crate::autogen::rules(policy) {
-        let name = raw
-            .get("name")
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// What a rule that is not a validate rule does (`mutate`, `generate`, `verifyImages`), if
+    /// `rule` names one (or one generated from it) and it selects `resource`: the evaluator
+    /// does not answer for it, and says so rather than guessing.
+    pub fn unsupported(
+        &self,
+        rule: &str,
+        resource: &Value,
+        request: &Request<'_>,
+    ) -> Option<&'static str> {
+        let names = [
+            rule.to_owned(),
+            format!("autogen-{rule}"),
+            format!("autogen-cronjob-{rule}"),
+        ];
+        self.rules
+            .iter()
+            .filter_map(|rule| rule.as_ref().ok())
+            .find_map(|candidate| {
+                if !names.contains(&candidate.name) || candidate.validate.is_some() {
+                    return None;
+                }
+                let kind = if candidate.mutate.is_some() {
+                    "mutate"
+                } else if candidate.generate.is_some() {
+                    "generate"
+                } else if candidate.verify_images.is_some() {
+                    "verifyImages"
+                } else {
+                    return None;
+                };
+                let target = Target {
+                    resource,
+                    operation: request.operation,
+                    namespace_labels: request.namespace_labels,
+                };
+                matching::rule_applies(
+                    &candidate.match_resources,
+                    candidate.exclude.as_ref(),
+                    &target,
+                )
+                .then_some(kind)
+            })
+    }
+
+    /// Like [`evaluate`].
+    pub fn evaluate(&self, resource: &Value, request: &Request<'_>) -> Vec<RuleResult> {
+        let policy = &self.policy;
+        let namespace = resource
+            .pointer("/metadata/namespace")
             .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let rule: Rule = match serde_json::from_value(raw) {
-            Ok(rule) => rule,
-            Err(error) => {
-                results.push(RuleResult {
-                    rule: name,
-                    status: Status::Error,
-                    message: format!("invalid rule: {error}"),
-                    path: None,
-                    enforce: policy.enforces(None),
-                });
+            .unwrap_or_default();
+        if policy.kind == "Policy" {
+            let policy_namespace = policy.metadata.namespace.as_deref().unwrap_or("default");
+            if namespace != policy_namespace {
+                return Vec::new();
+            }
+        }
+        // One scope for every rule the caller gives no values of its own.
+        let shared = OnceCell::new();
+        let mut results = Vec::new();
+        for rule in &self.rules {
+            let rule = match rule {
+                Ok(rule) => rule,
+                Err((name, message)) => {
+                    results.push(RuleResult {
+                        rule: name.clone(),
+                        status: Status::Error,
+                        message: message.clone(),
+                        path: None,
+                        enforce: policy.enforces(None),
+                    });
+                    continue;
+                }
+            };
+            let Some(validation) = &rule.validate else {
+                continue;
+            };
+            let base_name = rule
+                .name
+                .strip_prefix("autogen-cronjob-")
+                .or_else(|| rule.name.strip_prefix("autogen-"))
+                .unwrap_or(&rule.name);
+            let own_values = request.rule_values.get(base_name);
+            let mut values = std::borrow::Cow::Borrowed(&request.values);
+            if let Some(given) = own_values {
+                values.to_mut().extend(given.clone());
+            }
+            let operation = values
+                .get("request.operation")
+                .and_then(Value::as_str)
+                .unwrap_or(request.operation)
+                .to_owned();
+            let target = Target {
+                resource,
+                operation: &operation,
+                namespace_labels: request.namespace_labels,
+            };
+            if !matching::rule_applies(&rule.match_resources, rule.exclude.as_ref(), &target) {
                 continue;
             }
-        };
-        let Some(validation) = &rule.validate else {
-            continue;
-        };
-        let base_name = rule
-            .name
-            .strip_prefix("autogen-cronjob-")
-            .or_else(|| rule.name.strip_prefix("autogen-"))
-            .unwrap_or(&rule.name);
-        let mut values = request.values.clone();
-        if let Some(given) = request.rule_values.get(base_name) {
-            values.extend(given.clone());
+            let own_scope;
+            let scope = if own_values.is_some() {
+                own_scope = request_scope(resource, namespace, &operation, &values);
+                &own_scope
+            } else {
+                shared.get_or_init(|| request_scope(resource, namespace, &operation, &values))
+            };
+            let verdict = if rule.context.is_empty() {
+                validate_rule(rule, validation, resource, scope, &values)
+            } else {
+                match load_context(&rule.context, scope, &values) {
+                    Ok(rule_scope) => {
+                        validate_rule(rule, validation, resource, &rule_scope, &values)
+                    }
+                    Err(error) => {
+                        Verdict::new(Status::Error, format!("failed to load context: {error}"))
+                    }
+                }
+            };
+            results.push(RuleResult {
+                rule: rule.name.clone(),
+                status: verdict.status,
+                message: verdict.message,
+                path: verdict.path,
+                enforce: policy.enforces(validation.failure_action.as_deref()),
+            });
         }
-        let operation = values
-            .get("request.operation")
-            .and_then(Value::as_str)
-            .unwrap_or(request.operation)
-            .to_owned();
-        let target = Target {
-            resource,
-            operation: &operation,
-            namespace_labels: request.namespace_labels,
-        };
-        if !matching::rule_applies(&rule.match_resources, rule.exclude.as_ref(), &target) {
-            continue;
-        }
-        let scope = request_scope(resource, namespace, &operation, &values);
-        let verdict = match load_context(&rule.context, &scope, &values) {
-            Ok(rule_scope) => validate_rule(&rule, validation, resource, &rule_scope, &values),
-            Err(error) => Verdict::new(Status::Error, format!("failed to load context: {error}")),
-        };
-        results.push(RuleResult {
-            rule: rule.name.clone(),
-            status: verdict.status,
-            message: verdict.message,
-            path: verdict.path,
-            enforce: policy.enforces(validation.failure_action.as_deref()),
-        });
+        results
     }
-    results
 }
 
 /// Adds a rule's `context` entries to the scope. A `variable` entry is computed; an entry only a
@@ -337,9 +430,13 @@ impl Checks<'_> {
         if let Some(loops) = self.foreach {
             return self.foreach(loops, scope);
         }
+        // A check this evaluator does not implement (CEL, manifests) is not a pass.
         Some(Verdict::new(
-            Status::Pass,
-            format!("validation rule '{}' passed.", self.rule),
+            Status::Error,
+            format!(
+                "rule {}: this kind of validation (CEL, manifest signatures) is not evaluated offline",
+                self.rule
+            ),
         ))
     }
 

@@ -26,5 +26,5 @@ pub mod suite;
 pub mod variables;
 pub mod wildcard;
 
-pub use engine::{Request, RuleResult, Status, evaluate};
+pub use engine::{PreparedPolicy, Request, RuleResult, Status, evaluate};
 pub use policy::Policy;

@@ -51,6 +51,8 @@ pub struct Rule {
     pub generate: Option<Value>,
     #[serde(default)]
     pub mutate: Option<Value>,
+    #[serde(default)]
+    pub verify_images: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

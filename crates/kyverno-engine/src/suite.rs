@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::engine::{Request, Status, evaluate};
+use crate::engine::{PreparedPolicy, Request, Status};
 use crate::policy::Policy;
 
 /// A test file.
@@ -195,7 +195,8 @@ pub fn run(
                 values: given,
                 rule_values,
             };
-            let results = evaluate(policy, resource, &request);
+            let prepared = PreparedPolicy::new(policy.clone());
+            let results = prepared.evaluate(resource, &request);
             let wanted = [
                 expected.rule.clone(),
                 format!("autogen-{}", expected.rule),
@@ -206,7 +207,10 @@ pub fn run(
                     case.got = result.status.to_string();
                     case.message = result.message.clone();
                 }
-                None => case.got = Status::Skip.to_string(),
+                None => match prepared.unsupported(&expected.rule, resource, &request) {
+                    Some(kind) => case.got = format!("unsupported ({kind})"),
+                    None => case.got = Status::Skip.to_string(),
+                },
             }
             cases.push(case);
         }

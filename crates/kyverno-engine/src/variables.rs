@@ -3,22 +3,27 @@
 //! A string that is exactly one variable becomes the variable's value with its type; a variable
 //! inside a longer string is replaced by its text (JSON for non-strings). `\{{` escapes a brace.
 
+use std::cell::OnceCell;
+
 use jmespath::Rcvar;
 use serde_json::{Map, Value};
 
 use crate::jmes::{self, QueryError};
 
 /// The variables of one evaluation: `request.object`, `request.operation`, `element`, ...
+/// Converted for JMESPath only when a rule first queries it: most patterns hold no variable.
 #[derive(Debug, Clone)]
 pub struct Scope {
     data: Value,
-    variable: Rcvar,
+    variable: OnceCell<Rcvar>,
 }
 
 impl Scope {
     pub fn new(data: Value) -> Scope {
-        let variable = jmes::to_variable(&data);
-        Scope { data, variable }
+        Scope {
+            data,
+            variable: OnceCell::new(),
+        }
     }
 
     pub fn data(&self) -> &Value {
@@ -35,7 +40,10 @@ impl Scope {
     }
 
     pub fn query(&self, expression: &str) -> Result<Value, QueryError> {
-        jmes::query(expression, &self.variable)
+        jmes::query(
+            expression,
+            self.variable.get_or_init(|| jmes::to_variable(&self.data)),
+        )
     }
 }
 

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use kyverno_engine::{Policy, Request, Status};
+use kyverno_engine::{Policy, PreparedPolicy, Request, Status};
 use serde_json::Value;
 
 use super::{Environment, WORKLOADS};
@@ -21,12 +21,12 @@ const CREATE_NAMESPACE: &str = "CreateNamespace=true";
 
 impl Environment<'_> {
     pub(super) fn workloads_pass_admission(&mut self) {
-        let policies: Vec<(&RenderedObject, Policy)> = self
+        let policies: Vec<(&RenderedObject, PreparedPolicy)> = self
             .objects
             .iter()
             .filter(|o| o.api_version().starts_with("kyverno.io/"))
             .filter_map(|o| match Policy::from_value(&o.object) {
-                Ok(policy) => policy.map(|policy| (*o, policy)),
+                Ok(policy) => policy.map(|policy| (*o, PreparedPolicy::new(policy))),
                 Err(_) => None,
             })
             .collect();
@@ -49,7 +49,7 @@ impl Environment<'_> {
                 ..Request::default()
             };
             for (policy_object, policy) in &policies {
-                for result in kyverno_engine::evaluate(policy, &workload.object, &request) {
+                for result in policy.evaluate(&workload.object, &request) {
                     if !matches!(result.status, Status::Fail | Status::Error) {
                         continue;
                     }
@@ -66,7 +66,7 @@ impl Environment<'_> {
                     let finding = Finding::new(
                         &workload.file,
                         &result.path.as_deref().map(pointer).unwrap_or_default(),
-                        &format!("kyverno:{}/{}", policy.metadata.name, result.rule),
+                        &format!("kyverno:{}/{}", policy.policy().metadata.name, result.rule),
                         &Value::String(format!("{} {}", workload.kind(), workload.name())),
                         format!(
                             "{} {} {verdict}{cannot}: {} (policy in {})",
