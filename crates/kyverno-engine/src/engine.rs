@@ -11,7 +11,7 @@ use crate::matching::{self, Target};
 use crate::pattern::{self, Mismatch};
 use crate::policy::{ForEach, Policy, Rule, Validation};
 use crate::pss;
-use crate::variables::{Scope, substitute, substitute_string};
+use crate::variables::{Scope, substitute, substitute_string, substituted};
 
 /// Kyverno's rule statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -218,6 +218,31 @@ impl PreparedPolicy {
 
     /// Like [`evaluate`].
     pub fn evaluate(&self, resource: &Value, request: &Request<'_>) -> Vec<RuleResult> {
+        self.evaluate_sharing(resource, request, &OnceCell::new())
+    }
+
+    /// Applies each of `policies` to one resource, building the rules' variables once for all
+    /// of them.
+    pub fn evaluate_each<'p>(
+        policies: impl IntoIterator<Item = &'p PreparedPolicy>,
+        resource: &Value,
+        request: &Request<'_>,
+    ) -> Vec<(&'p PreparedPolicy, Vec<RuleResult>)> {
+        let shared = OnceCell::new();
+        policies
+            .into_iter()
+            .map(|policy| (policy, policy.evaluate_sharing(resource, request, &shared)))
+            .collect()
+    }
+
+    /// `shared` holds the variables of the rules given no values of their own, for this
+    /// resource and request only.
+    fn evaluate_sharing(
+        &self,
+        resource: &Value,
+        request: &Request<'_>,
+        shared: &OnceCell<Scope>,
+    ) -> Vec<RuleResult> {
         let policy = &self.policy;
         let namespace = resource
             .pointer("/metadata/namespace")
@@ -229,8 +254,6 @@ impl PreparedPolicy {
                 return Vec::new();
             }
         }
-        // One scope for every rule the caller gives no values of its own.
-        let shared = OnceCell::new();
         let mut results = Vec::new();
         for rule in &self.rules {
             let rule = match rule {
@@ -482,7 +505,7 @@ impl Checks<'_> {
 
     fn patterns(&self, subject: &Value, scope: &Scope) -> Verdict {
         if let Some(pattern) = self.pattern {
-            let pattern = match substitute(pattern, scope) {
+            let pattern = match substituted(pattern, scope) {
                 Ok(pattern) => pattern,
                 Err(error) => {
                     return Verdict::new(
@@ -510,8 +533,7 @@ impl Checks<'_> {
                 ),
             };
         }
-        let any = self.any_pattern.cloned().unwrap_or(Value::Null);
-        let any = match substitute(&any, scope) {
+        let any = match substituted(self.any_pattern.unwrap_or(&Value::Null), scope) {
             Ok(any) => any,
             Err(error) => {
                 return Verdict::new(
@@ -520,7 +542,7 @@ impl Checks<'_> {
                 );
             }
         };
-        let Value::Array(patterns) = any else {
+        let Value::Array(patterns) = any.as_ref() else {
             return Verdict::new(
                 Status::Error,
                 "failed to deserialize anyPattern, expected type array".to_owned(),

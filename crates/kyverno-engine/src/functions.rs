@@ -54,8 +54,19 @@ fn register(
 }
 
 /// The regular expression in the first argument (RE2 syntax, which the `regex` crate shares).
+/// Compiled once per thread and expression: a policy matches the same one against every image.
 fn compiled(args: &[Rcvar], context: &Context<'_>) -> Result<regex::Regex, JmespathError> {
-    regex::Regex::new(&text(args, 0)).map_err(|error| fail(context, error.to_string()))
+    thread_local! {
+        static COMPILED: std::cell::RefCell<std::collections::HashMap<std::string::String, regex::Regex>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    let source = text(args, 0);
+    if let Some(regex) = COMPILED.with(|cache| cache.borrow().get(&source).cloned()) {
+        return Ok(regex);
+    }
+    let regex = regex::Regex::new(&source).map_err(|error| fail(context, error.to_string()))?;
+    COMPILED.with(|cache| cache.borrow_mut().insert(source, regex.clone()));
+    Ok(regex)
 }
 
 /// Registers Kyverno's functions on `runtime`.

@@ -51,12 +51,32 @@ fn to_json(variable: &Rcvar) -> Value {
 
 /// Evaluates `expression` against `data` with Kyverno's not-found rule.
 pub fn query(expression: &str, data: &Rcvar) -> Result<Value, QueryError> {
-    let ast =
-        jmespath::parse(expression).map_err(|error| QueryError::Invalid(error.to_string()))?;
+    let ast = parsed(expression)?;
     let runtime = runtime();
     let mut context = Context::new(expression, runtime);
     let result = execute(&ast, data, &mut context)?;
     Ok(to_json(&result))
+}
+
+/// The AST of `expression`, parsed once per thread: a policy asks the same questions of every
+/// resource it is applied to.
+fn parsed(expression: &str) -> Result<std::rc::Rc<Ast>, QueryError> {
+    thread_local! {
+        static PARSED: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Ast>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(ast) = PARSED.with(|cache| cache.borrow().get(expression).cloned()) {
+        return Ok(ast);
+    }
+    let ast = std::rc::Rc::new(
+        jmespath::parse(expression).map_err(|error| QueryError::Invalid(error.to_string()))?,
+    );
+    PARSED.with(|cache| {
+        cache
+            .borrow_mut()
+            .insert(expression.to_owned(), ast.clone())
+    });
+    Ok(ast)
 }
 
 fn null() -> Rcvar {

@@ -47,6 +47,30 @@ impl Scope {
     }
 }
 
+/// `document` with its variables substituted; borrowed as it is when it holds none, which is
+/// most patterns.
+pub fn substituted<'d>(
+    document: &'d Value,
+    scope: &Scope,
+) -> Result<std::borrow::Cow<'d, Value>, QueryError> {
+    if has_variables(document) {
+        substitute(document, scope).map(std::borrow::Cow::Owned)
+    } else {
+        Ok(std::borrow::Cow::Borrowed(document))
+    }
+}
+
+fn has_variables(document: &Value) -> bool {
+    match document {
+        Value::String(text) => text.contains("{{"),
+        Value::Array(items) => items.iter().any(has_variables),
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, value)| key.contains("{{") || has_variables(value)),
+        _ => false,
+    }
+}
+
 /// Substitutes every variable in `document`'s string leaves and keys.
 pub fn substitute(document: &Value, scope: &Scope) -> Result<Value, QueryError> {
     Ok(match document {

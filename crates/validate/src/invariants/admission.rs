@@ -48,8 +48,11 @@ impl Environment<'_> {
                 namespace_labels: labels,
                 ..Request::default()
             };
-            for (policy_object, policy) in &policies {
-                for result in policy.evaluate(&workload.object, &request) {
+            let prepared = policies.iter().map(|(_, policy)| policy);
+            for ((policy_object, _), (policy, results)) in policies.iter().zip(
+                PreparedPolicy::evaluate_each(prepared, &workload.object, &request),
+            ) {
+                for result in results {
                     if !matches!(result.status, Status::Fail | Status::Error) {
                         continue;
                     }
