@@ -129,6 +129,11 @@ const OPEN_MAPS: &[(&str, &str, &str)] = &[
         "argocd-cm takes any of Argo CD's settings; the chart renders the map as it is",
     ),
     (
+        "opencost",
+        "/opencost/customPricing/costModel",
+        "opencost-2.5.17 configmap-custom-pricing.yaml writes every key of costModel into the ConfigMap OpenCost's custom provider reads, which also takes currencyCode and the forwarding-rule and LB prices (pkg/cloud/models CustomPricing)",
+    ),
+    (
         "prometheus",
         "/kube-state-metrics",
         "a subchart: its values are its own chart's, not in prometheus' values.yaml",
@@ -149,6 +154,18 @@ fn free_form(default: &Value) -> bool {
         || default.is_null()
 }
 
+/// A container's `resources`, which the platform sets whole from its size
+/// (`core::sizing`): a part that happens to equal the chart's default is not restated, and
+/// a resource the chart's default leaves out (a CPU limit) is still a resource.
+fn sized_by_the_platform(chart: &str, path: &str) -> bool {
+    platform::catalog::CHARTS
+        .iter()
+        .filter(|c| c.name == chart)
+        .flat_map(|c| c.pods.iter())
+        .flat_map(|pod| pod.containers)
+        .any(|container| format!("/{}", container.resources.replace('.', "/")) == path)
+}
+
 fn walk(
     chart: &str,
     ours: &Value,
@@ -156,6 +173,9 @@ fn walk(
     path: &str,
     problems: &mut Vec<String>,
 ) {
+    if sized_by_the_platform(chart, path) {
+        return;
+    }
     match (ours, default) {
         (Value::Object(map), Some(Value::Object(defaults)))
             if !defaults.is_empty()
@@ -167,7 +187,7 @@ fn walk(
                     .iter()
                     .any(|(c, p, _)| *c == chart && *p == pointer);
                 match defaults.get(key) {
-                    None if commented => {}
+                    None if commented || sized_by_the_platform(chart, &pointer) => {}
                     None => problems.push(format!(
                         "{chart}: {pointer} is not a value of the chart; Helm would ignore it"
                     )),

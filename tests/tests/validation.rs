@@ -87,6 +87,19 @@ fn mutations() -> Vec<Mutation> {
             "schema:additionalProperties",
         ),
         (
+            "chart container without limits",
+            Box::new(|f| {
+                edit(
+                    f,
+                    "prod/apps/vault.yaml",
+                    remove("/spec/sources/0/helm/valuesObject/server/resources/limits"),
+                )
+            }),
+            "prod/apps/vault.yaml",
+            "/spec/sources/0/helm/valuesObject/server/resources",
+            "helm-resources",
+        ),
+        (
             "workload the Enforce policy refuses",
             Box::new(|f| {
                 edit(

@@ -7,6 +7,7 @@
 
 mod alerts;
 mod bench;
+mod cost;
 mod editor_schema;
 mod environments;
 mod import;
@@ -117,6 +118,23 @@ enum Command {
         /// Where to write; created if missing.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+    },
+    /// What each environment costs a month at its prices (cost.pricing), per team and cost
+    /// center and per Application: requests, and limits as the ceiling. Nothing is written.
+    Cost {
+        /// Only this environment.
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = cost::Format::Text)]
+        format: cost::Format,
+        /// Compare with the environment files of this Git revision (rendered in memory, no
+        /// checkout): the change per environment, team and Application.
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        /// With --base: exit 1 when the total monthly cost rises by more than AMOUNT.
+        #[arg(long, value_name = "AMOUNT", requires = "base")]
+        fail_above: Option<f64>,
     },
     /// Write environments/schema.json, the editor schema of environment files.
     Schema {
@@ -285,6 +303,20 @@ fn run() -> ExitCode {
         }
         Command::Schema { check } => editor_schema::run(&checkout, check),
         Command::Alerts { out } => alerts::run(&checkout, &out),
+        Command::Cost {
+            env,
+            format,
+            base,
+            fail_above,
+        } => cost::run(
+            &checkout,
+            &cost::Options {
+                env,
+                format,
+                base,
+                fail_above,
+            },
+        ),
         Command::Bench {
             apps,
             teams,

@@ -65,6 +65,9 @@ pub fn run(
         for warning in &tree.warnings {
             eprintln!("warning: rendered/{warning}");
         }
+        for warning in &tree.over_budget {
+            eprintln!("warning: {warning}");
+        }
     }
     if !diagnostics.is_empty() {
         staged.discard()?;

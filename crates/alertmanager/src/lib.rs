@@ -8,11 +8,14 @@
 //! fields exist in Alertmanager 0.25 (Debian's `amtool`, which checks this configuration in
 //! CI) and in the chart's 0.34.
 
-use platform_core::component::{ChartPod, Component, HelmChart, Layer, tier};
+use platform_core::component::{
+    ChartContainer, ChartPod, ChartVolume, Component, HelmChart, Layer, Replicas, tier,
+};
 use platform_core::eso::{PlatformSecretKey, platform_external_secret};
 use platform_core::manifest::Manifest;
 use platform_core::model::{AlertReceiver, Environment, ReceiverKind};
 use platform_core::names;
+use platform_core::sizing::Size;
 use platform_core::traffic::{Peer, Port, Traffic};
 use serde::Serialize;
 
@@ -23,8 +26,28 @@ pub const CHART: HelmChart = HelmChart {
     crd_groups: &[],
     // alertmanager-1.42.0 `statefulset.yaml`, `alertmanager.selectorLabels`: one StatefulSet
     // named after the release; it does not call the API.
-    pods: &[ChartPod::api_client("alertmanager", ALERTMANAGER_PODS).quiet()],
+    // `configmapReload.enabled` is off by default: no reloader sidecar.
+    pods: &[ChartPod::api_client("alertmanager", ALERTMANAGER_PODS)
+        .quiet()
+        .runs(&[ChartContainer::new(
+            "alertmanager",
+            "resources",
+            Size::Small,
+        )])
+        .replicas(Replicas::At {
+            path: "replicaCount",
+            default: 1,
+        })],
     pods_verified_at: "1.42.0",
+    volumes: &[ChartVolume {
+        workload: "alertmanager",
+        size: "persistence.size",
+        default_size: "50Mi",
+        enabled: "persistence.enabled",
+        enabled_default: true,
+        unless: None,
+    }],
+    service_types: &["service.type"],
 };
 
 const ALERTMANAGER_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "alertmanager")];

@@ -5,10 +5,11 @@
 
 use platform_core::argocd::SyncOption;
 use platform_core::component::{
-    ChartPod, Component, HelmChart, Layer, TargetCluster, Toggle, tier,
+    ChartContainer, ChartPod, Component, HelmChart, Layer, Replicas, TargetCluster, Toggle, tier,
 };
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::sizing::Size;
 use platform_core::traffic::{GIT_PORTS, Peer, Traffic};
 use serde::Serialize;
 
@@ -19,16 +20,69 @@ pub const CHART: HelmChart = HelmChart {
     crd_groups: &["argoproj.io"],
     // argo-helm argo-cd-10.1.1: every pod carries `argo-cd.selectorLabels` (instance = release).
     pods: &[
-        ChartPod::api_client("argocd-application-controller", ARGOCD_PODS),
-        ChartPod::api_client("argocd-server", ARGOCD_PODS),
-        ChartPod::api_client("argocd-repo-server", ARGOCD_PODS).quiet(),
-        ChartPod::api_client("argocd-redis", ARGOCD_PODS).quiet(),
-        ChartPod::api_client("argocd-applicationset-controller", ARGOCD_PODS),
-        ChartPod::api_client("argocd-notifications-controller", ARGOCD_PODS),
+        ChartPod::api_client("argocd-application-controller", ARGOCD_PODS)
+            .runs(&[ChartContainer::new(
+                "application-controller",
+                "controller.resources",
+                Size::Large,
+            )])
+            .replicas(Replicas::At {
+                path: "controller.replicas",
+                default: 1,
+            }),
+        ChartPod::api_client("argocd-server", ARGOCD_PODS)
+            .runs(&[ChartContainer::new(
+                "server",
+                "server.resources",
+                Size::Small,
+            )])
+            .replicas(Replicas::At {
+                path: "server.replicas",
+                default: 1,
+            }),
+        ChartPod::api_client("argocd-repo-server", ARGOCD_PODS)
+            .quiet()
+            .runs(&[
+                ChartContainer::new("repo-server", "repoServer.resources", Size::Medium),
+                ChartContainer::new("copyutil", "repoServer.copyutil.resources", Size::Tiny),
+            ])
+            .replicas(Replicas::At {
+                path: "repoServer.replicas",
+                default: 1,
+            }),
+        ChartPod::api_client("argocd-redis", ARGOCD_PODS)
+            .quiet()
+            .runs(&[ChartContainer::new("redis", "redis.resources", Size::Small)])
+            .replicas(Replicas::One),
+        ChartPod::api_client("argocd-applicationset-controller", ARGOCD_PODS)
+            .runs(&[ChartContainer::new(
+                "applicationset-controller",
+                "applicationSet.resources",
+                Size::Small,
+            )])
+            .replicas(Replicas::At {
+                path: "applicationSet.replicas",
+                default: 1,
+            }),
+        ChartPod::api_client("argocd-notifications-controller", ARGOCD_PODS)
+            .runs(&[ChartContainer::new(
+                "notifications-controller",
+                "notifications.resources",
+                Size::Small,
+            )])
+            .replicas(Replicas::One),
         // templates/redis-secret-init/job.yaml: pre-install, pre-upgrade.
-        ChartPod::api_client("argocd-redis-secret-init", ARGOCD_PODS).hook(),
+        ChartPod::api_client("argocd-redis-secret-init", ARGOCD_PODS)
+            .hook()
+            .runs(&[ChartContainer::new(
+                "secret-init",
+                "redisSecretInit.resources",
+                Size::Tiny,
+            )]),
     ],
     pods_verified_at: "10.1.1",
+    volumes: &[],
+    service_types: &[],
 };
 
 const ARGOCD_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "argocd")];

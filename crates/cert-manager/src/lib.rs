@@ -2,9 +2,12 @@
 //! (HA mode); a dev-mode Vault on kind serves plain HTTP and needs none.
 
 use platform_core::argocd::SyncOption;
-use platform_core::component::{ChartPod, Component, HelmChart, Layer, Toggle, tier};
+use platform_core::component::{
+    ChartContainer, ChartPod, Component, HelmChart, Layer, Replicas, Toggle, tier,
+};
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::sizing::Size;
 use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
 
@@ -17,13 +20,48 @@ pub const CHART: HelmChart = HelmChart {
     // cert-manager v1.21.1: controller, cainjector, webhook, and the startupapicheck
     // post-install hook, each with `app.kubernetes.io/instance: <release>`.
     pods: &[
-        ChartPod::api_client("cert-manager", CERT_MANAGER_PODS),
-        ChartPod::api_client("cert-manager-cainjector", CERT_MANAGER_PODS),
+        ChartPod::api_client("cert-manager", CERT_MANAGER_PODS)
+            .runs(&[ChartContainer::new(
+                "cert-manager-controller",
+                "resources",
+                Size::Small,
+            )])
+            .replicas(Replicas::At {
+                path: "replicaCount",
+                default: 1,
+            }),
+        ChartPod::api_client("cert-manager-cainjector", CERT_MANAGER_PODS)
+            .runs(&[ChartContainer::new(
+                "cert-manager-cainjector",
+                "cainjector.resources",
+                Size::Small,
+            )])
+            .replicas(Replicas::At {
+                path: "cainjector.replicaCount",
+                default: 1,
+            }),
         ChartPod::api_client("cert-manager-webhook", CERT_MANAGER_PODS)
-            .serving_webhook(WEBHOOK_PORT),
-        ChartPod::api_client("cert-manager-startupapicheck", CERT_MANAGER_PODS).hook(),
+            .serving_webhook(WEBHOOK_PORT)
+            .runs(&[ChartContainer::new(
+                "cert-manager-webhook",
+                "webhook.resources",
+                Size::Small,
+            )])
+            .replicas(Replicas::At {
+                path: "webhook.replicaCount",
+                default: 1,
+            }),
+        ChartPod::api_client("cert-manager-startupapicheck", CERT_MANAGER_PODS)
+            .hook()
+            .runs(&[ChartContainer::new(
+                "cert-manager-startupapicheck",
+                "startupapicheck.resources",
+                Size::Tiny,
+            )]),
     ],
     pods_verified_at: "v1.21.1",
+    volumes: &[],
+    service_types: &[],
 };
 
 const CERT_MANAGER_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "cert-manager")];

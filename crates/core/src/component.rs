@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::argocd::{ResourceIgnoreDifferences, SyncOption};
 use crate::manifest::Manifest;
+use crate::sizing::Size;
 use crate::traffic::Traffic;
 
 /// The AppProject of the platform's own components.
@@ -28,6 +29,64 @@ pub struct HelmChart {
     /// The chart version at which `pods` was read from the chart's templates. A test fails
     /// while it differs from `version`: a chart bump re-reads the inventory.
     pub pods_verified_at: &'static str,
+    /// The persistent volumes the chart claims with these values.
+    pub volumes: &'static [ChartVolume],
+    /// Values paths of the `type` of Services the values may make LoadBalancers.
+    pub service_types: &'static [&'static str],
+}
+
+/// A container of a chart's pod and the values path its `resources` are read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChartContainer {
+    pub name: &'static str,
+    /// Dotted values path, e.g. `server.resources`.
+    pub resources: &'static str,
+    /// What the platform gives it, when the component's values set nothing there.
+    pub size: Size,
+}
+
+impl ChartContainer {
+    pub const fn new(name: &'static str, resources: &'static str, size: Size) -> Self {
+        Self {
+            name,
+            resources,
+            size,
+        }
+    }
+}
+
+/// How many of a chart's pod run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replicas {
+    /// Exactly one: the chart fixes it.
+    One,
+    /// The number at a values path, or the chart's default there.
+    At { path: &'static str, default: u32 },
+    /// `replicas` while the switch at `enabled` is on (an HA mode), else one.
+    WhenEnabled {
+        enabled: &'static str,
+        replicas: &'static str,
+        default: u32,
+    },
+    /// One on every node (a DaemonSet).
+    PerNode,
+    /// A Helm hook's pod: it runs to completion at a sync and costs nothing by the month.
+    Hook,
+}
+
+/// A persistent volume a chart claims for each replica of one of its pods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChartVolume {
+    /// The pod (its `workload` in the inventory) whose replicas each claim one.
+    pub workload: &'static str,
+    /// Values path of the claim's size, and the chart's default there.
+    pub size: &'static str,
+    pub default_size: &'static str,
+    /// Values path of the switch, and the chart's default there.
+    pub enabled: &'static str,
+    pub enabled_default: bool,
+    /// Values path of a switch that, when on, makes the chart claim nothing (a dev mode).
+    pub unless: Option<&'static str>,
 }
 
 /// A pod a chart runs, and what it needs of the network.
@@ -45,6 +104,10 @@ pub struct ChartPod {
     pub webhook_port: Option<u16>,
     /// A Helm hook's pod (Argo CD runs it as a sync hook).
     pub hook: bool,
+    /// Its containers (init containers too), each with the values path of its resources.
+    pub containers: &'static [ChartContainer],
+    /// How many run.
+    pub replicas: Replicas,
 }
 
 impl ChartPod {
@@ -61,7 +124,23 @@ impl ChartPod {
             calls_api: true,
             webhook_port: None,
             hook: false,
+            containers: &[],
+            replicas: Replicas::At {
+                path: "replicas",
+                default: 1,
+            },
         }
+    }
+
+    /// Its containers and where the chart reads their resources.
+    pub const fn runs(mut self, containers: &'static [ChartContainer]) -> Self {
+        self.containers = containers;
+        self
+    }
+
+    pub const fn replicas(mut self, replicas: Replicas) -> Self {
+        self.replicas = replicas;
+        self
     }
 
     pub const fn serving_webhook(mut self, port: u16) -> Self {
@@ -71,6 +150,7 @@ impl ChartPod {
 
     pub const fn hook(mut self) -> Self {
         self.hook = true;
+        self.replicas = Replicas::Hook;
         self
     }
 
@@ -165,7 +245,7 @@ impl Component {
         version: Option<&crate::model::ChartVersion>,
     ) -> Self {
         let release = HelmRelease::new(chart, name, values).with_version(version);
-        Self::new(name, namespace, layer, Source::Helm(release))
+        Self::new(name, namespace, layer, Source::Helm(Box::new(release)))
     }
 
     pub fn traffic(mut self, traffic: Traffic) -> Self {
@@ -272,8 +352,9 @@ pub enum TargetCluster {
 /// Where an Application's manifests come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
-    /// A Helm chart, rendered by Argo CD with the given values.
-    Helm(HelmRelease),
+    /// A Helm chart, rendered by Argo CD with the given values (boxed: a release, with its
+    /// chart's inventory, is many times the size of the other variant).
+    Helm(Box<HelmRelease>),
     /// Plain manifests this generator writes to `rendered/<env>/manifests/<app>/`.
     Manifests(Vec<Manifest>),
 }
@@ -289,9 +370,23 @@ pub struct HelmRelease {
 
 impl HelmRelease {
     /// A release of `chart` with values from the component's typed values struct.
+    /// Every container the chart's inventory lists gets requests and limits of its size where
+    /// the component's values set none.
     pub fn new<V: Serialize>(chart: HelmChart, release_name: &str, values: &V) -> Self {
-        let values = serde_json::to_value(values)
+        let mut values = serde_json::to_value(values)
             .unwrap_or_else(|error| panic!("values of {} do not serialize: {error}", chart.name));
+        for container in chart.pods.iter().flat_map(|pod| pod.containers) {
+            if crate::sizing::value_at(&values, container.resources).is_none() {
+                let resources =
+                    serde_json::to_value(container.size.resources()).expect("resources serialize");
+                assert!(
+                    crate::sizing::set_at(&mut values, container.resources, resources),
+                    "{}: values hold a non-map on the way to {}",
+                    chart.name,
+                    container.resources
+                );
+            }
+        }
         Self {
             chart,
             version: chart.version.to_owned(),

@@ -11,6 +11,7 @@
 
 pub mod application;
 pub mod argocd;
+pub mod budget;
 pub mod cert_manager;
 pub mod component;
 pub mod cost_queries;
@@ -22,6 +23,7 @@ pub mod model;
 pub mod names;
 pub mod resource;
 pub mod scanner;
+pub mod sizing;
 pub mod traffic;
 pub mod waves;
 pub mod yaml;

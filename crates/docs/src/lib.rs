@@ -11,7 +11,8 @@ mod model;
 mod readme;
 
 pub use model::{
-    Access, AlertDoc, Application, Bootstrap, DocModel, ManualSync, SecretFlow, SecretRef,
+    Access, AlertDoc, Application, Bootstrap, CostDoc, CostRow, DocModel, ManualSync, SecretFlow,
+    SecretRef,
 };
 pub use readme::readme;
 

@@ -15,6 +15,8 @@ pub struct DocModel {
     pub secret_flows: Vec<SecretFlow>,
     /// The alert rules, one row per alert however many teams' groups hold it.
     pub alerts: Vec<AlertDoc>,
+    /// What the environment costs a month, at its prices.
+    pub cost: Option<CostDoc>,
     /// Grafana's admin login: where it is in Vault, when Grafana runs.
     pub grafana_admin: Option<String>,
     /// How a person reaches Vault to seed secrets, when Vault runs.
@@ -61,6 +63,33 @@ impl Access {
             self.namespace, self.service, self.local_port, self.service_port
         )
     }
+}
+
+/// The forecast, formatted: amounts in the environment's currency, a month of 730 hours.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CostDoc {
+    pub currency: String,
+    /// Per team, with its budget where it has one.
+    pub teams: Vec<CostRow>,
+    /// Per Application (left out at scale: `cargo xtask cost` lists them).
+    pub applications: Vec<CostRow>,
+    pub total: String,
+    pub total_ceiling: String,
+    /// The prices, as the environment file states them.
+    pub prices: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CostRow {
+    pub name: String,
+    pub team: String,
+    pub cost_center: String,
+    pub cpu: String,
+    pub memory: String,
+    pub storage: String,
+    pub monthly: String,
+    pub ceiling: String,
+    pub budget: String,
 }
 
 /// An alert rule, for the README's runbook table.

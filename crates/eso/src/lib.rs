@@ -3,7 +3,9 @@
 
 use platform_core::application::metadata;
 use platform_core::argocd::{ResourceIgnoreDifferences, SyncOption};
-use platform_core::component::{ChartPod, Component, HelmChart, Layer, Source, Toggle, tier};
+use platform_core::component::{
+    ChartContainer, ChartPod, Component, HelmChart, Layer, Replicas, Source, Toggle, tier,
+};
 use platform_core::eso::{
     ClusterSecretStore, ClusterSecretStoreSpec, ServiceAccountRef, StoreCondition,
     token_request_grant, vault_provider,
@@ -11,6 +13,7 @@ use platform_core::eso::{
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::sizing::Size;
 use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
 
@@ -25,11 +28,41 @@ pub const CHART: HelmChart = HelmChart {
     crd_groups: &["external-secrets.io"],
     // external-secrets helm-chart-2.9.0 `*.selectorLabels`.
     pods: &[
-        ChartPod::api_client("external-secrets", ESO_PODS),
-        ChartPod::api_client("external-secrets-webhook", ESO_PODS).serving_webhook(WEBHOOK_PORT),
-        ChartPod::api_client("external-secrets-cert-controller", ESO_PODS),
+        ChartPod::api_client("external-secrets", ESO_PODS)
+            .runs(&[ChartContainer::new(
+                "external-secrets",
+                "resources",
+                Size::Small,
+            )])
+            .replicas(Replicas::At {
+                path: "replicaCount",
+                default: 1,
+            }),
+        ChartPod::api_client("external-secrets-webhook", ESO_PODS)
+            .serving_webhook(WEBHOOK_PORT)
+            .runs(&[ChartContainer::new(
+                "webhook",
+                "webhook.resources",
+                Size::Small,
+            )])
+            .replicas(Replicas::At {
+                path: "webhook.replicaCount",
+                default: 1,
+            }),
+        ChartPod::api_client("external-secrets-cert-controller", ESO_PODS)
+            .runs(&[ChartContainer::new(
+                "cert-controller",
+                "certController.resources",
+                Size::Small,
+            )])
+            .replicas(Replicas::At {
+                path: "certController.replicaCount",
+                default: 1,
+            }),
     ],
     pods_verified_at: "2.9.0",
+    volumes: &[],
+    service_types: &[],
 };
 
 const ESO_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "external-secrets")];

@@ -15,11 +15,14 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use platform_core::application::metadata;
-use platform_core::component::{ChartPod, Component, HelmChart, Layer, Toggle, tier};
+use platform_core::component::{
+    ChartContainer, ChartPod, ChartVolume, Component, HelmChart, Layer, Replicas, Toggle, tier,
+};
 use platform_core::eso::{PlatformSecretKey, platform_external_secret};
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::sizing::Size;
 use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
 
@@ -31,8 +34,24 @@ pub const CHART: HelmChart = HelmChart {
     // grafana-12.11.1 `deployment.yaml`, `grafana.selectorLabels`: one Deployment named after
     // the release. With the dashboard and datasource sidecars off, nothing in it calls the
     // API; the test pod (`testFramework`) and the image renderer are off.
-    pods: &[ChartPod::api_client("grafana", GRAFANA_PODS).quiet()],
+    // Without persistence the chart adds no init-chown-data container.
+    pods: &[ChartPod::api_client("grafana", GRAFANA_PODS)
+        .quiet()
+        .runs(&[ChartContainer::new("grafana", "resources", Size::Small)])
+        .replicas(Replicas::At {
+            path: "replicas",
+            default: 1,
+        })],
     pods_verified_at: "12.11.1",
+    volumes: &[ChartVolume {
+        workload: "grafana",
+        size: "persistence.size",
+        default_size: "10Gi",
+        enabled: "persistence.enabled",
+        enabled_default: false,
+        unless: None,
+    }],
+    service_types: &["service.type"],
 };
 
 const GRAFANA_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "grafana")];

@@ -7,10 +7,13 @@ pub mod policies;
 use std::collections::BTreeMap;
 
 use platform_core::argocd::{ResourceIgnoreDifferences, SyncOption};
-use platform_core::component::{ChartPod, Component, HelmChart, Layer, Source, SyncMode, tier};
+use platform_core::component::{
+    ChartContainer, ChartPod, Component, HelmChart, Layer, Replicas, Source, SyncMode, tier,
+};
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::sizing::Size;
 use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
 
@@ -26,16 +29,79 @@ pub const CHART: HelmChart = HelmChart {
     // crds.migration.podLabels and webhooksCleanup.podLabels give them (set below).
     pods: &[
         ChartPod::api_client("kyverno-admission-controller", KYVERNO_PODS)
-            .serving_webhook(WEBHOOK_PORT),
-        ChartPod::api_client("kyverno-background-controller", KYVERNO_PODS),
+            .serving_webhook(WEBHOOK_PORT)
+            .runs(&[
+                ChartContainer::new(
+                    "kyverno",
+                    "admissionController.container.resources",
+                    Size::Medium,
+                ),
+                ChartContainer::new(
+                    "kyverno-pre",
+                    "admissionController.initContainer.resources",
+                    Size::Tiny,
+                ),
+            ])
+            .replicas(Replicas::At {
+                path: "admissionController.replicas",
+                default: 1,
+            }),
+        ChartPod::api_client("kyverno-background-controller", KYVERNO_PODS)
+            .runs(&[ChartContainer::new(
+                "controller",
+                "backgroundController.resources",
+                Size::Small,
+            )])
+            .replicas(Replicas::At {
+                path: "backgroundController.replicas",
+                default: 1,
+            }),
         ChartPod::api_client("kyverno-cleanup-controller", KYVERNO_PODS)
-            .serving_webhook(WEBHOOK_PORT),
-        ChartPod::api_client("kyverno-reports-controller", KYVERNO_PODS),
-        ChartPod::api_client("kyverno-migrate-resources", KYVERNO_PODS).hook(),
-        ChartPod::api_client("kyverno-remove-webhooks", KYVERNO_PODS).hook(),
-        ChartPod::api_client("kyverno-scale-to-zero", KYVERNO_PODS).hook(),
+            .serving_webhook(WEBHOOK_PORT)
+            .runs(&[ChartContainer::new(
+                "controller",
+                "cleanupController.resources",
+                Size::Small,
+            )])
+            .replicas(Replicas::At {
+                path: "cleanupController.replicas",
+                default: 1,
+            }),
+        ChartPod::api_client("kyverno-reports-controller", KYVERNO_PODS)
+            .runs(&[ChartContainer::new(
+                "controller",
+                "reportsController.resources",
+                Size::Small,
+            )])
+            .replicas(Replicas::At {
+                path: "reportsController.replicas",
+                default: 1,
+            }),
+        ChartPod::api_client("kyverno-migrate-resources", KYVERNO_PODS)
+            .hook()
+            .runs(&[ChartContainer::new(
+                "kubectl",
+                "crds.migration.podResources",
+                Size::Tiny,
+            )]),
+        ChartPod::api_client("kyverno-remove-webhooks", KYVERNO_PODS)
+            .hook()
+            .runs(&[ChartContainer::new(
+                "kubectl",
+                "webhooksCleanup.resources",
+                Size::Tiny,
+            )]),
+        ChartPod::api_client("kyverno-scale-to-zero", KYVERNO_PODS)
+            .hook()
+            .runs(&[ChartContainer::new(
+                "kubectl",
+                "webhooksCleanup.resources",
+                Size::Tiny,
+            )]),
     ],
     pods_verified_at: "3.9.0",
+    volumes: &[],
+    service_types: &[],
 };
 
 const KYVERNO_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "kyverno")];

@@ -2,11 +2,14 @@
 //! and L2 advertisement that let LoadBalancer Services such as Vault's get an address.
 
 use platform_core::application::metadata;
-use platform_core::component::{ChartPod, Component, HelmChart, Layer, Source, Toggle, tier};
+use platform_core::component::{
+    ChartContainer, ChartPod, Component, HelmChart, Layer, Replicas, Source, Toggle, tier,
+};
 use platform_core::custom_resource;
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::sizing::Size;
 use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
 
@@ -17,10 +20,27 @@ pub const CHART: HelmChart = HelmChart {
     crd_groups: &["metallb.io"],
     // metallb 0.16.1 `metallb.selectorLabels`; the speaker runs on the host network.
     pods: &[
-        ChartPod::api_client("metallb-controller", METALLB_PODS).serving_webhook(WEBHOOK_PORT),
-        ChartPod::api_client("metallb-speaker", METALLB_PODS).on_host_network(),
+        ChartPod::api_client("metallb-controller", METALLB_PODS)
+            .serving_webhook(WEBHOOK_PORT)
+            .runs(&[ChartContainer::new(
+                "controller",
+                "controller.resources",
+                Size::Small,
+            )])
+            .replicas(Replicas::One),
+        // FRR is off (`speaker.frr.enabled: false`): the speaker runs alone, no init containers.
+        ChartPod::api_client("metallb-speaker", METALLB_PODS)
+            .on_host_network()
+            .runs(&[ChartContainer::new(
+                "speaker",
+                "speaker.resources",
+                Size::Small,
+            )])
+            .replicas(Replicas::PerNode),
     ],
     pods_verified_at: "0.16.1",
+    volumes: &[],
+    service_types: &[],
 };
 
 const METALLB_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "metallb")];

@@ -6,9 +6,12 @@
 //! export exactly the cost-allocation labels. OpenCost's own `team` property reads the label
 //! `team` by default, which is this platform's key too.
 
-use platform_core::component::{ChartPod, Component, HelmChart, Layer, tier};
-use platform_core::model::Environment;
+use platform_core::component::{
+    ChartContainer, ChartPod, Component, HelmChart, Layer, Replicas, tier,
+};
+use platform_core::model::{CostSettings, Environment, HOURS_PER_MONTH};
 use platform_core::names;
+use platform_core::sizing::Size;
 use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
 
@@ -18,8 +21,18 @@ pub const CHART: HelmChart = HelmChart {
     version: "2.5.17",
     crd_groups: &[],
     // opencost-2.5.17 `opencost.selectorLabels`.
-    pods: &[ChartPod::api_client("opencost", OPENCOST_PODS)],
+    pods: &[ChartPod::api_client("opencost", OPENCOST_PODS)
+        .runs(&[
+            ChartContainer::new("opencost", "opencost.exporter.resources", Size::Medium),
+            ChartContainer::new("opencost-ui", "opencost.ui.resources", Size::Tiny),
+        ])
+        .replicas(Replicas::At {
+            path: "opencost.exporter.replicas",
+            default: 1,
+        })],
     pods_verified_at: "2.5.17",
+    volumes: &[],
+    service_types: &[],
 };
 
 const OPENCOST_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "opencost")];
@@ -36,6 +49,77 @@ pub struct OpenCost {
     pub exporter: Exporter,
     pub prometheus: Prometheus,
     pub ui: Ui,
+    pub custom_pricing: CustomPricing,
+}
+
+/// OpenCost's custom pricing: the chart writes `cost_model` into a ConfigMap that OpenCost's
+/// `custom` provider reads (opencost-2.5.17 `configmap-custom-pricing.yaml`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomPricing {
+    /// With the chart's `provider: custom` and `createConfigmap: true`.
+    pub enabled: bool,
+    pub cost_model: CostModel,
+}
+
+/// The custom provider's prices, every one per hour and as a string (OpenCost parses each with
+/// `strconv.ParseFloat`; the chart quotes them). Verified in OpenCost's source
+/// (`pkg/cloud/provider/customprovider.go`, `configs/default.json`): `CPU` is the node's
+/// `VCPUCost` per vCPU-hour, `RAM` per GiB-hour, `storage` the PV cost per GiB-hour
+/// (default.json's 0.00005479452 is 0.04 a month / 730), and a load balancer costs
+/// `firstFiveForwardingRulesCost` an hour (one forwarding rule, no data), its two other fields
+/// parsed too. On-premises there are no spot nodes, GPUs or metered egress: those are 0.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CostModel {
+    pub description: String,
+    #[serde(rename = "currencyCode")]
+    pub currency_code: String,
+    #[serde(rename = "CPU")]
+    pub cpu: String,
+    #[serde(rename = "spotCPU")]
+    pub spot_cpu: String,
+    #[serde(rename = "RAM")]
+    pub ram: String,
+    #[serde(rename = "spotRAM")]
+    pub spot_ram: String,
+    #[serde(rename = "GPU")]
+    pub gpu: String,
+    pub storage: String,
+    #[serde(rename = "zoneNetworkEgress")]
+    pub zone_network_egress: String,
+    #[serde(rename = "regionNetworkEgress")]
+    pub region_network_egress: String,
+    #[serde(rename = "internetNetworkEgress")]
+    pub internet_network_egress: String,
+    #[serde(rename = "firstFiveForwardingRulesCost")]
+    pub first_five_forwarding_rules_cost: String,
+    #[serde(rename = "additionalForwardingRuleCost")]
+    pub additional_forwarding_rule_cost: String,
+    #[serde(rename = "LBIngressDataCost")]
+    pub lb_ingress_data_cost: String,
+}
+
+/// The environment's prices in OpenCost's units.
+pub fn cost_model(cost: &CostSettings) -> CostModel {
+    let pricing = &cost.pricing;
+    let text = |price: f64| format!("{price}");
+    let zero = || "0".to_owned();
+    CostModel {
+        description: "Prices from the environment file (cost.pricing); the forecast of cargo xtask cost uses the same.".to_owned(),
+        currency_code: cost.currency.clone(),
+        cpu: text(pricing.cpu_per_vcpu_hour),
+        spot_cpu: text(pricing.cpu_per_vcpu_hour),
+        ram: text(pricing.memory_per_gib_hour),
+        spot_ram: text(pricing.memory_per_gib_hour),
+        gpu: zero(),
+        storage: text(pricing.storage_per_gib_month / HOURS_PER_MONTH),
+        zone_network_egress: zero(),
+        region_network_egress: zero(),
+        internet_network_egress: zero(),
+        first_five_forwarding_rules_cost: text(pricing.load_balancer_per_hour),
+        additional_forwarding_rule_cost: text(pricing.load_balancer_per_hour),
+        lb_ingress_data_cost: zero(),
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -85,6 +169,10 @@ pub fn values(env: &Environment) -> Values {
                 enabled: true,
                 ui_port: names::OPENCOST_UI.port,
             },
+            custom_pricing: CustomPricing {
+                enabled: true,
+                cost_model: cost_model(&env.cost),
+            },
         },
     }
 }
@@ -113,4 +201,47 @@ pub fn components(env: &Environment) -> Vec<Component> {
                 .calls_kubernetes_api(),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use platform_core::model::Pricing;
+
+    #[test]
+    fn prices_reach_opencost_per_hour_and_storage_per_gib_hour() {
+        let cost = CostSettings {
+            currency: "EUR".to_owned(),
+            pricing: Pricing {
+                cpu_per_vcpu_hour: 0.05,
+                memory_per_gib_hour: 0.006,
+                storage_per_gib_month: 0.073,
+                load_balancer_per_hour: 0.02,
+            },
+            enforce_budgets: false,
+            nodes: 1,
+        };
+        let model = cost_model(&cost);
+        let parse = |text: &str| text.parse::<f64>().unwrap();
+        assert_eq!(model.currency_code, "EUR");
+        assert_eq!(parse(&model.cpu), 0.05);
+        assert_eq!(parse(&model.ram), 0.006);
+        // A month of storage is 730 hours of OpenCost's hourly price.
+        assert!(
+            (parse(&model.storage) * 730.0 - 0.073).abs() < 1e-15,
+            "{}",
+            model.storage
+        );
+        assert_eq!(parse(&model.first_five_forwarding_rules_cost), 0.02);
+        assert_eq!(parse(&model.lb_ingress_data_cost), 0.0);
+    }
+
+    #[test]
+    fn the_defaults_are_opencosts_own() {
+        let model = cost_model(&CostSettings::default());
+        // configs/default.json of OpenCost.
+        assert_eq!(model.cpu, "0.031611");
+        assert_eq!(model.ram, "0.004237");
+        assert!((model.storage.parse::<f64>().unwrap() - 0.00005479452).abs() < 1e-11);
+    }
 }

@@ -51,6 +51,13 @@ pub fn kind_cluster(env: &Environment) -> Option<KindCluster> {
 
 /// The values `helm install` uses for Argo CD: exactly those of the self-managed `argocd`
 /// Application, so its first sync changes nothing.
-pub fn argocd_values(env: &Environment) -> component_argocd::Values {
-    component_argocd::values(env)
+/// Argo CD's values for the first `helm install`: exactly those of the Application that then
+/// manages it, requests and limits included.
+pub fn argocd_values(env: &Environment) -> serde_json::Value {
+    platform_core::component::HelmRelease::new(
+        component_argocd::CHART,
+        "argocd",
+        &component_argocd::values(env),
+    )
+    .values
 }

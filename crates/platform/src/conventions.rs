@@ -34,5 +34,19 @@ pub fn conventions() -> Conventions {
         .iter()
         .map(|k| (*k).to_owned())
         .collect(),
+        chart_resources: CHARTS
+            .iter()
+            .map(|chart| {
+                let mut paths: Vec<String> = chart
+                    .pods
+                    .iter()
+                    .flat_map(|pod| pod.containers)
+                    .map(|container| container.resources.to_owned())
+                    .collect();
+                paths.sort();
+                paths.dedup();
+                (chart.name.to_owned(), paths)
+            })
+            .collect(),
     }
 }

@@ -211,6 +211,7 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
         cost_queries: cost_queries(plan),
         secret_flows: secret_flows(env, plan),
         alerts: alerts(env),
+        cost: None,
         grafana_admin: plan
             .get(names::app::GRAFANA)
             .map(|_| format!("{}/{}", env.secrets.kv_mount, env.grafana.admin_secret)),
@@ -260,5 +261,71 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
             git_revision: env.git.target_revision.clone(),
             cluster_server: env.cluster.server.clone(),
         },
+    }
+}
+
+/// An amount of money, to the cent.
+pub fn money(amount: f64) -> String {
+    format!("{amount:.2}")
+}
+
+/// The forecast as the README shows it.
+pub fn cost(env: &Environment, forecast: &platform_cost::Forecast) -> platform_docs::CostDoc {
+    let budget = |team: &str| {
+        env.teams
+            .iter()
+            .find(|candidate| candidate.name.as_str() == team)
+            .and_then(|candidate| candidate.monthly_budget)
+            .map_or_else(|| "none".to_owned(), money)
+    };
+    let teams = forecast
+        .teams()
+        .into_iter()
+        .map(|team| platform_docs::CostRow {
+            name: team.team.clone(),
+            team: team.team.clone(),
+            cost_center: team.cost_center,
+            cpu: String::new(),
+            memory: String::new(),
+            storage: String::new(),
+            monthly: money(team.monthly),
+            ceiling: money(team.ceiling),
+            budget: budget(&team.team),
+        })
+        .collect();
+    let at_scale = env.apps.len() > platform_docs::DETAILED_APPS;
+    let applications = if at_scale {
+        Vec::new()
+    } else {
+        forecast
+            .applications
+            .iter()
+            .map(|app| platform_docs::CostRow {
+                name: app.application.clone(),
+                team: app.team.clone(),
+                cost_center: app.cost_center.clone(),
+                cpu: format!("{:.2}", app.requests.cpu_cores),
+                memory: format!("{:.2}", app.requests.memory_gib),
+                storage: format!("{:.1}", app.storage_gib),
+                monthly: money(app.monthly),
+                ceiling: money(app.ceiling),
+                budget: String::new(),
+            })
+            .collect()
+    };
+    let pricing = &env.cost.pricing;
+    platform_docs::CostDoc {
+        currency: forecast.currency.clone(),
+        teams,
+        applications,
+        total: money(forecast.monthly()),
+        total_ceiling: money(forecast.ceiling()),
+        prices: format!(
+            "{} per vCPU-hour, {} per GiB-hour of memory, {} per GiB-month of storage, {} per LoadBalancer-hour",
+            pricing.cpu_per_vcpu_hour,
+            pricing.memory_per_gib_hour,
+            pricing.storage_per_gib_month,
+            pricing.load_balancer_per_hour
+        ),
     }
 }

@@ -6,6 +6,7 @@
 
 mod admission;
 pub mod bootstrap;
+mod budgets;
 pub mod catalog;
 mod conventions;
 pub mod docs;

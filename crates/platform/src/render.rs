@@ -12,7 +12,7 @@ use platform_core::waves::WaveError;
 use platform_environments::{Diagnostic, LoadedEnvironment};
 
 /// The files of `rendered/<name>/`, keyed by path relative to that folder.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RenderedEnvironment {
     pub name: String,
     pub files: BTreeMap<String, String>,
@@ -20,8 +20,13 @@ pub struct RenderedEnvironment {
     /// what the invariants read of it: what they are checked on without parsing the YAML
     /// back. [`check`] takes them.
     pub objects: Vec<(String, serde_json::Value)>,
-    /// What the environment's Kyverno policies would admit but report (`Audit` failures).
+    /// What the environment's Kyverno policies would admit but report (`Audit` failures),
+    /// and teams over budget where budgets are not enforced.
     pub warnings: Vec<platform_validate::Finding>,
+    /// What the environment costs a month, per Application.
+    pub forecast: platform_cost::Forecast,
+    /// Teams forecast over their budget where budgets are not enforced, at their budget line.
+    pub over_budget: Vec<Diagnostic>,
 }
 
 /// An environment rendered, with the invariants it breaks; or why it does not render.
@@ -45,11 +50,14 @@ pub fn render_checked(
             let report = check(&mut tree);
             let mut findings = report.findings;
             // A team's app the cluster would refuse is an error in the environment file.
-            let refused = crate::admission::locate(environment, &mut findings);
+            let mut refused = crate::admission::locate(environment, &mut findings);
+            let (over_budget, warned) = crate::budgets::check(environment, &tree.forecast);
+            refused.extend(over_budget);
             if !refused.is_empty() {
                 return Err(refused);
             }
             tree.warnings = report.warnings;
+            tree.over_budget = warned;
             if findings.is_empty() {
                 ready(&tree);
             }
@@ -146,10 +154,7 @@ pub fn render_plan(
     let mut files = Files::new(header, &loaded.source);
 
     // What needs the whole plan first; then each component's objects are moved out of it.
-    files.add_verbatim(
-        "README.md".to_owned(),
-        platform_docs::readme(&docs::model(loaded, &plan)),
-    );
+    let mut doc_model = docs::model(loaded, &plan);
     for project in projects::projects(env, &plan, paths) {
         let manifest = Manifest::new(&project);
         files.add_object(
@@ -195,7 +200,16 @@ pub fn render_plan(
         }
     }
 
-    files.finish(&loaded.name)
+    // The cost is read from what was rendered, as `cargo xtask cost` reads it.
+    let forecast = platform_cost::forecast(
+        &loaded.name,
+        &files.objects,
+        &crate::catalog::CHARTS,
+        &env.cost,
+    );
+    doc_model.cost = Some(docs::cost(env, &forecast));
+    files.add_verbatim("README.md".to_owned(), platform_docs::readme(&doc_model));
+    files.finish(&loaded.name, forecast)
 }
 
 /// The comment every rendered YAML file starts with: which files its values come from.
@@ -259,13 +273,19 @@ impl<'a> Files<'a> {
         self.files.insert(path, text);
     }
 
-    fn finish(self, name: &str) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
+    fn finish(
+        self,
+        name: &str,
+        forecast: platform_cost::Forecast,
+    ) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
         if self.collisions.is_empty() {
             Ok(RenderedEnvironment {
                 name: name.to_owned(),
                 files: self.files,
                 objects: self.objects,
                 warnings: Vec::new(),
+                forecast,
+                over_budget: Vec::new(),
             })
         } else {
             Err(self.collisions)

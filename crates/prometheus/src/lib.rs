@@ -6,11 +6,14 @@ pub mod rules;
 
 use std::collections::BTreeMap;
 
-use platform_core::component::{ChartPod, Component, HelmChart, Layer, Toggle, tier};
+use platform_core::component::{
+    ChartContainer, ChartPod, ChartVolume, Component, HelmChart, Layer, Replicas, Toggle, tier,
+};
 use platform_core::labels;
 use platform_core::manifest::to_yaml;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::sizing::Size;
 use platform_core::traffic::{Peer, Port, Traffic};
 use serde::Serialize;
 
@@ -22,12 +25,49 @@ pub const CHART: HelmChart = HelmChart {
     // prometheus-29.27.0 `prometheus.common.matchLabels`, and its subcharts'; node-exporter
     // (prometheus-node-exporter 4.56) runs on the host network.
     pods: &[
-        ChartPod::api_client("prometheus-server", PROMETHEUS_PODS),
-        ChartPod::api_client("prometheus-kube-state-metrics", PROMETHEUS_PODS),
+        ChartPod::api_client("prometheus-server", PROMETHEUS_PODS)
+            .runs(&[
+                ChartContainer::new("prometheus-server", "server.resources", Size::XLarge),
+                ChartContainer::new(
+                    "prometheus-server-configmap-reload",
+                    "configmapReload.prometheus.resources",
+                    Size::Tiny,
+                ),
+            ])
+            .replicas(Replicas::At {
+                path: "server.replicaCount",
+                default: 1,
+            }),
+        // A subchart: its values live under its name.
+        ChartPod::api_client("prometheus-kube-state-metrics", PROMETHEUS_PODS)
+            .runs(&[ChartContainer::new(
+                "kube-state-metrics",
+                "kube-state-metrics.resources",
+                Size::Small,
+            )])
+            .replicas(Replicas::At {
+                path: "kube-state-metrics.replicas",
+                default: 1,
+            }),
         ChartPod::api_client("prometheus-prometheus-node-exporter", PROMETHEUS_PODS)
-            .on_host_network(),
+            .on_host_network()
+            .runs(&[ChartContainer::new(
+                "node-exporter",
+                "prometheus-node-exporter.resources",
+                Size::Tiny,
+            )])
+            .replicas(Replicas::PerNode),
     ],
     pods_verified_at: "29.27.0",
+    volumes: &[ChartVolume {
+        workload: "prometheus-server",
+        size: "server.persistentVolume.size",
+        default_size: "8Gi",
+        enabled: "server.persistentVolume.enabled",
+        enabled_default: true,
+        unless: None,
+    }],
+    service_types: &["server.service.type"],
 };
 
 const PROMETHEUS_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "prometheus")];

@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use platform_core::application::metadata;
+use platform_core::budget;
 use platform_core::eso::token_request_grant;
 use platform_core::labels;
 use platform_core::manifest::Manifest;
@@ -46,7 +47,11 @@ pub fn objects(env: &Environment, team: &Team, app: &App) -> Vec<Manifest> {
             },
             ..Namespace::default()
         }),
-        Manifest::new(&quota(env, named(QUOTA))),
+        Manifest::new(&quota(
+            env,
+            budget::quota_scale(env, team, app),
+            named(QUOTA),
+        )),
         Manifest::new(&limit_range(env, named(LIMITS))),
     ];
     if !app.secrets.is_empty() {
@@ -72,15 +77,21 @@ pub fn team_labels(team: &Team) -> BTreeMap<String, String> {
     labels
 }
 
-fn quota(env: &Environment, metadata: ObjectMeta) -> ResourceQuota {
+/// The platform's namespace quota, scaled by what the team's budget pays for (`scale` ≤ 1):
+/// the cluster then refuses pods past what the forecast promised.
+fn quota(env: &Environment, scale: f64, metadata: ObjectMeta) -> ResourceQuota {
     let quota = &env.workloads.namespace_quota;
     let mut hard = BTreeMap::new();
     for (prefix, amounts) in [("requests", &quota.requests), ("limits", &quota.limits)] {
-        hard.insert(format!("{prefix}.cpu"), Quantity(amounts.cpu.to_string()));
-        hard.insert(
-            format!("{prefix}.memory"),
-            Quantity(amounts.memory.to_string()),
-        );
+        let (cpu, memory) = if scale < 1.0 {
+            let millicores = (amounts.cpu.nanos() as f64 / 1e6 * scale).floor();
+            let mebibytes = (amounts.memory.nanos() as f64 / 1e9 / 1_048_576.0 * scale).floor();
+            (format!("{millicores}m"), format!("{mebibytes}Mi"))
+        } else {
+            (amounts.cpu.to_string(), amounts.memory.to_string())
+        };
+        hard.insert(format!("{prefix}.cpu"), Quantity(cpu));
+        hard.insert(format!("{prefix}.memory"), Quantity(memory));
     }
     hard.insert("pods".to_owned(), Quantity(quota.pods.to_string()));
     ResourceQuota {

@@ -25,7 +25,7 @@ mod tree;
 pub use invariants::{check as check_invariants, needed as needed_by_invariants};
 pub use report::{Finding, RULES, Report};
 pub use schemas::{SchemaSource, Schemas, UNCHECKED_KINDS, object_schema_path};
-pub use tree::{RenderedObject, RenderedTree, parse_plain, parse_tree};
+pub use tree::{RenderedObject, RenderedTree, namespace_labels, parse_plain, parse_tree};
 
 use std::collections::BTreeMap;
 
@@ -43,6 +43,8 @@ pub struct Conventions {
     /// Kinds only the platform may deploy into a tenant's namespaces (its network, quota,
     /// RBAC and secret stores): a project confined to some namespaces may not permit them.
     pub platform_only_kinds: Vec<String>,
+    /// Where each chart reads its containers' resources: `(chart, values paths)`.
+    pub chart_resources: Vec<(String, Vec<String>)>,
 }
 
 /// A tree in the generator's layout, all of it: schema checks when `schemas` is given, and

@@ -22,6 +22,7 @@ pub const RULES: &[&str] = &[
     "app-path",
     "app-repo",
     "helm-pinned",
+    "helm-resources",
     "secret-values",
     "namespace",
     "crd-order",

@@ -282,3 +282,50 @@ pub fn parse_plain(files: &BTreeMap<String, String>) -> (RenderedTree, Vec<Findi
     }
     (tree, findings)
 }
+
+const CREATE_NAMESPACE: &str = "CreateNamespace=true";
+
+/// The labels each namespace of an environment will carry: a rendered Namespace's, and what an
+/// Application that creates its destination namespace (`CreateNamespace=true`) sets on it
+/// through `managedNamespaceMetadata`. What admission and cost allocation both go by.
+pub fn namespace_labels<'a>(
+    objects: impl IntoIterator<Item = &'a Value>,
+) -> BTreeMap<String, BTreeMap<String, String>> {
+    let strings = |value: &Value| -> BTreeMap<String, String> {
+        value
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(key, value)| value.as_str().map(|text| (key.clone(), text.to_owned())))
+            .collect()
+    };
+    let mut labels: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for object in objects {
+        let spec = &object["spec"];
+        if object["kind"] == "Namespace" {
+            if let Some(name) = object["metadata"]["name"].as_str() {
+                labels
+                    .entry(name.to_owned())
+                    .or_default()
+                    .extend(strings(&object["metadata"]["labels"]));
+            }
+        } else if object["kind"] == "Application"
+            && spec["syncPolicy"]["syncOptions"]
+                .as_array()
+                .is_some_and(|options| {
+                    options
+                        .iter()
+                        .any(|option| option.as_str() == Some(CREATE_NAMESPACE))
+                })
+            && let Some(namespace) = spec["destination"]["namespace"].as_str()
+        {
+            labels
+                .entry(namespace.to_owned())
+                .or_default()
+                .extend(strings(
+                    &spec["syncPolicy"]["managedNamespaceMetadata"]["labels"],
+                ));
+        }
+    }
+    labels
+}

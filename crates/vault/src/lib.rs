@@ -8,9 +8,12 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{SecretVolumeSource, Volume, VolumeMount};
 
-use platform_core::component::{ChartPod, Component, HelmChart, Layer, Toggle, tier};
+use platform_core::component::{
+    ChartContainer, ChartPod, ChartVolume, Component, HelmChart, Layer, Replicas, Toggle, tier,
+};
 use platform_core::model::{Environment, ServiceType, VaultMode};
 use platform_core::names;
+use platform_core::sizing::Size;
 use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
 
@@ -21,8 +24,28 @@ pub const CHART: HelmChart = HelmChart {
     crd_groups: &[],
     // vault-helm v0.34.1 server-statefulset.yaml; the injector is off. The kubernetes auth
     // method reviews tokens with the API.
-    pods: &[ChartPod::api_client("vault", VAULT_PODS)],
+    pods: &[ChartPod::api_client("vault", VAULT_PODS)
+        .runs(&[ChartContainer::new(
+            "vault",
+            "server.resources",
+            Size::Large,
+        )])
+        .replicas(Replicas::WhenEnabled {
+            enabled: "server.ha.enabled",
+            replicas: "server.ha.replicas",
+            default: 3,
+        })],
     pods_verified_at: "0.34.1",
+    volumes: &[ChartVolume {
+        workload: "vault",
+        size: "server.dataStorage.size",
+        default_size: "10Gi",
+        enabled: "server.dataStorage.enabled",
+        enabled_default: true,
+        // vault-helm 0.34.1 statefulset.yaml: no volumeClaimTemplates in dev mode.
+        unless: Some("server.dev.enabled"),
+    }],
+    service_types: &["server.service.type"],
 };
 
 const VAULT_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "vault")];

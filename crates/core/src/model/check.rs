@@ -81,6 +81,7 @@ pub fn check(env: &Environment) -> Vec<ModelError> {
     teams(env, &mut errors);
     alerting(env, &mut errors);
     registries(env, &mut errors);
+    cost(env, &mut errors);
     replicas("workloads.replicas", env.workloads.replicas, &mut errors);
     for (i, app) in env.apps.iter().enumerate() {
         self::app(env, &index, i, app, &mut errors);
@@ -293,6 +294,30 @@ fn check_kv_key(path: &str, key: &str, errors: &mut Errors) {
             path,
             format!("`{key}` is not a key inside the KV mount; expected a path like platform/grafana-admin, without the mount and without leading or trailing `/`"),
         );
+    }
+}
+
+fn cost(env: &Environment, errors: &mut Errors) {
+    let currency = &env.cost.currency;
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        errors.push(
+            "cost.currency",
+            format!("`{currency}` is not an ISO 4217 currency code; expected three capital letters, e.g. EUR"),
+        );
+    }
+    let pricing = &env.cost.pricing;
+    for (field, price) in [
+        ("cpu_per_vcpu_hour", pricing.cpu_per_vcpu_hour),
+        ("memory_per_gib_hour", pricing.memory_per_gib_hour),
+        ("storage_per_gib_month", pricing.storage_per_gib_month),
+        ("load_balancer_per_hour", pricing.load_balancer_per_hour),
+    ] {
+        if !(price.is_finite() && price >= 0.0) {
+            errors.push(
+                format!("cost.pricing.{field}"),
+                format!("{price} is not a price; expected a number of at least 0, e.g. 0.03"),
+            );
+        }
     }
 }
 

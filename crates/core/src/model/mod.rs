@@ -38,6 +38,10 @@ pub struct Environment {
     /// OpenCost, which allocates cost by the team and cost-center labels.
     #[serde(default)]
     pub opencost: OpenCostSettings,
+    /// What resources cost: OpenCost's custom pricing and the forecast of `cargo xtask cost`
+    /// use the same prices, so the forecast and the bill agree.
+    #[serde(default)]
+    pub cost: CostSettings,
     /// Grafana, with Prometheus as its datasource and the platform's dashboards.
     #[serde(default)]
     pub grafana: GrafanaSettings,
@@ -323,6 +327,77 @@ impl Default for OpenCostSettings {
         Self { enabled: true }
     }
 }
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CostSettings {
+    /// ISO 4217 code of the prices, e.g. EUR: OpenCost reports in it.
+    #[serde(default = "CostSettings::default_currency")]
+    pub currency: String,
+    #[serde(default)]
+    pub pricing: Pricing,
+    /// Refuse to render when a team's forecast at requests exceeds its `monthly_budget`
+    /// (otherwise a warning). Each team namespace's ResourceQuota also caps what its budget buys.
+    #[serde(default)]
+    pub enforce_budgets: bool,
+    /// Nodes that run the per-node pods (node exporter, MetalLB's speaker), for the forecast.
+    #[serde(default = "CostSettings::default_nodes")]
+    #[schemars(range(min = 1))]
+    pub nodes: u32,
+}
+
+impl CostSettings {
+    fn default_currency() -> String {
+        "USD".to_owned()
+    }
+
+    fn default_nodes() -> u32 {
+        1
+    }
+}
+
+impl Default for CostSettings {
+    fn default() -> Self {
+        Self {
+            currency: Self::default_currency(),
+            pricing: Pricing::default(),
+            enforce_budgets: false,
+            nodes: Self::default_nodes(),
+        }
+    }
+}
+
+/// Prices of the cluster's resources. The defaults are OpenCost's own (`configs/default.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Pricing {
+    /// Per vCPU (one core of `requests.cpu`) and hour.
+    #[schemars(range(min = 0))]
+    pub cpu_per_vcpu_hour: f64,
+    /// Per GiB of memory and hour.
+    #[schemars(range(min = 0))]
+    pub memory_per_gib_hour: f64,
+    /// Per GiB of persistent volume and month (730 hours).
+    #[schemars(range(min = 0))]
+    pub storage_per_gib_month: f64,
+    /// Per Service of type LoadBalancer and hour.
+    #[schemars(range(min = 0))]
+    pub load_balancer_per_hour: f64,
+}
+
+impl Default for Pricing {
+    fn default() -> Self {
+        Self {
+            cpu_per_vcpu_hour: 0.031611,
+            memory_per_gib_hour: 0.004237,
+            storage_per_gib_month: 0.04,
+            load_balancer_per_hour: 0.025,
+        }
+    }
+}
+
+/// Hours in the month every monthly figure is computed over, as OpenCost and its UI do.
+pub const HOURS_PER_MONTH: f64 = 730.0;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -8,16 +8,12 @@
 //! Kyverno admits the object and reports it. Rule names read `kyverno:<policy>/<rule>`.
 //! Objects Helm renders from a chart inside the cluster are not in the tree and not checked.
 
-use std::collections::BTreeMap;
-
 use kyverno_engine::{Policy, PreparedPolicy, Request, Status};
 use serde_json::Value;
 
 use super::{Environment, WORKLOADS};
 use crate::report::Finding;
 use crate::tree::RenderedObject;
-
-const CREATE_NAMESPACE: &str = "CreateNamespace=true";
 
 impl Environment<'_> {
     pub(super) fn workloads_pass_admission(&mut self) {
@@ -33,7 +29,8 @@ impl Environment<'_> {
         if policies.is_empty() {
             return;
         }
-        let namespace_labels = self.namespace_labels();
+        let namespace_labels =
+            crate::tree::namespace_labels(self.objects.iter().map(|o| &o.object));
         let workloads: Vec<&RenderedObject> = self
             .objects
             .iter()
@@ -87,52 +84,6 @@ impl Environment<'_> {
                 }
             }
         }
-    }
-
-    /// The labels each namespace will have: a rendered Namespace's, and what an Application
-    /// that creates its destination namespace sets on it.
-    fn namespace_labels(&self) -> BTreeMap<String, BTreeMap<String, String>> {
-        let mut labels: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        let string_map = |value: &Value| -> BTreeMap<String, String> {
-            value
-                .as_object()
-                .map(|map| {
-                    map.iter()
-                        .filter_map(|(key, value)| {
-                            value.as_str().map(|text| (key.clone(), text.to_owned()))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        for object in &self.objects {
-            if object.kind() == "Namespace" {
-                labels
-                    .entry(object.name().to_owned())
-                    .or_default()
-                    .extend(string_map(&object.object["metadata"]["labels"]));
-            } else if object.is_child_application() {
-                let spec = &object.object["spec"];
-                let creates = spec["syncPolicy"]["syncOptions"]
-                    .as_array()
-                    .is_some_and(|options| {
-                        options
-                            .iter()
-                            .any(|option| option.as_str() == Some(CREATE_NAMESPACE))
-                    });
-                if let (true, Some(namespace)) =
-                    (creates, spec["destination"]["namespace"].as_str())
-                {
-                    labels
-                        .entry(namespace.to_owned())
-                        .or_default()
-                        .extend(string_map(
-                            &spec["syncPolicy"]["managedNamespaceMetadata"]["labels"],
-                        ));
-                }
-            }
-        }
-        labels
     }
 }
 

@@ -5,6 +5,7 @@ mod applications;
 mod cost;
 mod ordering;
 mod projects;
+mod resources;
 mod secrets;
 mod uniqueness;
 
@@ -60,6 +61,8 @@ pub fn read_in_full(kind: &str) -> bool {
             | "ClusterSecretStore"
             | "ClusterPolicy"
             | "Policy"
+            | "PersistentVolumeClaim"
+            | "Service"
     ) || WORKLOADS.iter().any(|(workload, _)| *workload == kind)
 }
 
@@ -145,6 +148,7 @@ impl<'a> Environment<'a> {
         self.objects_are_unique();
         self.workloads_carry_cost_labels();
         self.applications_stay_within_their_projects();
+        self.chart_containers_have_requests_and_limits();
         self.workloads_pass_admission();
         (self.findings, self.warnings)
     }

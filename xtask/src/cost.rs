@@ -1,0 +1,429 @@
+//! `cargo xtask cost [--env NAME] [--format text|json|markdown] [--base REV] [--fail-above N]`.
+//!
+//! Renders the environments in memory (nothing is written) and prints what each costs a month
+//! at its prices, per team and cost center and per Application. With `--base REV`, the
+//! environment files of that Git revision are rendered in memory too (read with `git show`; no
+//! checkout) and the difference is printed: per environment, team and Application, with the
+//! Applications added and removed and the total monthly change.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::process::{Command, ExitCode};
+
+use platform::{EnvironmentFile, LoadedEnvironment};
+use platform_checkout::Checkout;
+use platform_cost::{AppCost, Forecast};
+
+use crate::Failure;
+use crate::environments::{load_all, load_one};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+pub struct Options {
+    pub env: Option<String>,
+    pub format: Format,
+    pub base: Option<String>,
+    pub fail_above: Option<f64>,
+}
+
+pub fn run(checkout: &Checkout, options: &Options) -> Result<ExitCode, Failure> {
+    let loaded = match &options.env {
+        Some(name) => vec![load_one(checkout, name, Failure::Render)?],
+        None => load_all(checkout, Failure::Render)?,
+    };
+    let current = forecasts(&loaded)?;
+    let Some(base) = &options.base else {
+        print!("{}", report(&current, options.format));
+        return Ok(ExitCode::SUCCESS);
+    };
+    let files = files_at(checkout, base)?;
+    let previous = match platform::load(&files) {
+        Ok(loaded) => forecasts(&loaded)?,
+        Err(diagnostics) => return Err(Failure::Render(diagnostics)),
+    };
+    let previous: Vec<Forecast> = previous
+        .into_iter()
+        .filter(|forecast| {
+            options
+                .env
+                .as_ref()
+                .is_none_or(|name| &forecast.environment == name)
+        })
+        .collect();
+    let delta = Delta::new(&previous, &current);
+    print!("{}", delta.report(base, options.format));
+    if let Some(limit) = options.fail_above
+        && delta.total_increase() > limit
+    {
+        eprintln!(
+            "the monthly cost rises by {:.2}, more than --fail-above {limit:.2}",
+            delta.total_increase()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn forecasts(loaded: &[LoadedEnvironment]) -> Result<Vec<Forecast>, Failure> {
+    let mut out = Vec::new();
+    for environment in loaded {
+        let rendered = platform::render(environment).map_err(Failure::Render)?;
+        out.push(rendered.forecast);
+    }
+    Ok(out)
+}
+
+/// The environment files of a Git revision, read from the repository's object store.
+fn files_at(checkout: &Checkout, revision: &str) -> Result<Vec<EnvironmentFile>, Failure> {
+    let git = |args: &[&str]| -> Result<String, Failure> {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(checkout.root())
+            .args(args)
+            .output()
+            .map_err(|e| Failure::Io(format!("running git: {e}")))?;
+        if !output.status.success() {
+            return Err(Failure::Usage(format!(
+                "git {} failed: {}; expected a revision of this repository, e.g. HEAD or main",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        String::from_utf8(output.stdout).map_err(|e| Failure::Io(format!("git output: {e}")))
+    };
+    let listing = git(&["ls-tree", "--name-only", revision, "environments/"])?;
+    let mut files = Vec::new();
+    for path in listing.lines() {
+        if !(path.ends_with(".yaml") || path.ends_with(".yml")) {
+            continue;
+        }
+        let contents = git(&["show", &format!("{revision}:{path}")])?;
+        files.push(EnvironmentFile {
+            path: path.to_owned(),
+            contents,
+        });
+    }
+    Ok(files)
+}
+
+fn money(amount: f64) -> String {
+    format!("{amount:.2}")
+}
+
+fn signed(amount: f64) -> String {
+    if amount >= 0.005 {
+        format!("+{amount:.2}")
+    } else if amount <= -0.005 {
+        format!("{amount:.2}")
+    } else {
+        "0.00".to_owned()
+    }
+}
+
+fn report(forecasts: &[Forecast], format: Format) -> String {
+    if format == Format::Json {
+        let value: Vec<_> = forecasts
+            .iter()
+            .map(|forecast| {
+                serde_json::json!({
+                    "environment": forecast.environment,
+                    "currency": forecast.currency,
+                    "monthly": forecast.monthly(),
+                    "ceiling": forecast.ceiling(),
+                    "teams": forecast.teams(),
+                    "applications": forecast.applications,
+                })
+            })
+            .collect();
+        return serde_json::to_string_pretty(&value).expect("a forecast is JSON") + "\n";
+    }
+    let mut out = String::new();
+    for forecast in forecasts {
+        let currency = &forecast.currency;
+        let mut teams = Table::new(&["team", "cost center", "apps", "monthly", "ceiling"]);
+        for team in forecast.teams() {
+            teams.row(vec![
+                team.team,
+                team.cost_center,
+                team.applications.to_string(),
+                money(team.monthly),
+                money(team.ceiling),
+            ]);
+        }
+        teams.row(vec![
+            "total".into(),
+            String::new(),
+            forecast.applications.len().to_string(),
+            money(forecast.monthly()),
+            money(forecast.ceiling()),
+        ]);
+        let mut apps = Table::new(&[
+            "application",
+            "team",
+            "cpu",
+            "memory GiB",
+            "storage GiB",
+            "LBs",
+            "monthly",
+            "ceiling",
+        ]);
+        for app in &forecast.applications {
+            apps.row(vec![
+                app.application.clone(),
+                app.team.clone(),
+                format!("{:.3}", app.requests.cpu_cores),
+                format!("{:.3}", app.requests.memory_gib),
+                format!("{:.2}", app.storage_gib),
+                app.load_balancers.to_string(),
+                money(app.monthly),
+                money(app.ceiling),
+            ]);
+        }
+        let title = format!(
+            "{}: {} {currency} a month at requests, {} at limits",
+            forecast.environment,
+            money(forecast.monthly()),
+            money(forecast.ceiling())
+        );
+        match format {
+            Format::Markdown => {
+                let _ = write!(
+                    out,
+                    "### {title}\n\n{}\n{}\n",
+                    teams.markdown(),
+                    apps.markdown()
+                );
+            }
+            _ => {
+                let _ = write!(out, "{title}\n\n{}\n{}\n", teams.text(), apps.text());
+            }
+        }
+    }
+    out
+}
+
+/// Two sets of forecasts, compared by environment, team and Application.
+struct Delta<'a> {
+    environments: Vec<(String, String, Option<&'a Forecast>, Option<&'a Forecast>)>,
+}
+
+impl<'a> Delta<'a> {
+    fn new(previous: &'a [Forecast], current: &'a [Forecast]) -> Self {
+        let mut names: Vec<&str> = previous
+            .iter()
+            .chain(current)
+            .map(|f| f.environment.as_str())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let environments = names
+            .into_iter()
+            .map(|name| {
+                let before = previous.iter().find(|f| f.environment == name);
+                let after = current.iter().find(|f| f.environment == name);
+                let currency = after
+                    .or(before)
+                    .map(|f| f.currency.clone())
+                    .unwrap_or_default();
+                (name.to_owned(), currency, before, after)
+            })
+            .collect();
+        Self { environments }
+    }
+
+    fn total_increase(&self) -> f64 {
+        self.environments
+            .iter()
+            .map(|(_, _, before, after)| {
+                after.map_or(0.0, |f| f.monthly()) - before.map_or(0.0, |f| f.monthly())
+            })
+            .sum()
+    }
+
+    fn report(&self, base: &str, format: Format) -> String {
+        let mut json = Vec::new();
+        let mut out = String::new();
+        for (name, currency, before, after) in &self.environments {
+            let apps = |forecast: Option<&Forecast>| -> BTreeMap<String, AppCost> {
+                forecast
+                    .map(|f| {
+                        f.applications
+                            .iter()
+                            .map(|a| (a.application.clone(), a.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let (old, new) = (apps(*before), apps(*after));
+            let mut names: Vec<&String> = old.keys().chain(new.keys()).collect();
+            names.sort_unstable();
+            names.dedup();
+            let mut rows = Vec::new();
+            for app in names {
+                let (was, is) = (old.get(app), new.get(app));
+                let change = is.map_or(0.0, |a| a.monthly) - was.map_or(0.0, |a| a.monthly);
+                let status = match (was, is) {
+                    (None, Some(_)) => "added",
+                    (Some(_), None) => "removed",
+                    _ if change.abs() >= 0.005 => "changed",
+                    _ => continue,
+                };
+                let team = is.or(was).map(|a| a.team.clone()).unwrap_or_default();
+                rows.push((
+                    app.clone(),
+                    team,
+                    status,
+                    was.map(|a| a.monthly),
+                    is.map(|a| a.monthly),
+                    change,
+                ));
+            }
+            let mut teams: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+            for app in old.values() {
+                teams.entry(app.team.clone()).or_default().0 += app.monthly;
+            }
+            for app in new.values() {
+                teams.entry(app.team.clone()).or_default().1 += app.monthly;
+            }
+            let total_before = before.map_or(0.0, |f| f.monthly());
+            let total_after = after.map_or(0.0, |f| f.monthly());
+            if format == Format::Json {
+                json.push(serde_json::json!({
+                    "environment": name,
+                    "currency": currency,
+                    "before": total_before,
+                    "after": total_after,
+                    "change": total_after - total_before,
+                    "teams": teams.iter().map(|(team, (b, a))| serde_json::json!({"team": team, "before": b, "after": a, "change": a - b})).collect::<Vec<_>>(),
+                    "applications": rows.iter().map(|(app, team, status, b, a, change)| serde_json::json!({"application": app, "team": team, "status": status, "before": b, "after": a, "change": change})).collect::<Vec<_>>(),
+                }));
+                continue;
+            }
+            let title = format!(
+                "{name}: {} {currency} a month against {base}'s {} ({})",
+                money(total_after),
+                money(total_before),
+                signed(total_after - total_before)
+            );
+            let mut team_table = Table::new(&["team", "before", "after", "change"]);
+            for (team, (b, a)) in &teams {
+                if (a - b).abs() >= 0.005 {
+                    team_table.row(vec![team.clone(), money(*b), money(*a), signed(a - b)]);
+                }
+            }
+            let mut app_table =
+                Table::new(&["application", "team", "status", "before", "after", "change"]);
+            for (app, team, status, b, a, change) in &rows {
+                app_table.row(vec![
+                    app.clone(),
+                    team.clone(),
+                    (*status).to_owned(),
+                    b.map_or_else(|| "-".to_owned(), money),
+                    a.map_or_else(|| "-".to_owned(), money),
+                    signed(*change),
+                ]);
+            }
+            let unchanged = rows.is_empty();
+            match format {
+                Format::Markdown => {
+                    let _ = write!(out, "### {title}\n\n");
+                    if unchanged {
+                        out.push_str("No change.\n\n");
+                    } else {
+                        let _ =
+                            write!(out, "{}\n{}\n", team_table.markdown(), app_table.markdown());
+                    }
+                }
+                _ => {
+                    let _ = write!(out, "{title}\n\n");
+                    if unchanged {
+                        out.push_str("no change\n\n");
+                    } else {
+                        let _ = write!(out, "{}\n{}\n", team_table.text(), app_table.text());
+                    }
+                }
+            }
+        }
+        if format == Format::Json {
+            return serde_json::to_string_pretty(&json).expect("a delta is JSON") + "\n";
+        }
+        let _ = writeln!(
+            out,
+            "Total monthly change: {}",
+            signed(self.total_increase())
+        );
+        out
+    }
+}
+
+/// A table printed aligned for a terminal or as Markdown; numbers right-aligned.
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(header: &[&str]) -> Self {
+        Self {
+            header: header.iter().map(|h| (*h).to_owned()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    fn numeric(&self, column: usize) -> bool {
+        self.rows.iter().all(|row| {
+            let cell = row[column].trim_start_matches(['+', '-']);
+            cell.is_empty() || cell.parse::<f64>().is_ok()
+        }) && !self.rows.is_empty()
+    }
+
+    fn text(&self) -> String {
+        let widths: Vec<usize> = (0..self.header.len())
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .map(|r| r[i].len())
+                    .chain([self.header[i].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut out = String::new();
+        for row in std::iter::once(&self.header).chain(&self.rows) {
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(i, cell)| {
+                    if self.numeric(i) {
+                        format!("{cell:>w$}", w = widths[i])
+                    } else {
+                        format!("{cell:<w$}", w = widths[i])
+                    }
+                })
+                .collect();
+            let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+        }
+        out
+    }
+
+    fn markdown(&self) -> String {
+        let mut out = format!("| {} |\n|", self.header.join(" | "));
+        for i in 0..self.header.len() {
+            out.push_str(if self.numeric(i) { "---:|" } else { "---|" });
+        }
+        out.push('\n');
+        for row in &self.rows {
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+        }
+        out
+    }
+}
