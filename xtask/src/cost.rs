@@ -8,9 +8,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
-use platform::{EnvironmentFile, LoadedEnvironment};
+use platform::LoadedEnvironment;
 use platform_checkout::Checkout;
 use platform_cost::{AppCost, Forecast};
 
@@ -41,7 +41,7 @@ pub fn run(checkout: &Checkout, options: &Options) -> Result<ExitCode, Failure> 
         print!("{}", report(&current, options.format));
         return Ok(ExitCode::SUCCESS);
     };
-    let files = files_at(checkout, base)?;
+    let files = crate::revision::environment_files(checkout, base)?;
     let previous = match platform::load(&files) {
         Ok(loaded) => forecasts(&loaded)?,
         Err(diagnostics) => return Err(Failure::Render(diagnostics)),
@@ -76,39 +76,6 @@ fn forecasts(loaded: &[LoadedEnvironment]) -> Result<Vec<Forecast>, Failure> {
         out.push(rendered.forecast);
     }
     Ok(out)
-}
-
-/// The environment files of a Git revision, read from the repository's object store.
-fn files_at(checkout: &Checkout, revision: &str) -> Result<Vec<EnvironmentFile>, Failure> {
-    let git = |args: &[&str]| -> Result<String, Failure> {
-        let output = Command::new("git")
-            .arg("-C")
-            .arg(checkout.root())
-            .args(args)
-            .output()
-            .map_err(|e| Failure::Io(format!("running git: {e}")))?;
-        if !output.status.success() {
-            return Err(Failure::Usage(format!(
-                "git {} failed: {}; expected a revision of this repository, e.g. HEAD or main",
-                args.join(" "),
-                String::from_utf8_lossy(&output.stderr).trim()
-            )));
-        }
-        String::from_utf8(output.stdout).map_err(|e| Failure::Io(format!("git output: {e}")))
-    };
-    let listing = git(&["ls-tree", "--name-only", revision, "environments/"])?;
-    let mut files = Vec::new();
-    for path in listing.lines() {
-        if !(path.ends_with(".yaml") || path.ends_with(".yml")) {
-            continue;
-        }
-        let contents = git(&["show", &format!("{revision}:{path}")])?;
-        files.push(EnvironmentFile {
-            path: path.to_owned(),
-            contents,
-        });
-    }
-    Ok(files)
 }
 
 fn money(amount: f64) -> String {

@@ -8,12 +8,14 @@
 mod alerts;
 mod bench;
 mod cost;
+mod diff;
 mod editor_schema;
 mod environments;
 mod import;
 mod inspect;
 mod policy;
 mod render;
+mod revision;
 mod validate;
 
 use std::path::PathBuf;
@@ -136,6 +138,24 @@ enum Command {
         #[arg(long, value_name = "AMOUNT", requires = "base")]
         fail_above: Option<f64>,
     },
+    /// What a change does, object by object: renders the environment files of REV and of the
+    /// working tree in memory and compares them by object, grouped by environment, sync wave
+    /// and Application, calling out wave, sync-policy, reachability, permission, Vault and
+    /// Kyverno changes. Nothing is written.
+    Diff {
+        /// The revision to compare with.
+        #[arg(long, value_name = "REV", default_value = "HEAD")]
+        base: String,
+        /// Only this environment.
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+        /// Exit 1 when anything changed.
+        #[arg(long)]
+        exit_code: bool,
+    },
     /// Write environments/schema.json, the editor schema of environment files.
     Schema {
         /// Write nothing; exit 1 if the schema is out of date.
@@ -152,6 +172,23 @@ enum Command {
         #[command(subcommand)]
         command: SchemasCommand,
     },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+impl From<DiffFormat> for platform_diff::Format {
+    fn from(format: DiffFormat) -> Self {
+        match format {
+            DiffFormat::Text => Self::Text,
+            DiffFormat::Markdown => Self::Markdown,
+            DiffFormat::Json => Self::Json,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -303,6 +340,20 @@ fn run() -> ExitCode {
         }
         Command::Schema { check } => editor_schema::run(&checkout, check),
         Command::Alerts { out } => alerts::run(&checkout, &out),
+        Command::Diff {
+            base,
+            env,
+            format,
+            exit_code,
+        } => diff::run(
+            &checkout,
+            &diff::Options {
+                base,
+                env,
+                format: format.into(),
+                exit_code,
+            },
+        ),
         Command::Cost {
             env,
             format,

@@ -3,23 +3,11 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
 mod common;
-use common::{repository_copy, scratch, xtask_at};
-
-fn git(root: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.org"])
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
+use common::{committed_repository_copy, xtask_at};
 
 fn json(root: &Path, args: &[&str]) -> Value {
     let output = xtask_at(root, args);
@@ -29,16 +17,6 @@ fn json(root: &Path, args: &[&str]) -> Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).unwrap()
-}
-
-/// A repository whose HEAD holds this checkout's environment files.
-fn committed(name: &str) -> std::path::PathBuf {
-    let root = scratch(name);
-    repository_copy(&root);
-    git(&root, &["init", "-q"]);
-    git(&root, &["add", "."]);
-    git(&root, &["commit", "-q", "-m", "base"]);
-    root
 }
 
 /// dev's `workloads.replicas`, which finops-app takes, doubled.
@@ -58,7 +36,7 @@ fn double_dev_replicas(root: &Path) {
 
 #[test]
 fn doubling_an_apps_replicas_changes_exactly_that_app_by_its_replicas_cost() {
-    let root = committed("cost-base");
+    let root = committed_repository_copy("cost-base");
     let before = json(&root, &["cost", "--format", "json"]);
     double_dev_replicas(&root);
     let delta = json(&root, &["cost", "--base", "HEAD", "--format", "json"]);
@@ -129,7 +107,7 @@ fn doubling_an_apps_replicas_changes_exactly_that_app_by_its_replicas_cost() {
 
 #[test]
 fn an_unknown_revision_is_bad_input() {
-    let root = committed("cost-bad-revision");
+    let root = committed_repository_copy("cost-bad-revision");
     let output = xtask_at(&root, &["cost", "--base", "no-such-revision"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -24,4 +24,6 @@ pub use platform_environments::{
     Diagnostic, EnvironmentFile, LoadedEnvironment, complete_schema, concrete_names, layer_schema,
     load, load_matching,
 };
-pub use render::{RenderedEnvironment, check, combined, plan_located, render, render_checked};
+pub use render::{
+    RenderedEnvironment, check, combined, plan_located, render, render_checked, render_plan,
+};

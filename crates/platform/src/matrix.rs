@@ -284,6 +284,20 @@ impl Matrix {
         text
     }
 
+    /// Every allowed ordered pair (`from`, `to`) with what it allows (`8200/TCP`, `any port`).
+    pub fn allowed(&self) -> Vec<(String, String, String)> {
+        self.allowed_pairs()
+            .into_iter()
+            .map(|(from, to, reach)| {
+                (
+                    self.endpoints[from].name.clone(),
+                    self.endpoints[to].name.clone(),
+                    ports(reach),
+                )
+            })
+            .collect()
+    }
+
     /// One line per allowed ordered pair between endpoints of which at least one is a pod,
     /// in the order of the endpoints; every pair not listed is denied. Grows with the edges,
     /// not with the square of the endpoints.

@@ -70,3 +70,25 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     }
     files
 }
+
+/// Runs git in `root` as a test user; panics when it fails.
+pub fn git(root: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.org"])
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+/// A scratch repository whose HEAD commit holds this checkout's environment files.
+pub fn committed_repository_copy(name: &str) -> PathBuf {
+    let root = scratch(name);
+    repository_copy(&root);
+    git(&root, &["init", "-q"]);
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-q", "-m", "base"]);
+    root
+}
