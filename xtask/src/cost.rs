@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use platform::LoadedEnvironment;
 use platform_checkout::Checkout;
-use platform_cost::{AppCost, Forecast};
+use platform_cost::{AppCost, Forecast, money};
 
 use crate::Failure;
 use crate::environments::{load_all, load_one};
@@ -76,10 +76,6 @@ fn forecasts(loaded: &[LoadedEnvironment]) -> Result<Vec<Forecast>, Failure> {
         out.push(rendered.forecast);
     }
     Ok(out)
-}
-
-fn money(amount: f64) -> String {
-    format!("{amount:.2}")
 }
 
 fn signed(amount: f64) -> String {

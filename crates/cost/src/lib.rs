@@ -21,6 +21,11 @@ use serde_json::Value;
 
 pub use workloads::Usage;
 
+/// An amount of money as every report shows it: to the cent.
+pub fn money(amount: f64) -> String {
+    format!("{amount:.2}")
+}
+
 /// What one Application costs a month.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AppCost {

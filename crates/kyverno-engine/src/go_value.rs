@@ -105,11 +105,6 @@ pub fn type_name(value: &Value) -> &'static str {
     }
 }
 
-/// The value in Go's `%v` with JSON-ish rendering of collections, for messages.
-pub fn display(value: &Value) -> String {
-    sprint(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use serde_json::{Map, Value};
 
 use crate::anchor::{self, AnchorKind};
-use crate::go_value::{display, type_name};
+use crate::go_value::{sprint, type_name};
 use crate::{leaf, wildcard};
 
 const NEGATION_MISMATCH: &str = "negation anchor matched in resource";
@@ -168,8 +168,8 @@ fn element(resource: &Value, pattern: &Value, path: &str, seen: &mut AnchorsSeen
                     path.to_owned(),
                     Problem::Plain(format!(
                         "resource value '{}' does not match '{}' at path {path}",
-                        display(resource),
-                        display(scalar)
+                        sprint(resource),
+                        sprint(scalar)
                     )),
                 ))
             };

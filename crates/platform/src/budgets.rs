@@ -4,7 +4,7 @@
 use platform_cost::Forecast;
 use platform_environments::{Diagnostic, LoadedEnvironment};
 
-use crate::docs::money;
+use platform_cost::money;
 
 /// `(errors, warnings)`.
 pub fn check(

@@ -264,13 +264,9 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
     }
 }
 
-/// An amount of money, to the cent.
-pub fn money(amount: f64) -> String {
-    format!("{amount:.2}")
-}
-
 /// The forecast as the README shows it.
 pub fn cost(env: &Environment, forecast: &platform_cost::Forecast) -> platform_docs::CostDoc {
+    use platform_cost::money;
     let budget = |team: &str| {
         env.teams
             .iter()

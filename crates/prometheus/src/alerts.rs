@@ -68,6 +68,35 @@ impl Case {
     pub fn fires(&self) -> bool {
         !self.firing.is_empty()
     }
+
+    /// The cases of an alert held for `threshold`: the `bad` input fires (with `firing`) once
+    /// it has held that long, and not a step before; the `good` input stays silent.
+    fn held(
+        threshold: Option<&Duration>,
+        bad: Vec<InputSeries>,
+        good: Vec<InputSeries>,
+        firing: BTreeMap<String, String>,
+    ) -> Vec<Case> {
+        let (fires_at, silent_at) = held(threshold);
+        let mut cases = vec![Case {
+            input_series: bad.clone(),
+            eval_after_seconds: fires_at,
+            firing: vec![firing],
+        }];
+        if let Some(silent_at) = silent_at {
+            cases.push(Case {
+                input_series: bad,
+                eval_after_seconds: silent_at,
+                firing: Vec::new(),
+            });
+        }
+        cases.push(Case {
+            input_series: good,
+            eval_after_seconds: fires_at,
+            firing: Vec::new(),
+        });
+        cases
+    }
 }
 
 const SEVERITY: &str = "severity";
@@ -279,35 +308,9 @@ fn platform_alerts(env: &Environment) -> Vec<Alert> {
         ));
     }
     let excluded = own_jobs.join("|");
-    let (fires_at, silent_at) = held(Some(down));
+    let (fires_at, _) = held(Some(down));
     let samples = steps_to(fires_at);
-    let node = [("job", "kubernetes-nodes"), ("instance", "node-1")];
-    let mut cases = vec![Case {
-        input_series: vec![InputSeries {
-            series: series("up", &node),
-            values: constant("0", samples),
-        }],
-        eval_after_seconds: fires_at,
-        firing: vec![labels(&node)],
-    }];
-    if let Some(silent_at) = silent_at {
-        cases.push(Case {
-            input_series: vec![InputSeries {
-                series: series("up", &node),
-                values: constant("0", samples),
-            }],
-            eval_after_seconds: silent_at,
-            firing: Vec::new(),
-        });
-    }
-    cases.push(Case {
-        input_series: vec![InputSeries {
-            series: series("up", &node),
-            values: constant("1", samples),
-        }],
-        eval_after_seconds: fires_at,
-        firing: Vec::new(),
-    });
+    let mut cases = up_or_gauge_cases("up", "kubernetes-nodes", "node-1", Some(down), "0", "1");
     if let Some(own) = own_jobs.first() {
         // A job with an alert of its own does not page twice.
         cases.push(Case {
@@ -354,36 +357,15 @@ fn up_or_gauge_cases(
     bad: &str,
     good: &str,
 ) -> Vec<Case> {
-    let (fires_at, silent_at) = held(threshold);
-    let samples = steps_to(fires_at);
+    let samples = steps_to(held(threshold).0);
     let target = [("job", job), ("instance", instance)];
-    let mut cases = vec![Case {
-        input_series: vec![InputSeries {
+    let input = |value: &str| {
+        vec![InputSeries {
             series: series(metric, &target),
-            values: constant(bad, samples),
-        }],
-        eval_after_seconds: fires_at,
-        firing: vec![labels(&target)],
-    }];
-    if let Some(silent_at) = silent_at {
-        cases.push(Case {
-            input_series: vec![InputSeries {
-                series: series(metric, &target),
-                values: constant(bad, samples),
-            }],
-            eval_after_seconds: silent_at,
-            firing: Vec::new(),
-        });
-    }
-    cases.push(Case {
-        input_series: vec![InputSeries {
-            series: series(metric, &target),
-            values: constant(good, samples),
-        }],
-        eval_after_seconds: fires_at,
-        firing: Vec::new(),
-    });
-    cases
+            values: constant(value, samples),
+        }]
+    };
+    Case::held(threshold, input(bad), input(good), labels(&target))
 }
 
 /// A target that answers `up == 0`, or has vanished from discovery altogether.
@@ -465,36 +447,24 @@ fn team_alerts(
             ),
         ] {
             let info = |namespace, status| app_info(status_label, namespace, status);
-            let (fires_at, silent_at) = held(Some(threshold));
+            let (fires_at, _) = held(Some(threshold));
             let samples = steps_to(fires_at);
             let one = |pairs: &[(&str, &str)]| InputSeries {
                 series: series("argocd_app_info", pairs),
                 values: constant("1", samples),
             };
-            let mut cases = vec![
-                Case {
-                    input_series: vec![one(&info(ours, bad))],
-                    eval_after_seconds: fires_at,
-                    firing: vec![labels(&info(ours, bad))],
-                },
-                Case {
-                    input_series: vec![one(&info(ours, good))],
-                    eval_after_seconds: fires_at,
-                    firing: Vec::new(),
-                },
-                Case {
-                    input_series: vec![one(&info(outside, bad))],
-                    eval_after_seconds: fires_at,
-                    firing: Vec::new(),
-                },
-            ];
-            if let Some(silent_at) = silent_at {
-                cases.push(Case {
-                    input_series: vec![one(&info(ours, bad))],
-                    eval_after_seconds: silent_at,
-                    firing: Vec::new(),
-                });
-            }
+            let mut cases = Case::held(
+                Some(threshold),
+                vec![one(&info(ours, bad))],
+                vec![one(&info(ours, good))],
+                labels(&info(ours, bad)),
+            );
+            // Another team's namespace is not this team's alert.
+            cases.push(Case {
+                input_series: vec![one(&info(outside, bad))],
+                eval_after_seconds: fires_at,
+                firing: Vec::new(),
+            });
             alerts.push(Alert {
                 group: group.clone(),
                 rule: rule(
@@ -640,7 +610,7 @@ fn secret_not_ready(
     ours: &str,
     threshold: &Duration,
 ) -> Alert {
-    let (fires_at, silent_at) = held(Some(threshold));
+    let (fires_at, _) = held(Some(threshold));
     let samples = steps_to(fires_at);
     let condition = |status: &'static str| {
         vec![
@@ -663,25 +633,12 @@ fn secret_not_ready(
             },
         ]
     };
-    let mut cases = vec![
-        Case {
-            input_series: pair("1"),
-            eval_after_seconds: fires_at,
-            firing: vec![labels(&condition("False"))],
-        },
-        Case {
-            input_series: pair("0"),
-            eval_after_seconds: fires_at,
-            firing: Vec::new(),
-        },
-    ];
-    if let Some(silent_at) = silent_at {
-        cases.push(Case {
-            input_series: pair("1"),
-            eval_after_seconds: silent_at,
-            firing: Vec::new(),
-        });
-    }
+    let cases = Case::held(
+        Some(threshold),
+        pair("1"),
+        pair("0"),
+        labels(&condition("False")),
+    );
     Alert {
         group: group.to_owned(),
         rule: rule(
@@ -768,7 +725,7 @@ fn admission_denied(group: &str, team: &str, in_team: &str, ours: &str, outside:
 }
 
 fn over_budget(group: &str, team: &str, budget: f64, ours: &str, threshold: &Duration) -> Alert {
-    let (fires_at, silent_at) = held(Some(threshold));
+    let (fires_at, _) = held(Some(threshold));
     let samples = steps_to(fires_at);
     let hours = f64::from(cost_queries::HOURS_PER_MONTH);
     // One node at 1 per core-hour and 0 per GiB-hour: the team's hourly cost is its cores.
@@ -819,25 +776,12 @@ fn over_budget(group: &str, team: &str, budget: f64, ours: &str, threshold: &Dur
     };
     let over = (budget / hours).floor() + 1.0;
     let under = budget / hours / 2.0;
-    let mut cases = vec![
-        Case {
-            input_series: world(over),
-            eval_after_seconds: fires_at,
-            firing: vec![labels(&[("team", team)])],
-        },
-        Case {
-            input_series: world(under),
-            eval_after_seconds: fires_at,
-            firing: Vec::new(),
-        },
-    ];
-    if let Some(silent_at) = silent_at {
-        cases.push(Case {
-            input_series: world(over),
-            eval_after_seconds: silent_at,
-            firing: Vec::new(),
-        });
-    }
+    let cases = Case::held(
+        Some(threshold),
+        world(over),
+        world(under),
+        labels(&[("team", team)]),
+    );
     let run_rate =
         cost_queries::monthly(&cost_queries::hourly_cost_by_team(&format!("=\"{team}\"")));
     Alert {

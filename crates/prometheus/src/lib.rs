@@ -285,9 +285,9 @@ fn scrape_configs(env: &Environment) -> Option<String> {
         jobs.push(opencost);
     }
     if alerting(env) {
-        for (enabled, job, endpoint) in metrics_endpoints(env) {
-            if enabled {
-                jobs.push(ScrapeConfig::endpoints_of(job, endpoint));
+        for metrics in metrics_endpoints(env) {
+            if metrics.enabled {
+                jobs.push(ScrapeConfig::endpoints_of(metrics.job, metrics.endpoint));
             }
         }
         if env.vault.enabled {
@@ -298,24 +298,36 @@ fn scrape_configs(env: &Environment) -> Option<String> {
 }
 
 /// The components whose metrics Service Prometheus scrapes for the alert rules.
-fn metrics_endpoints(env: &Environment) -> [(bool, &'static str, names::ServiceEndpoint); 3] {
+fn metrics_endpoints(env: &Environment) -> [MetricsEndpoint; 3] {
     [
-        (
-            env.argocd.enabled,
-            alerts::job::ARGOCD,
-            names::ARGOCD_METRICS,
-        ),
-        (
-            env.secrets.enabled,
-            alerts::job::EXTERNAL_SECRETS,
-            names::ESO_METRICS,
-        ),
-        (
-            env.policies.enabled,
-            alerts::job::KYVERNO,
-            names::KYVERNO_METRICS,
-        ),
+        MetricsEndpoint {
+            enabled: env.argocd.enabled,
+            component: names::app::ARGOCD,
+            job: alerts::job::ARGOCD,
+            endpoint: names::ARGOCD_METRICS,
+        },
+        MetricsEndpoint {
+            enabled: env.secrets.enabled,
+            component: names::app::EXTERNAL_SECRETS,
+            job: alerts::job::EXTERNAL_SECRETS,
+            endpoint: names::ESO_METRICS,
+        },
+        MetricsEndpoint {
+            enabled: env.policies.enabled,
+            component: names::app::KYVERNO,
+            job: alerts::job::KYVERNO,
+            endpoint: names::KYVERNO_METRICS,
+        },
     ]
+}
+
+/// A component's metrics Service: the scrape job that reads it, and the component whose pods
+/// Prometheus then calls.
+struct MetricsEndpoint {
+    enabled: bool,
+    component: &'static str,
+    job: &'static str,
+    endpoint: names::ServiceEndpoint,
 }
 
 /// Every Vault server through the headless Service, which lists sealed servers too
@@ -363,16 +375,10 @@ fn traffic(env: &Environment) -> Traffic {
         );
     }
     if alerting(env) {
-        let components = [
-            names::app::ARGOCD,
-            names::app::EXTERNAL_SECRETS,
-            names::app::KYVERNO,
-        ];
-        for ((enabled, _, endpoint), component) in
-            metrics_endpoints(env).into_iter().zip(components)
-        {
-            if enabled {
-                traffic = traffic.calls_component(component, &[Port::tcp(endpoint.port)]);
+        for metrics in metrics_endpoints(env) {
+            if metrics.enabled {
+                traffic =
+                    traffic.calls_component(metrics.component, &[Port::tcp(metrics.endpoint.port)]);
             }
         }
         if env.vault.enabled {
