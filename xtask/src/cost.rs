@@ -267,12 +267,22 @@ impl<'a> Delta<'a> {
                 }));
                 continue;
             }
-            let title = format!(
+            let mut title = format!(
                 "{name}: {} {currency} a month against {base}'s {} ({})",
                 money(total_after),
                 money(total_before),
                 signed(total_after - total_before)
             );
+            // A change of currency is a change of prices: the amounts are not comparable as such.
+            if let (Some(before), Some(after)) = (before, after)
+                && before.currency != after.currency
+            {
+                let _ = write!(
+                    title,
+                    "; {base} priced in {}, now {}",
+                    before.currency, after.currency
+                );
+            }
             let mut team_table = Table::new(&["team", "before", "after", "change"]);
             for (team, (b, a)) in &teams {
                 if (a - b).abs() >= 0.005 {
