@@ -103,6 +103,16 @@ pub fn forecast(
 ) -> Forecast {
     let namespace_labels =
         platform_validate::namespace_labels(objects.iter().map(|(_, object)| object));
+    // Each Application's manifests, by the folder they are in: one pass, however many apps.
+    let mut manifests: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+    for (path, object) in objects {
+        if let Some((application, _)) = path
+            .strip_prefix("manifests/")
+            .and_then(|rest| rest.split_once('/'))
+        {
+            manifests.entry(application).or_default().push(object);
+        }
+    }
     let mut applications = Vec::new();
     for (path, object) in objects {
         let Some(name) = path
@@ -114,12 +124,8 @@ pub fn forecast(
         if object["kind"] != "Application" || name.contains('/') {
             continue;
         }
-        let folder = format!("manifests/{name}/");
-        let owned = objects
-            .iter()
-            .filter(|(path, _)| path.starts_with(&folder))
-            .map(|(_, object)| object);
-        let spend = workloads::of_application(object, owned, charts, cost.nodes);
+        let owned = manifests.get(name).map(Vec::as_slice).unwrap_or_default();
+        let spend = workloads::of_application(object, owned.iter().copied(), charts, cost.nodes);
         let destination = object["spec"]["destination"]["namespace"]
             .as_str()
             .unwrap_or_default();
