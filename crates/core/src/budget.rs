@@ -26,38 +26,49 @@ fn quota_monthly_requests(env: &Environment) -> f64 {
             + quota.memory.nanos() as f64 / 1e9 / GIB * pricing.memory_per_gib_hour)
 }
 
-/// The share of `team`'s budget an app's namespace may spend: the budget split over the team's
-/// apps in proportion to what each requests (evenly when none requests anything). `None` for a
-/// team without a budget.
-pub fn namespace_share(env: &Environment, team: &Team, app: &App) -> Option<f64> {
-    let budget = team.monthly_budget?;
-    let apps: Vec<&App> = env
-        .apps
-        .iter()
-        .filter(|candidate| candidate.team == team.name)
-        .collect();
-    let total: f64 = apps
-        .iter()
-        .map(|candidate| app_monthly_requests(env, candidate))
-        .sum();
-    Some(if total > 0.0 {
-        budget * app_monthly_requests(env, app) / total
-    } else {
-        budget / apps.len().max(1) as f64
-    })
+/// A team's budget and what its apps request, read once for all of its namespaces.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TeamBudget {
+    budget: Option<f64>,
+    /// What all the team's apps request a month.
+    requested: f64,
+    apps: usize,
 }
 
-/// How much of the platform's namespace quota an app's namespace gets: 1 when its share of
-/// the team's budget pays for all of it, less when it does not, so that the quota's requests,
-/// run for a month, cost at most that share.
-pub fn quota_scale(env: &Environment, team: &Team, app: &App) -> f64 {
-    let Some(share) = namespace_share(env, team, app) else {
-        return 1.0;
-    };
-    let full = quota_monthly_requests(env);
-    if full <= share || full == 0.0 {
-        1.0
-    } else {
-        share / full
+impl TeamBudget {
+    /// `apps` are the team's apps.
+    pub fn of(env: &Environment, team: &Team, apps: &[&App]) -> TeamBudget {
+        TeamBudget {
+            budget: team.monthly_budget,
+            requested: apps.iter().map(|app| app_monthly_requests(env, app)).sum(),
+            apps: apps.len(),
+        }
+    }
+
+    /// The share of the budget an app's namespace may spend: the budget split over the team's
+    /// apps in proportion to what each requests (evenly when none requests anything). `None`
+    /// for a team without a budget.
+    pub fn namespace_share(&self, env: &Environment, app: &App) -> Option<f64> {
+        let budget = self.budget?;
+        Some(if self.requested > 0.0 {
+            budget * app_monthly_requests(env, app) / self.requested
+        } else {
+            budget / self.apps.max(1) as f64
+        })
+    }
+
+    /// How much of the platform's namespace quota an app's namespace gets: 1 when its share
+    /// of the team's budget pays for all of it, less when it does not, so that the quota's
+    /// requests, run for a month, cost at most that share.
+    pub fn quota_scale(&self, env: &Environment, app: &App) -> f64 {
+        let Some(share) = self.namespace_share(env, app) else {
+            return 1.0;
+        };
+        let full = quota_monthly_requests(env);
+        if full <= share || full == 0.0 {
+            1.0
+        } else {
+            share / full
+        }
     }
 }

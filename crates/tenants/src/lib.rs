@@ -11,6 +11,7 @@
 mod namespace;
 mod secrets;
 
+use platform_core::budget::TeamBudget;
 use platform_core::component::{Component, Layer, Source, tier};
 use platform_core::labels;
 use platform_core::manifest::Manifest;
@@ -34,9 +35,10 @@ fn component(env: &Environment, team: &Team) -> Option<Component> {
         .filter(|app| app.team == team.name)
         .collect();
     let first = apps.first()?.namespace().as_str();
+    let budget = TeamBudget::of(env, team, &apps);
     let mut manifests: Vec<Manifest> = apps
         .iter()
-        .flat_map(|app| namespace::objects(env, team, app))
+        .flat_map(|app| namespace::objects(env, team, &budget, app))
         .collect();
     manifests.extend(secrets::objects(env, team));
     let mut depends_on = Vec::new();

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use platform_core::application::metadata;
-use platform_core::budget;
+use platform_core::budget::TeamBudget;
 use platform_core::eso::token_request_grant;
 use platform_core::labels;
 use platform_core::manifest::Manifest;
@@ -26,7 +26,7 @@ pub const QUOTA: &str = "team-quota";
 pub const LIMITS: &str = "container-defaults";
 
 /// The platform's objects of one app's namespace.
-pub fn objects(env: &Environment, team: &Team, app: &App) -> Vec<Manifest> {
+pub fn objects(env: &Environment, team: &Team, budget: &TeamBudget, app: &App) -> Vec<Manifest> {
     let namespace = app.namespace().as_str();
     let labels = team_labels(team);
     let named = |name: &str| ObjectMeta {
@@ -47,11 +47,7 @@ pub fn objects(env: &Environment, team: &Team, app: &App) -> Vec<Manifest> {
             },
             ..Namespace::default()
         }),
-        Manifest::new(&quota(
-            env,
-            budget::quota_scale(env, team, app),
-            named(QUOTA),
-        )),
+        Manifest::new(&quota(env, budget.quota_scale(env, app), named(QUOTA))),
         Manifest::new(&limit_range(env, named(LIMITS))),
     ];
     if !app.secrets.is_empty() {
