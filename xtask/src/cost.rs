@@ -16,6 +16,7 @@ use platform_cost::{AppCost, Forecast, money};
 
 use crate::Failure;
 use crate::environments::{load_all, load_one};
+use crate::table::Table;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -330,73 +331,6 @@ impl<'a> Delta<'a> {
             "Total monthly change: {}",
             signed(self.total_increase())
         );
-        out
-    }
-}
-
-/// A table printed aligned for a terminal or as Markdown; numbers right-aligned.
-struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    fn new(header: &[&str]) -> Self {
-        Self {
-            header: header.iter().map(|h| (*h).to_owned()).collect(),
-            rows: Vec::new(),
-        }
-    }
-
-    fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
-    }
-
-    fn numeric(&self, column: usize) -> bool {
-        self.rows.iter().all(|row| {
-            let cell = row[column].trim_start_matches(['+', '-']);
-            cell.is_empty() || cell.parse::<f64>().is_ok()
-        }) && !self.rows.is_empty()
-    }
-
-    fn text(&self) -> String {
-        let widths: Vec<usize> = (0..self.header.len())
-            .map(|i| {
-                self.rows
-                    .iter()
-                    .map(|r| r[i].len())
-                    .chain([self.header[i].len()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let mut out = String::new();
-        for row in std::iter::once(&self.header).chain(&self.rows) {
-            let cells: Vec<String> = row
-                .iter()
-                .enumerate()
-                .map(|(i, cell)| {
-                    if self.numeric(i) {
-                        format!("{cell:>w$}", w = widths[i])
-                    } else {
-                        format!("{cell:<w$}", w = widths[i])
-                    }
-                })
-                .collect();
-            let _ = writeln!(out, "{}", cells.join("  ").trim_end());
-        }
-        out
-    }
-
-    fn markdown(&self) -> String {
-        let mut out = format!("| {} |\n|", self.header.join(" | "));
-        for i in 0..self.header.len() {
-            out.push_str(if self.numeric(i) { "---:|" } else { "---|" });
-        }
-        out.push('\n');
-        for row in &self.rows {
-            let _ = writeln!(out, "| {} |", row.join(" | "));
-        }
         out
     }
 }

@@ -16,6 +16,7 @@ mod inspect;
 mod policy;
 mod render;
 mod revision;
+mod table;
 mod validate;
 
 use std::path::PathBuf;

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use kyverno_engine::suite::{self, Case, TestFile, Values};
 
 use crate::Failure;
+use crate::table::Table;
 
 const TEST_FILE_NAMES: [&str; 2] = ["kyverno-test.yaml", "kyverno-test.yml"];
 
@@ -142,52 +143,21 @@ fn run_file(file: &Path) -> Result<(String, Vec<Case>), String> {
 }
 
 fn table(cases: &[&Case]) -> String {
-    let header = ["POLICY", "RULE", "RESOURCE", "KIND", "EXPECTED", "GOT", ""];
-    let rows: Vec<[String; 7]> = cases
-        .iter()
-        .map(|case| {
-            [
-                case.policy.clone(),
-                case.rule.clone(),
-                case.resource.clone(),
-                case.kind.clone(),
-                case.expected.clone(),
-                case.got.clone(),
-                if case.agrees() {
-                    "ok".to_owned()
-                } else {
-                    format!("MISMATCH {}", case.message)
-                },
-            ]
-        })
-        .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row.iter()).take(6) {
-            *width = (*width).max(cell.len());
-        }
-    }
-    let mut out = String::new();
-    let line = |cells: [&str; 7], out: &mut String| {
-        for (index, cell) in cells.iter().enumerate() {
-            if index < 6 {
-                let _ = write!(out, "{cell:<width$}  ", width = widths[index]);
+    let mut table = Table::new(&["POLICY", "RULE", "RESOURCE", "KIND", "EXPECTED", "GOT", ""]);
+    for case in cases {
+        table.row(vec![
+            case.policy.clone(),
+            case.rule.clone(),
+            case.resource.clone(),
+            case.kind.clone(),
+            case.expected.clone(),
+            case.got.clone(),
+            if case.agrees() {
+                "ok".to_owned()
             } else {
-                out.push_str(cell);
-            }
-        }
-        let trimmed = out.trim_end().len();
-        out.truncate(trimmed);
-        out.push('\n');
-    };
-    line(header, &mut out);
-    for row in &rows {
-        line(
-            [
-                &row[0], &row[1], &row[2], &row[3], &row[4], &row[5], &row[6],
-            ],
-            &mut out,
-        );
+                format!("MISMATCH {}", case.message)
+            },
+        ]);
     }
-    out
+    table.text()
 }
