@@ -83,11 +83,40 @@ pub fn needed(object: Value) -> Value {
 }
 
 /// The findings, and the warnings (what Kyverno would admit but report).
+/// Environments share nothing: they are checked side by side, one thread each up to the
+/// cores there are, and their findings gathered in environment order.
 pub fn check(tree: &RenderedTree, conventions: &Conventions) -> (Vec<Finding>, Vec<Finding>) {
+    let environments = tree.environments();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(environments.len());
+    let checked: Vec<(Vec<Finding>, Vec<Finding>)> = if threads <= 1 {
+        environments
+            .iter()
+            .map(|env| Environment::new(tree, env, conventions).check())
+            .collect()
+    } else {
+        let chunk = environments.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = environments
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(|| {
+                        part.iter()
+                            .map(|env| Environment::new(tree, env, conventions).check())
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|worker| worker.join().expect("a checking thread does not panic"))
+                .collect()
+        })
+    };
     let mut findings = Vec::new();
     let mut warnings = Vec::new();
-    for env in tree.environments() {
-        let (mut found, mut warned) = Environment::new(tree, env, conventions).check();
+    for (mut found, mut warned) in checked {
         findings.append(&mut found);
         warnings.append(&mut warned);
     }
