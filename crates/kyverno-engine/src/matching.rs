@@ -87,13 +87,7 @@ fn block_matches(block: &MatchResources, target: &Target<'_>) -> bool {
             .iter()
             .all(|filter| filter_matches(filter, target));
     }
-    let filter = ResourceFilter {
-        resources: block.resources.clone(),
-        subjects: block.subjects.clone(),
-        roles: block.roles.clone(),
-        cluster_roles: block.cluster_roles.clone(),
-    };
-    filter_matches(&filter, target)
+    filter_matches(&block.filter, target)
 }
 
 fn filter_matches(filter: &ResourceFilter, target: &Target<'_>) -> bool {

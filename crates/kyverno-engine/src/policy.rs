@@ -62,20 +62,16 @@ pub struct MatchResources {
     pub any: Vec<ResourceFilter>,
     #[serde(default)]
     pub all: Vec<ResourceFilter>,
-    #[serde(default)]
-    pub resources: Option<ResourceDescription>,
-    #[serde(default)]
-    pub subjects: Vec<Value>,
-    #[serde(default)]
-    pub roles: Vec<String>,
-    #[serde(default)]
-    pub cluster_roles: Vec<String>,
+    /// The older form: one filter written directly in the block.
+    #[serde(flatten)]
+    pub filter: ResourceFilter,
 }
 
 impl MatchResources {
     /// Every resource description this block names.
     pub fn descriptions(&self) -> impl Iterator<Item = &ResourceDescription> {
-        self.resources
+        self.filter
+            .resources
             .iter()
             .chain(
                 self.any
