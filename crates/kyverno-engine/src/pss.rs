@@ -181,6 +181,18 @@ fn containers(spec: &Value) -> impl Iterator<Item = (&'static str, &Value)> {
     })
 }
 
+/// A capability a container may not add.
+fn added_capability(list: &str, container: &Value, name: &str) -> Violation {
+    container_violation(
+        "Capabilities",
+        list,
+        "securityContext.capabilities.add",
+        container,
+        vec![name.to_owned()],
+        format!("must not add capability {name}"),
+    )
+}
+
 /// The capabilities a container's security context adds.
 fn added_capabilities(context: Option<&Value>) -> Vec<String> {
     context
@@ -331,14 +343,7 @@ fn baseline(spec: &Value, metadata: &Value) -> Vec<Violation> {
         }
         for name in added_capabilities(context) {
             if !BASELINE_CAPABILITIES.contains(&name.as_str()) {
-                out.push(container_violation(
-                    "Capabilities",
-                    list,
-                    "securityContext.capabilities.add",
-                    container,
-                    vec![name.clone()],
-                    format!("must not add capability {name}"),
-                ));
+                out.push(added_capability(list, container, &name));
             }
         }
         for port in container
@@ -584,14 +589,7 @@ fn restricted(spec: &Value) -> Vec<Violation> {
         }
         for name in added_capabilities(context) {
             if name != "NET_BIND_SERVICE" && BASELINE_CAPABILITIES.contains(&name.as_str()) {
-                out.push(container_violation(
-                    "Capabilities",
-                    list,
-                    "securityContext.capabilities.add",
-                    container,
-                    vec![name.clone()],
-                    format!("must not add capability {name}"),
-                ));
+                out.push(added_capability(list, container, &name));
             }
         }
     }
