@@ -26,6 +26,11 @@ use clap::{Parser, Subcommand};
 use platform::Diagnostic;
 use platform_checkout::Checkout;
 
+/// See the workspace manifest: glibc's allocator spent a fifth of a large render consolidating
+/// freed chunks.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "cargo xtask",
