@@ -1,12 +1,14 @@
 //! `cargo xtask render [--env NAME] [--check]`.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Mutex;
+use std::sync::mpsc::Receiver;
 
 use platform::RenderedEnvironment;
 use platform_checkout::Checkout;
-use platform_writer::{Scope, Tree, ledger};
+use platform_writer::{Ahead, Scope, Tree, ledger};
 
 use crate::environments::{load_all, load_one};
 use crate::{Failure, editor_schema};
@@ -49,9 +51,25 @@ pub fn run(
     // environment is checked as it is rendered, from the objects it was built from, which are
     // then dropped: only the files are kept until they are written.
     let mut broken = Vec::new();
-    let stager = Stager::new(&output, !check);
-    let results = platform::render_checked(&loaded, jobs, &|tree| stager.ready(tree));
-    let staged = stager.finish()?;
+    let (results, staged) = if check {
+        let results = platform::render_checked(&loaded, jobs, &|_| {});
+        (results, Staged::nothing(&output))
+    } else {
+        let disk = DiskAhead::new(&output);
+        let results = std::thread::scope(|scope| {
+            let (sender, receiver) = std::sync::mpsc::channel();
+            let worker = scope.spawn(|| disk.run(receiver));
+            // The files are copied: the disk's thread writes or compares them while the
+            // environment's own thread goes on to the next environment.
+            let results = platform::render_checked(&loaded, jobs, &|tree| {
+                let _ = sender.send((tree.name.clone(), tree.files.clone()));
+            });
+            drop(sender);
+            worker.join().expect("the disk's thread does not panic");
+            results
+        });
+        (results, disk.finish()?)
+    };
     for result in results {
         match result {
             Ok((tree, mut findings)) => {
@@ -86,7 +104,7 @@ pub fn run(
     let io = |e: std::io::Error| Failure::Io(format!("writing rendered/: {e}"));
     // No need to forget the ledger first: whatever this writes is newer than the ledger, so
     // the ledger no longer vouches for it; a full render records a new one.
-    let outcome = platform_writer::write_staged(&output, &trees, scope, &staged.names, fingerprint)
+    let outcome = platform_writer::write_staged(&output, &trees, scope, staged.ahead, fingerprint)
         .map_err(io)?;
     for removed in &outcome.removed {
         println!("removed {}", checkout.display(removed));
@@ -133,60 +151,77 @@ fn check_only(checkout: &Checkout, trees: &[Tree<'_>], scope: Scope) -> Result<E
     Ok(ExitCode::from(1))
 }
 
-/// New environment folders written ahead, hidden, as soon as their environment is good, while
-/// the others still render; renamed into place only if all of them are.
-struct Stager<'a> {
-    output: &'a std::path::Path,
+/// What is done on the disk while environments still render, on a thread of its own, as
+/// each environment renders and breaks no invariant: a new environment folder is written
+/// whole into a hidden staging folder (renamed into place only if every environment is
+/// good), an existing one is compared with its files. Nothing visible changes until the write.
+struct DiskAhead<'a> {
+    output: &'a Path,
     output_existed: bool,
-    enabled: bool,
-    staged: Mutex<BTreeSet<String>>,
+    /// Read before anything is written in this run.
+    ledger: Option<ledger::Ledger>,
+    ahead: Mutex<Ahead>,
     failed: Mutex<Option<std::io::Error>>,
 }
 
-/// What [`Stager`] wrote ahead.
+/// What [`DiskAhead`] did.
 struct Staged<'a> {
-    output: &'a std::path::Path,
+    output: &'a Path,
     output_existed: bool,
-    names: BTreeSet<String>,
+    ahead: Ahead,
 }
 
-impl<'a> Stager<'a> {
-    fn new(output: &'a std::path::Path, enabled: bool) -> Self {
+impl<'a> DiskAhead<'a> {
+    fn new(output: &'a Path) -> Self {
         Self {
             output,
             output_existed: output.exists(),
-            enabled,
-            staged: Mutex::new(BTreeSet::new()),
+            ledger: ledger::Ledger::load(output),
+            ahead: Mutex::new(Ahead::default()),
             failed: Mutex::new(None),
         }
     }
 
-    /// Called on the environment's thread once it rendered and broke no invariant.
-    fn ready(&self, tree: &RenderedEnvironment) {
-        if !self.enabled {
-            return;
-        }
-        match platform_writer::stage(self.output, &crate::render::tree(tree)) {
-            Ok(true) => {
-                self.staged
+    /// Stages or compares each environment it is sent, until the sender is dropped.
+    fn run(&self, environments: Receiver<(String, BTreeMap<String, String>)>) {
+        for (name, files) in environments {
+            let tree = Tree {
+                name: &name,
+                files: &files,
+            };
+            if let Err(error) = self.one(&tree) {
+                self.failed
                     .lock()
                     .expect("no thread panics holding it")
-                    .insert(tree.name.clone());
-            }
-            Ok(false) => {}
-            Err(error) => {
-                *self.failed.lock().expect("no thread panics holding it") = Some(error);
+                    .get_or_insert(error);
             }
         }
     }
 
-    /// What was staged; an error, with everything staged removed, if any staging failed.
+    fn one(&self, tree: &Tree<'_>) -> std::io::Result<()> {
+        if let Some(stamps) = platform_writer::stage(self.output, tree)? {
+            self.lock().staged.insert(tree.name.to_owned(), stamps);
+        } else {
+            let comparison =
+                platform_writer::compare_ahead(self.output, tree, self.ledger.as_ref())?;
+            self.lock()
+                .compared
+                .insert(tree.name.to_owned(), comparison);
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ahead> {
+        self.ahead.lock().expect("no thread panics holding it")
+    }
+
+    /// What was done; an error, with everything staged removed, if anything failed.
     fn finish(self) -> Result<Staged<'a>, Failure> {
         let staged = Staged {
             output: self.output,
             output_existed: self.output_existed,
-            names: self
-                .staged
+            ahead: self
+                .ahead
                 .into_inner()
                 .expect("no thread panicked holding it"),
         };
@@ -204,12 +239,21 @@ impl<'a> Stager<'a> {
     }
 }
 
-impl Staged<'_> {
+impl<'a> Staged<'a> {
+    /// Nothing done ahead: `--check` writes nothing.
+    fn nothing(output: &'a Path) -> Self {
+        Self {
+            output,
+            output_existed: output.exists(),
+            ahead: Ahead::default(),
+        }
+    }
+
     /// Removes what was staged: a render that writes nothing leaves the disk as it was.
     fn discard(&self) -> Result<(), Failure> {
         platform_writer::discard_staged(
             self.output,
-            self.names.iter().map(String::as_str),
+            self.ahead.staged.keys().map(String::as_str),
             self.output_existed,
         )
         .map_err(|e| Failure::Io(format!("writing rendered/: {e}")))

@@ -68,17 +68,32 @@ impl<'a> Schemas<'a> {
     }
 
     /// Each object against its schema, and each child Application's Helm values against
-    /// its chart's.
+    /// its chart's. Every schema the objects need is compiled first; then the objects are
+    /// checked on every core, sharing the compiled schemas.
     pub fn check_objects<'o>(
         &mut self,
         objects: impl IntoIterator<Item = &'o RenderedObject>,
     ) -> Vec<Finding> {
-        let mut findings = Vec::new();
-        for object in objects {
-            findings.extend(self.check_object(object));
-            if object.is_child_application() {
-                findings.extend(self.check_helm_values(object));
+        let objects: Vec<&RenderedObject> = objects.into_iter().collect();
+        let mut unreadable: BTreeMap<String, String> = BTreeMap::new();
+        for object in &objects {
+            let path = object_schema_path(object.api_version(), object.kind());
+            if !self.validators.contains_key(&path)
+                && !unreadable.contains_key(&path)
+                && let Err(message) = self.validator(&path)
+            {
+                unreadable.insert(path, message);
             }
+        }
+        let validators = &self.validators;
+        let mut findings: Vec<Finding> = crate::tree::in_parallel(&objects, |object| {
+            check_object(validators, &unreadable, object)
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+        for object in objects.iter().filter(|o| o.is_child_application()) {
+            findings.extend(self.check_helm_values(object));
         }
         findings
     }
@@ -111,51 +126,6 @@ impl<'a> Schemas<'a> {
             self.validators.insert(path.to_owned(), validator);
         }
         Ok(self.validators[path].as_ref())
-    }
-
-    fn check_object(&mut self, object: &RenderedObject) -> Vec<Finding> {
-        let path = object_schema_path(object.api_version(), object.kind());
-        let validator = match self.validator(&path) {
-            Ok(Some(validator)) => validator,
-            Ok(None) => {
-                let allowed = UNCHECKED_KINDS
-                    .iter()
-                    .any(|(group, kind, _)| *group == object.group() && *kind == object.kind());
-                if allowed {
-                    return Vec::new();
-                }
-                return vec![Finding::new(
-                    &object.file,
-                    "",
-                    "schema:missing",
-                    &Value::String(format!("{} {}", object.api_version(), object.kind())),
-                    format!(
-                        "no schema at {path}, and the kind is not on the allow list of unchecked kinds"
-                    ),
-                )];
-            }
-            Err(message) => {
-                return vec![Finding::new(
-                    &object.file,
-                    "",
-                    "schema:unreadable",
-                    &Value::Null,
-                    message,
-                )];
-            }
-        };
-        validator
-            .iter_errors(&object.object)
-            .map(|error| {
-                Finding::new(
-                    &object.file,
-                    &error.instance_path().to_string(),
-                    &format!("schema:{}", keyword(&error.schema_path().to_string())),
-                    error.instance(),
-                    error.to_string(),
-                )
-            })
-            .collect()
     }
 
     /// Helm merges `valuesObject` over the chart's defaults and, where the chart ships a
@@ -259,6 +229,57 @@ fn unreadable(file: &str, message: String) -> Finding {
 }
 
 /// The keyword a schema error broke: the last segment of its schema path.
+/// One object against its schema, compiled ahead ([`Schemas::check_objects`]): `validators`
+/// holds every schema found, by path, `unreadable` why the others could not be read.
+fn check_object(
+    validators: &BTreeMap<String, Option<jsonschema::Validator>>,
+    unreadable: &BTreeMap<String, String>,
+    object: &RenderedObject,
+) -> Vec<Finding> {
+    let path = object_schema_path(object.api_version(), object.kind());
+    let validator = match (validators.get(&path), unreadable.get(&path)) {
+        (Some(Some(validator)), _) => validator,
+        (_, Some(message)) => {
+            return vec![Finding::new(
+                &object.file,
+                "",
+                "schema:unreadable",
+                &Value::Null,
+                message.clone(),
+            )];
+        }
+        _ => {
+            let allowed = UNCHECKED_KINDS
+                .iter()
+                .any(|(group, kind, _)| *group == object.group() && *kind == object.kind());
+            if allowed {
+                return Vec::new();
+            }
+            return vec![Finding::new(
+                &object.file,
+                "",
+                "schema:missing",
+                &Value::String(format!("{} {}", object.api_version(), object.kind())),
+                format!(
+                    "no schema at {path}, and the kind is not on the allow list of unchecked kinds"
+                ),
+            )];
+        }
+    };
+    validator
+        .iter_errors(&object.object)
+        .map(|error| {
+            Finding::new(
+                &object.file,
+                &error.instance_path().to_string(),
+                &format!("schema:{}", keyword(&error.schema_path().to_string())),
+                error.instance(),
+                error.to_string(),
+            )
+        })
+        .collect()
+}
+
 fn keyword(schema_path: &str) -> String {
     schema_path
         .rsplit('/')

@@ -174,7 +174,7 @@ fn parse_one(file: &str, text: &str) -> Option<Result<RenderedObject, Finding>> 
 
 /// `work` over every item, on as many threads as there are cores, results in item order.
 /// Parsing YAML is most of what checking a large tree costs, and each file parses alone.
-fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(items.len() / 256 + 1);

@@ -147,9 +147,13 @@ pub fn replace_in_folder(path: &Path, contents: &str, mode: Mode) -> io::Result<
 
 /// Writes a file that nothing reads yet (inside a staging folder), without a temporary
 /// file: the folder is renamed into place once every file in it is whole.
-pub fn write_unseen(path: &Path, contents: &str, mode: Mode) -> io::Result<()> {
+/// Returns the file's stamp, read from the open file: the ledger needs it, and asking the
+/// open file spares looking the path up again.
+pub fn write_unseen(path: &Path, contents: &str, mode: Mode) -> io::Result<crate::ledger::Stamp> {
     let mut file = create(path, mode)?;
-    file.write_all(contents.as_bytes())
+    file.write_all(contents.as_bytes())?;
+    let metadata = file.metadata()?;
+    Ok((metadata.len(), crate::ledger::nanos(metadata.modified()?)))
 }
 
 /// `.<name>.<pid>.tmp`: hidden, so no reader takes it for part of the tree, and unique per

@@ -93,29 +93,63 @@ fn staging(root: &Path, name: &str) -> PathBuf {
 }
 
 /// Writes `tree` ahead, into its hidden staging folder, when its environment folder does not
-/// exist yet; returns whether it did. Nothing reads a staging folder: [`write_staged`] renames
-/// it into place, or [`discard_staged`] removes it, once every environment is known good.
-/// So a tree can be staged while the others still render.
-pub fn stage(root: &Path, tree: &Tree<'_>) -> io::Result<bool> {
+/// exist yet; returns the stamps of the files it wrote (by path below `root`, as the ledger
+/// keys them), or `None` when the folder exists. Nothing reads a staging folder:
+/// [`write_staged`] renames it into place, or [`discard_staged`] removes it, once every
+/// environment is known good. So a tree can be staged while the others still render.
+pub fn stage(root: &Path, tree: &Tree<'_>) -> io::Result<Option<BTreeMap<String, ledger::Stamp>>> {
     check_relative(tree)?;
     if root.join(tree.name).exists() {
-        return Ok(false);
+        return Ok(None);
     }
     let staging = staging(root, tree.name);
     if staging.exists() {
         fs::remove_dir_all(&staging).map_err(at(&staging))?;
     }
-    let mut folders: BTreeSet<PathBuf> = BTreeSet::new();
-    for (path, contents) in tree.files {
-        let target = staging.join(path);
-        if let Some(folder) = target.parent()
-            && folders.insert(folder.to_path_buf())
-        {
-            fs::create_dir_all(folder).map_err(at(folder))?;
-        }
-        disk::write_unseen(&target, contents, Mode::of_contents(contents)).map_err(at(&target))?;
+    let folders: BTreeSet<PathBuf> = tree
+        .files
+        .keys()
+        .filter_map(|path| staging.join(path).parent().map(Path::to_path_buf))
+        .collect();
+    for folder in &folders {
+        fs::create_dir_all(folder).map_err(at(folder))?;
     }
-    Ok(true)
+    // Creating a file is mostly the kernel's work, and folders apart take it on several
+    // cores: the files are written in as many runs as there are cores.
+    let files: Vec<(&String, &String)> = tree.files.iter().collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(files.len() / 512 + 1);
+    let write = |part: &[(&String, &String)]| -> io::Result<Vec<(String, ledger::Stamp)>> {
+        part.iter()
+            .map(|(path, contents)| {
+                let target = staging.join(path);
+                let stamp = disk::write_unseen(&target, contents, Mode::of_contents(contents))
+                    .map_err(at(&target))?;
+                Ok((format!("{}/{path}", tree.name), stamp))
+            })
+            .collect()
+    };
+    let parts: Vec<io::Result<Vec<(String, ledger::Stamp)>>> = if threads <= 1 {
+        vec![write(&files)]
+    } else {
+        let chunk = files.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = files
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || write(part)))
+                .collect();
+            workers
+                .into_iter()
+                .map(|worker| worker.join().expect("a writing thread does not panic"))
+                .collect()
+        })
+    };
+    let mut stamps = BTreeMap::new();
+    for part in parts {
+        stamps.extend(part?);
+    }
+    Ok(Some(stamps))
 }
 
 /// Removes what [`stage`] wrote for `names`, and `root` itself if staging created it: a
@@ -144,67 +178,89 @@ pub fn discard_staged<'a>(
 /// Makes `root/<name>/` of every tree hold exactly the tree's files, writing only what
 /// differs; with [`Scope::Everything`], also removes what no tree names from `root`.
 pub fn write(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Outcome> {
-    write_staged(root, trees, scope, &BTreeSet::new(), None)
+    write_staged(root, trees, scope, Ahead::default(), None)
 }
 
-/// [`write`], where the trees named in `staged` were written ahead by [`stage`] in this run;
-/// with a fingerprint, also records the ledger ([`ledger::record`]) from the listing the
-/// write made anyway and the files it wrote, without listing the tree again.
+/// What was done for some trees before [`write_staged`], while others still rendered: trees
+/// staged whole ([`stage`]) and trees compared with their folder ([`compare_ahead`]).
+#[derive(Debug, Default)]
+pub struct Ahead {
+    /// Trees staged whole, with the stamps of the files written.
+    pub staged: BTreeMap<String, BTreeMap<String, ledger::Stamp>>,
+    pub compared: BTreeMap<String, Comparison>,
+}
+
+/// How one tree's folder differs from the tree, found ahead of the write.
+#[derive(Debug, Default)]
+pub struct Comparison {
+    drift: Vec<Drift>,
+    /// The stamps of the tree's files found on disk, by path below `rendered/`.
+    stamps: BTreeMap<String, ledger::Stamp>,
+}
+
+/// Compares `root/<name>/` with `tree`, writing nothing: what [`write_staged`] would do first,
+/// done while other trees still render. `ledger` is the one [`ledger::Ledger::load`] read
+/// before anything was written in this run.
+pub fn compare_ahead(
+    root: &Path,
+    tree: &Tree<'_>,
+    ledger: Option<&ledger::Ledger>,
+) -> io::Result<Comparison> {
+    check_relative(tree)?;
+    let mut comparison = Comparison::default();
+    compare_tree(root, tree, ledger, &mut comparison)?;
+    Ok(comparison)
+}
+
+/// [`write`], with what was done ahead for some trees in this run ([`Ahead`]); with a
+/// fingerprint, also records the ledger ([`ledger::record`]) from the listing the write made
+/// anyway and the files it wrote, without listing the tree again.
 pub fn write_staged(
     root: &Path,
     trees: &[Tree<'_>],
     scope: Scope,
-    staged: &BTreeSet<String>,
+    ahead: Ahead,
     record: Option<u64>,
 ) -> io::Result<Outcome> {
     for tree in trees {
         check_relative(tree)?;
     }
     fs::create_dir_all(root).map_err(at(root))?;
-    // What the last full render recorded spares reading the files it vouches for.
-    let ledger = ledger::Ledger::load(root);
-    let (drift, mut stamps) = compare(root, trees, scope, ledger.as_ref())?;
-    let wanted: BTreeMap<PathBuf, &str> = trees
-        .iter()
-        .flat_map(|tree| {
-            tree.files
-                .iter()
-                .map(|(path, contents)| (root.join(tree.name).join(path), contents.as_str()))
-        })
-        .collect();
-    let mut outcome = Outcome::default();
+    let Ahead {
+        mut staged,
+        compared,
+    } = ahead;
     // An environment whose folder does not exist yet is written whole into a hidden staging
     // folder, then renamed into place: one rename rather than one per file, and the folder
     // appears complete or not at all. A killed run leaves the hidden folder, which the next
-    // run removes.
-    let fresh: Vec<&Tree<'_>> = trees
+    // run removes. The others are compared with their folder and written file by file.
+    let (fresh, existing): (Vec<&Tree<'_>>, Vec<&Tree<'_>>) = trees
         .iter()
-        .filter(|tree| !root.join(tree.name).exists())
-        .collect();
+        .partition(|tree| !root.join(tree.name).exists());
+    // What the last full render recorded spares reading the files it vouches for.
+    let ledger = ledger::Ledger::load(root);
+    let existing_trees: Vec<Tree<'_>> = existing.iter().map(|tree| **tree).collect();
+    let (drift, mut stamps) = compare(root, &existing_trees, scope, ledger.as_ref(), compared)?;
+    let mut outcome = Outcome::default();
     for tree in &fresh {
-        if !staged.contains(tree.name) {
-            stage(root, tree)?;
-        }
+        let written = match staged.remove(tree.name) {
+            Some(written) => written,
+            None => stage(root, tree)?.unwrap_or_default(),
+        };
+        stamps.extend(written);
         let dir = root.join(tree.name);
         fs::rename(staging(root, tree.name), &dir).map_err(at(&dir))?;
         outcome
             .written
             .extend(tree.files.keys().map(|path| dir.join(path)));
     }
-    let written_whole = |target: &Path| {
-        fresh
-            .iter()
-            .any(|tree| target.starts_with(root.join(tree.name)))
-    };
+    let written_whole = outcome.written.len();
     // Every write before any removal: a run killed in between leaves stale files, never
     // missing ones, and the next run removes them.
     let mut folders: BTreeSet<&Path> = BTreeSet::new();
-    for difference in drift
-        .iter()
-        .filter(|d| !matches!(d, Drift::Extra(_)) && !written_whole(d.path()))
-    {
+    for difference in drift.iter().filter(|d| !matches!(d, Drift::Extra(_))) {
         let target = difference.path();
-        let contents = wanted[target];
+        let contents = contents_at(root, &existing_trees, target);
         if let Some(folder) = target.parent()
             && folders.insert(folder)
         {
@@ -228,12 +284,13 @@ pub fn write_staged(
         }
         outcome.removed.push(stale.to_path_buf());
     }
-    for tree in trees {
+    // A folder written whole has no empty folder to prune.
+    for tree in &existing {
         let dir = root.join(tree.name);
         disk::remove_empty_folders(&dir).map_err(at(&dir))?;
     }
     if let Some(fingerprint) = record {
-        for written in &outcome.written {
+        for written in &outcome.written[written_whole..] {
             let metadata = fs::metadata(written).map_err(at(written))?;
             let key = written
                 .strip_prefix(root)
@@ -247,66 +304,100 @@ pub fn write_staged(
         }
         ledger::record_stamps(root, fingerprint, trees, &stamps).map_err(at(root))?;
     }
-    outcome.unchanged = wanted.len() - outcome.written.len();
+    let wanted: usize = trees.iter().map(|tree| tree.files.len()).sum();
+    outcome.unchanged = wanted - outcome.written.len();
     outcome.written.sort();
     outcome.removed.sort();
     Ok(outcome)
 }
 
+/// What `target` (a file of one of `trees`, below `root`) is to hold.
+fn contents_at<'t>(root: &Path, trees: &[Tree<'t>], target: &Path) -> &'t str {
+    trees
+        .iter()
+        .find_map(|tree| {
+            let relative = target.strip_prefix(root.join(tree.name)).ok()?;
+            let key = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            tree.files.get(&key).map(String::as_str)
+        })
+        .expect("a drift other than an extra file is a file of a tree")
+}
+
 /// Compares the disk with the trees, writing nothing.
 pub fn check(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Vec<Drift>> {
     // A check trusts nothing but contents.
-    compare(root, trees, scope, None).map(|(drift, _)| drift)
+    compare(root, trees, scope, None, BTreeMap::new()).map(|(drift, _)| drift)
 }
 
 /// Every difference between the disk and the trees, sorted: what `write` changes and
 /// `check` reports; with the stamps of the trees' files found on disk, by path below `root`.
+/// A tree in `compared` was compared ahead; the others are compared now.
 fn compare(
     root: &Path,
     trees: &[Tree<'_>],
     scope: Scope,
     ledger: Option<&ledger::Ledger>,
+    mut compared: BTreeMap<String, Comparison>,
 ) -> io::Result<(Vec<Drift>, BTreeMap<String, ledger::Stamp>)> {
-    let mut drift = Vec::new();
-    let mut stamps = BTreeMap::new();
+    let mut all = Comparison::default();
     for tree in trees {
-        let dir = root.join(tree.name);
-        let on_disk = disk::list(&dir).map_err(at(&dir))?;
-        for (path, contents) in tree.files {
-            let target = dir.join(path);
-            let mode = Mode::of_contents(contents);
-            let key = format!("{}/{path}", tree.name);
-            let vouched = |found: &disk::Listed| {
-                ledger
-                    .is_some_and(|ledger| ledger.vouches(&key, (found.size, found.time), contents))
-            };
-            if let Some(found) = on_disk.get(path) {
-                stamps.insert(key.clone(), (found.size, found.time));
+        match compared.remove(tree.name) {
+            Some(mut ahead) => {
+                all.drift.append(&mut ahead.drift);
+                all.stamps.append(&mut ahead.stamps);
             }
-            match on_disk.get(path) {
-                None => drift.push(Drift::Missing(target)),
-                Some(found) if vouched(found) && found.mode == mode => {}
-                Some(_) if fs::read(&target).map_err(at(&target))? != contents.as_bytes() => {
-                    drift.push(Drift::Differs(target));
-                }
-                Some(found) if found.mode != mode => drift.push(Drift::Mode(target)),
-                Some(_) => {}
-            }
-        }
-        for path in on_disk.keys().filter(|p| !tree.files.contains_key(*p)) {
-            drift.push(Drift::Extra(dir.join(path)));
+            None => compare_tree(root, tree, ledger, &mut all)?,
         }
     }
     if scope == Scope::Everything && root.exists() {
-        drift.extend(
+        all.drift.extend(
             strangers(root, trees)
                 .map_err(at(root))?
                 .into_iter()
                 .map(Drift::Extra),
         );
     }
-    drift.sort();
-    Ok((drift, stamps))
+    all.drift.sort();
+    Ok((all.drift, all.stamps))
+}
+
+/// Adds how `root/<name>/` differs from `tree` to `into`.
+fn compare_tree(
+    root: &Path,
+    tree: &Tree<'_>,
+    ledger: Option<&ledger::Ledger>,
+    into: &mut Comparison,
+) -> io::Result<()> {
+    let dir = root.join(tree.name);
+    let on_disk = disk::list(&dir).map_err(at(&dir))?;
+    for (path, contents) in tree.files {
+        let target = dir.join(path);
+        let mode = Mode::of_contents(contents);
+        let key = format!("{}/{path}", tree.name);
+        let vouched = |found: &disk::Listed| {
+            ledger.is_some_and(|ledger| ledger.vouches(&key, (found.size, found.time), contents))
+        };
+        if let Some(found) = on_disk.get(path) {
+            into.stamps.insert(key.clone(), (found.size, found.time));
+        }
+        match on_disk.get(path) {
+            None => into.drift.push(Drift::Missing(target)),
+            Some(found) if vouched(found) && found.mode == mode => {}
+            Some(_) if fs::read(&target).map_err(at(&target))? != contents.as_bytes() => {
+                into.drift.push(Drift::Differs(target));
+            }
+            Some(found) if found.mode != mode => into.drift.push(Drift::Mode(target)),
+            Some(_) => {}
+        }
+    }
+    for path in on_disk.keys().filter(|p| !tree.files.contains_key(*p)) {
+        into.drift.push(Drift::Extra(dir.join(path)));
+    }
+    Ok(())
 }
 
 /// Replaces one file outside `rendered/` (the editor schema) atomically, unless it already

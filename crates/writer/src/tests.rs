@@ -222,3 +222,74 @@ fn a_new_environment_is_staged_whole_and_a_killed_runs_staging_is_cleared() {
         let _ = fs::remove_dir_all(&root);
     }
 }
+
+/// What `render` does: each environment staged (a new folder, written on several threads) or
+/// compared (an existing one) while others still render, then one write. The stamps the
+/// staging took are the ledger's, so the next render trusts every file without reading it.
+#[test]
+fn work_done_ahead_writes_the_same_tree_and_a_ledger_that_vouches_for_it() {
+    let root = temp_root("ahead");
+    let many: BTreeMap<String, String> = (0..1500)
+        .map(|i| {
+            (
+                format!("manifests/app-{i:04}/a.yaml"),
+                format!("app: {i}\n"),
+            )
+        })
+        .chain([("bootstrap/setup.sh".to_owned(), "#!/bin/sh\n".to_owned())])
+        .collect();
+    let existing = files(&[("apps/a.yaml", "a"), ("apps/stale.yaml", "s")]);
+    write(
+        &root,
+        &[Tree {
+            name: "prod",
+            files: &existing,
+        }],
+        Scope::OnlyThese,
+    )
+    .unwrap();
+    let changed = files(&[("apps/a.yaml", "a2")]);
+    let trees = [
+        Tree {
+            name: "dev",
+            files: &many,
+        },
+        Tree {
+            name: "prod",
+            files: &changed,
+        },
+    ];
+
+    let ledger = ledger::Ledger::load(&root);
+    let mut ahead = Ahead::default();
+    let stamps = stage(&root, &trees[0]).unwrap().expect("dev is new");
+    assert_eq!(stamps.len(), many.len(), "a stamp per file written");
+    ahead.staged.insert("dev".to_owned(), stamps);
+    assert!(
+        stage(&root, &trees[1]).unwrap().is_none(),
+        "prod exists: compared, not staged"
+    );
+    let comparison = compare_ahead(&root, &trees[1], ledger.as_ref()).unwrap();
+    ahead.compared.insert("prod".to_owned(), comparison);
+    assert!(
+        !root.join("dev").exists(),
+        "nothing visible before the write"
+    );
+
+    let outcome = write_staged(&root, &trees, Scope::Everything, ahead, Some(7)).unwrap();
+    assert_eq!(outcome.written.len(), many.len() + 1);
+    assert_eq!(outcome.removed, vec![root.join("prod/apps/stale.yaml")]);
+    assert!(check(&root, &trees, Scope::Everything).unwrap().is_empty());
+    assert_eq!(
+        mode_of(&root.join("dev/bootstrap/setup.sh")).unwrap(),
+        Some(Mode::Executable)
+    );
+    let listed = ledger::unchanged(&root, 7)
+        .unwrap()
+        .expect("the ledger vouches for the tree");
+    assert_eq!(
+        listed,
+        vec![("dev".to_owned(), many.len()), ("prod".to_owned(), 1)]
+    );
+    let _ = fs::remove_dir_all(&root);
+}
