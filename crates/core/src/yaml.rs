@@ -19,6 +19,7 @@
 
 use std::fmt::Write as _;
 
+use platform_syntax::yaml_scalar::{plain_by_its_characters, typed};
 use serde_json::Value;
 
 /// The YAML document of `value`, as `serde_yaml::to_string` writes it.
@@ -162,7 +163,7 @@ fn splice(out: &mut String, document: &str, block: usize) {
 fn single_quoted(text: &str) -> bool {
     !text.is_empty()
         && text.bytes().all(|b| (0x20..0x7f).contains(&b))
-        && (!plain_by_its_characters(text) || certainly_typed(text))
+        && (!plain_by_its_characters(text) || typed(text))
 }
 
 /// A mapping key serde_yaml writes plain, as an implicit key (at most 128 characters).
@@ -170,84 +171,9 @@ fn plain_key(key: &str) -> bool {
     key.len() <= 128 && plain(key)
 }
 
-/// Whether serde_yaml writes `text` as a plain scalar in block context. `false` may be
-/// overcautious (the scalar is then written by serde_yaml itself); `true` is certain.
+/// Whether serde_yaml writes `text` as a plain scalar in block context: exact.
 fn plain(text: &str) -> bool {
-    plain_by_its_characters(text) && !implicitly_typed(text)
-}
-
-/// Whether libyaml's analysis alone allows `text` plain in block context: exact.
-fn plain_by_its_characters(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let Some(&first) = bytes.first() else {
-        return false;
-    };
-    if !bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
-        return false;
-    }
-    if first == b' ' || bytes[bytes.len() - 1] == b' ' {
-        return false;
-    }
-    if text.starts_with("---") || text.starts_with("...") {
-        return false;
-    }
-    if b"#,[]{}&*!|>'\"%@`".contains(&first) {
-        return false;
-    }
-    let blank_after = |i: usize| bytes.get(i + 1).is_none_or(|b| *b == b' ');
-    if matches!(first, b'-' | b'?' | b':') && blank_after(0) {
-        return false;
-    }
-    for (i, b) in bytes.iter().enumerate() {
-        if *b == b':' && blank_after(i) {
-            return false;
-        }
-        if *b == b'#' && i > 0 && bytes[i - 1] == b' ' {
-            return false;
-        }
-    }
-    true
-}
-
-/// Whether serde_yaml certainly reads `text` back as a null, a boolean or an integer (or, for
-/// digits with leading zeros, insists on quoting it): it then writes it single-quoted.
-fn certainly_typed(text: &str) -> bool {
-    const WORDS: [&str; 10] = [
-        "null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "False", "FALSE",
-    ];
-    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
-    WORDS.contains(&text) || (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// Whether the text might read back as something other than a string: a null, a boolean,
-/// or anything made only of characters a number can hold (digits, signs, points, radix
-/// prefixes, exponents, hex digits, `inf` and `nan` in any case). Overcautious by design.
-fn implicitly_typed(text: &str) -> bool {
-    const WORDS: [&str; 10] = [
-        "null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "False", "FALSE",
-    ];
-    WORDS.contains(&text)
-        || text.bytes().all(|b| {
-            b.is_ascii_hexdigit()
-                || matches!(
-                    b,
-                    b'+' | b'-'
-                        | b'.'
-                        | b'_'
-                        | b'x'
-                        | b'X'
-                        | b'o'
-                        | b'O'
-                        | b'i'
-                        | b'I'
-                        | b'n'
-                        | b'N'
-                        | b't'
-                        | b'T'
-                        | b'y'
-                        | b'Y'
-                )
-        })
+    plain_by_its_characters(text) && !typed(text)
 }
 
 #[cfg(test)]
@@ -357,6 +283,53 @@ mod tests {
             "*.example.org",
             "a'b",
             "it's",
+            "1.0.0",
+            "0.5",
+            "1.5e-3",
+            "1E3",
+            "1e",
+            "e1",
+            "1_000",
+            "0x",
+            "0xG",
+            "0x1f",
+            "-0x1F",
+            "-0o17",
+            "-0b101",
+            "+0x1F",
+            "0x+1",
+            "+-1",
+            "-+1",
+            "++1",
+            "-0",
+            "+0",
+            "-007",
+            "+01",
+            "00",
+            "0.",
+            "-.5",
+            "+.5",
+            "+.inf",
+            ".Inf",
+            "-.INF",
+            ".NaN",
+            "+.nan",
+            "infinity",
+            "-inf",
+            "1e400",
+            "340282366920938463463374607431768211456",
+            "170141183460469231731687303715884105728",
+            "-170141183460469231731687303715884105729",
+            "99999999999999999999",
+            "beef",
+            "add",
+            "dead",
+            "cafe",
+            "ab12",
+            "Yes",
+            "NULL",
+            "Null",
+            "FALSE",
         ];
         for text in strings {
             same(&json!({ "key": text }));

@@ -5,6 +5,7 @@
 mod chart_version;
 pub mod cidr;
 mod git_url;
+pub mod yaml_scalar;
 
 pub use chart_version::{check_chart_version, check_published_version};
 pub use cidr::Ipv4Range;
