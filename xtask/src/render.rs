@@ -158,8 +158,8 @@ fn check_only(checkout: &Checkout, trees: &[Tree<'_>], scope: Scope) -> Result<E
 struct DiskAhead<'a> {
     output: &'a Path,
     output_existed: bool,
-    /// Read before anything is written in this run.
-    ledger: Option<ledger::Ledger>,
+    /// Read by the disk's thread when it first compares, before anything is written.
+    ledger: std::sync::OnceLock<Option<ledger::Ledger>>,
     ahead: Mutex<Ahead>,
     failed: Mutex<Option<std::io::Error>>,
 }
@@ -176,7 +176,7 @@ impl<'a> DiskAhead<'a> {
         Self {
             output,
             output_existed: output.exists(),
-            ledger: ledger::Ledger::load(output),
+            ledger: std::sync::OnceLock::new(),
             ahead: Mutex::new(Ahead::default()),
             failed: Mutex::new(None),
         }
@@ -202,8 +202,10 @@ impl<'a> DiskAhead<'a> {
         if let Some(stamps) = platform_writer::stage(self.output, tree)? {
             self.lock().staged.insert(tree.name.to_owned(), stamps);
         } else {
-            let comparison =
-                platform_writer::compare_ahead(self.output, tree, self.ledger.as_ref())?;
+            let ledger = self
+                .ledger
+                .get_or_init(|| ledger::Ledger::load(self.output));
+            let comparison = platform_writer::compare_ahead(self.output, tree, ledger.as_ref())?;
             self.lock()
                 .compared
                 .insert(tree.name.to_owned(), comparison);

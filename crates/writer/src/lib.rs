@@ -237,8 +237,13 @@ pub fn write_staged(
     let (fresh, existing): (Vec<&Tree<'_>>, Vec<&Tree<'_>>) = trees
         .iter()
         .partition(|tree| !root.join(tree.name).exists());
-    // What the last full render recorded spares reading the files it vouches for.
-    let ledger = ledger::Ledger::load(root);
+    // What the last full render recorded spares reading the files it vouches for; read only
+    // if some tree was not compared ahead.
+    let ledger = existing
+        .iter()
+        .any(|tree| !compared.contains_key(tree.name))
+        .then(|| ledger::Ledger::load(root))
+        .flatten();
     let existing_trees: Vec<Tree<'_>> = existing.iter().map(|tree| **tree).collect();
     let (drift, mut stamps) = compare(root, &existing_trees, scope, ledger.as_ref(), compared)?;
     let mut outcome = Outcome::default();
@@ -284,10 +289,17 @@ pub fn write_staged(
         }
         outcome.removed.push(stale.to_path_buf());
     }
-    // A folder written whole has no empty folder to prune.
+    // Only a removal empties a folder: a folder written whole, or where nothing was removed,
+    // has none to prune.
     for tree in &existing {
         let dir = root.join(tree.name);
-        disk::remove_empty_folders(&dir).map_err(at(&dir))?;
+        if outcome
+            .removed
+            .iter()
+            .any(|removed| removed.starts_with(&dir))
+        {
+            disk::remove_empty_folders(&dir).map_err(at(&dir))?;
+        }
     }
     if let Some(fingerprint) = record {
         for written in &outcome.written[written_whole..] {
