@@ -151,7 +151,9 @@ pub fn parse_tree(files: &BTreeMap<String, String>) -> (RenderedTree, Vec<Findin
 /// holds no object of the layout.
 fn parse_one(file: &str, text: &str) -> Option<Result<RenderedObject, Finding>> {
     let (env, app) = place(file)?;
-    Some(match serde_yaml::from_str::<Value>(text) {
+    let parsed =
+        crate::block_yaml::read(text).map_or_else(|| serde_yaml::from_str::<Value>(text), Ok);
+    Some(match parsed {
         Ok(object) if object.get("apiVersion").is_some() && object.get("kind").is_some() => Ok(
             RenderedObject::new(file.to_owned(), env.to_owned(), app, object),
         ),
