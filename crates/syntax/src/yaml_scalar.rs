@@ -47,6 +47,14 @@ pub fn typed(text: &str) -> bool {
     const WORDS: [&str; 10] = [
         "null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "False", "FALSE",
     ];
+    // Only a word, or what starts like a number, reads back as another type: Rust's float
+    // syntax also takes `inf` and `nan`, which serde_yaml refuses as not finite.
+    if !matches!(
+        text.as_bytes().first(),
+        Some(b'0'..=b'9' | b'+' | b'-' | b'.')
+    ) {
+        return WORDS.contains(&text);
+    }
     WORDS.contains(&text)
         || unsigned_integer(text)
         || negative_integer(text)
