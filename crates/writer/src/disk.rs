@@ -71,26 +71,21 @@ pub fn list(dir: &Path) -> io::Result<BTreeMap<String, Listed>> {
     if !dir.is_dir() {
         return Ok(files);
     }
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
+    // Each folder with its path relative to `dir`, so that a file's key is one concatenation.
+    let mut pending = vec![(dir.to_path_buf(), String::new())];
+    while let Some((current, relative)) = pending.pop() {
         for entry in fs::read_dir(&current)? {
             let entry = entry?;
-            let path = entry.path();
+            let name = entry.file_name();
+            let key = format!("{relative}{}", name.to_string_lossy());
             let file_type = entry.file_type()?;
             if file_type.is_dir() {
-                pending.push(path);
+                pending.push((entry.path(), format!("{key}/")));
                 continue;
             }
-            let relative = path
-                .strip_prefix(dir)
-                .map_err(|e| io::Error::other(e.to_string()))?
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/");
             let metadata = entry.metadata()?;
             files.insert(
-                relative,
+                key,
                 Listed {
                     mode: mode_of_metadata(&metadata),
                     size: metadata.len(),

@@ -386,28 +386,34 @@ fn compare_tree(
 ) -> io::Result<()> {
     let dir = root.join(tree.name);
     let on_disk = disk::list(&dir).map_err(at(&dir))?;
+    // Both sides are sorted by path: walked side by side, not looked up one in the other.
+    let mut disk = on_disk.iter().peekable();
     for (path, contents) in tree.files {
-        let target = dir.join(path);
-        let mode = Mode::of_contents(contents);
-        let key = format!("{}/{path}", tree.name);
-        let vouched = |found: &disk::Listed| {
-            ledger.is_some_and(|ledger| ledger.vouches(&key, (found.size, found.time), contents))
-        };
-        if let Some(found) = on_disk.get(path) {
-            into.stamps.insert(key.clone(), (found.size, found.time));
+        while let Some((extra, _)) = disk.next_if(|(found, _)| *found < path) {
+            into.drift.push(Drift::Extra(dir.join(extra)));
         }
-        match on_disk.get(path) {
-            None => into.drift.push(Drift::Missing(target)),
-            Some(found) if vouched(found) && found.mode == mode => {}
-            Some(_) if fs::read(&target).map_err(at(&target))? != contents.as_bytes() => {
-                into.drift.push(Drift::Differs(target));
-            }
-            Some(found) if found.mode != mode => into.drift.push(Drift::Mode(target)),
-            Some(_) => {}
+        let target = || dir.join(path);
+        let Some((_, found)) = disk.next_if(|(found, _)| *found == path) else {
+            into.drift.push(Drift::Missing(target()));
+            continue;
+        };
+        let key = format!("{}/{path}", tree.name);
+        let mode = Mode::of_contents(contents);
+        let vouched =
+            ledger.is_some_and(|ledger| ledger.vouches(&key, (found.size, found.time), contents));
+        into.stamps.insert(key, (found.size, found.time));
+        if vouched && found.mode == mode {
+            continue;
+        }
+        let target = target();
+        if fs::read(&target).map_err(at(&target))? != contents.as_bytes() {
+            into.drift.push(Drift::Differs(target));
+        } else if found.mode != mode {
+            into.drift.push(Drift::Mode(target));
         }
     }
-    for path in on_disk.keys().filter(|p| !tree.files.contains_key(*p)) {
-        into.drift.push(Drift::Extra(dir.join(path)));
+    for (extra, _) in disk {
+        into.drift.push(Drift::Extra(dir.join(extra)));
     }
     Ok(())
 }
