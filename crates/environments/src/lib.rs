@@ -143,8 +143,28 @@ pub fn load_matching(
     );
 
     let mut loaded = Vec::new();
-    for environment in merged.into_iter().filter(|e| wanted(&e.name)) {
-        match typing::type_environment(&environment.root) {
+    let merged: Vec<_> = merged.into_iter().filter(|e| wanted(&e.name)).collect();
+    // Environments are typed apart from each other: side by side, one per core, in order.
+    let typed: Vec<_> = std::thread::scope(|scope| {
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let chunk = merged.len().div_ceil(threads).max(1);
+        let workers: Vec<_> = merged
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(|| {
+                    part.iter()
+                        .map(|environment| typing::type_environment(&environment.root))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("a typing thread does not panic"))
+            .collect()
+    });
+    for (environment, typed) in merged.into_iter().zip(typed) {
+        match typed {
             Ok((env, spans)) => loaded.push(LoadedEnvironment {
                 name: environment.name,
                 source: environment.path,
