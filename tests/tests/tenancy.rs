@@ -253,7 +253,7 @@ impl Vault {
             CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         fs::create_dir_all(&dir).unwrap();
-        for (path, text) in &rendered.files {
+        for (path, text) in rendered.files.iter() {
             if let Some(name) = path.strip_prefix("bootstrap/vault/") {
                 fs::write(dir.join(name), text).unwrap();
             }

@@ -78,7 +78,7 @@ fn trees(loaded: &[LoadedEnvironment]) -> Result<BTreeMap<String, Tree>, Failure
         out.insert(
             environment.name.clone(),
             Tree {
-                files: rendered.files,
+                files: std::sync::Arc::unwrap_or_clone(rendered.files),
                 reach,
             },
         );

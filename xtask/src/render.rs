@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Mutex;
 use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
 
 use platform::RenderedEnvironment;
 use platform_checkout::Checkout;
@@ -59,10 +59,10 @@ pub fn run(
         let results = std::thread::scope(|scope| {
             let (sender, receiver) = std::sync::mpsc::channel();
             let worker = scope.spawn(|| disk.run(receiver));
-            // The files are copied: the disk's thread writes or compares them while the
-            // environment's own thread goes on to the next environment.
+            // The disk's thread writes or compares the files while the environment's own
+            // thread goes on to the next environment.
             let results = platform::render_checked(&loaded, jobs, &|tree| {
-                let _ = sender.send((tree.name.clone(), tree.files.clone()));
+                let _ = sender.send((tree.name.clone(), Arc::clone(&tree.files)));
             });
             drop(sender);
             worker.join().expect("the disk's thread does not panic");
@@ -183,7 +183,7 @@ impl<'a> DiskAhead<'a> {
     }
 
     /// Stages or compares each environment it is sent, until the sender is dropped.
-    fn run(&self, environments: Receiver<(String, BTreeMap<String, String>)>) {
+    fn run(&self, environments: Receiver<(String, Arc<BTreeMap<String, String>>)>) {
         for (name, files) in environments {
             let tree = Tree {
                 name: &name,
@@ -298,7 +298,7 @@ mod tests {
         assert!(platform::check(&mut rendered.clone()).is_ok());
 
         let mut broken = rendered;
-        broken.files.remove("bootstrap/root-app.yaml");
+        std::sync::Arc::make_mut(&mut broken.files).remove("bootstrap/root-app.yaml");
         broken
             .objects
             .retain(|(path, _)| path != "bootstrap/root-app.yaml");

@@ -15,7 +15,8 @@ use platform_environments::{Diagnostic, LoadedEnvironment};
 #[derive(Clone, Debug, PartialEq)]
 pub struct RenderedEnvironment {
     pub name: String,
-    pub files: BTreeMap<String, String>,
+    /// Shared: the writer's thread takes them while the environment's own goes on.
+    pub files: std::sync::Arc<BTreeMap<String, String>>,
     /// The Kubernetes objects among the files, as built, with their paths, each reduced to
     /// what the invariants read of it: what they are checked on without parsing the YAML
     /// back. [`check`] takes them.
@@ -281,7 +282,7 @@ impl<'a> Files<'a> {
         if self.collisions.is_empty() {
             Ok(RenderedEnvironment {
                 name: name.to_owned(),
-                files: self.files,
+                files: std::sync::Arc::new(self.files),
                 objects: self.objects,
                 warnings: Vec::new(),
                 forecast,
