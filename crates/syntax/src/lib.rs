@@ -1,6 +1,7 @@
 //! Values whose syntax more than one crate must agree on, checked in one place: the model
 //! refuses them in an environment file, the validator in a rendered tree, and the
-//! NetworkPolicy evaluator reads address ranges with the same arithmetic.
+//! NetworkPolicy evaluator reads address ranges with the same arithmetic; the YAML writer and
+//! the validator's reader type plain scalars by the same rules.
 
 mod chart_version;
 pub mod cidr;
