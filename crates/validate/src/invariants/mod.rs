@@ -67,20 +67,38 @@ pub fn read_in_full(kind: &str) -> bool {
 }
 
 /// What the invariants need of an object: all of it for a kind they read in full, else its
-/// `apiVersion`, `kind` and `metadata`. A renderer that keeps only this for the check holds a
-/// fraction of the memory, with the same findings (a test compares them over every mutation
-/// of the validation corpus).
+/// `apiVersion`, `kind` and the part of its `metadata` they read: name and namespace, the
+/// sync options Argo CD reads (a custom resource's dry run), and a Namespace's labels (what
+/// Kyverno's namespace selectors and cost allocation see). A renderer that keeps only this
+/// for the check holds a fraction of the memory, with the same findings (a test compares them
+/// over every mutation of the validation corpus).
 pub fn needed(object: Value) -> Value {
     let kind = object["kind"].as_str().unwrap_or_default();
     if read_in_full(kind) {
         return object;
     }
+    let keeps_labels = kind == "Namespace";
     let Value::Object(mut map) = object else {
         return object;
     };
     map.retain(|key, _| matches!(key.as_str(), "apiVersion" | "kind" | "metadata"));
+    if let Some(Value::Object(metadata)) = map.get_mut("metadata") {
+        metadata.retain(|key, _| match key.as_str() {
+            "name" | "namespace" | "annotations" => true,
+            "labels" => keeps_labels,
+            _ => false,
+        });
+        if let Some(Value::Object(annotations)) = metadata.get_mut("annotations") {
+            annotations.retain(|key, _| key == SYNC_OPTIONS);
+            if annotations.is_empty() {
+                metadata.remove("annotations");
+            }
+        }
+    }
     Value::Object(map)
 }
+
+const SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
 
 /// The findings, and the warnings (what Kyverno would admit but report).
 /// Environments share nothing: they are checked side by side, one thread each up to the

@@ -101,7 +101,7 @@ impl<'a> Environment<'a> {
                 None => self.finding(resource, "/apiVersion", "crd-order", &resource.object["apiVersion"], format!("no Application of this environment installs the CRD of {} ({group})", resource.kind())),
                 Some((app, crd_wave)) if *crd_wave >= wave => self.finding(resource, "/apiVersion", "crd-order", &resource.object["apiVersion"], format!("its CRD comes with `{app}` in wave {crd_wave}, not before this object's wave {wave}")),
                 Some(_) => {
-                    let options = &resource.object["metadata"]["annotations"]["argocd.argoproj.io/sync-options"];
+                    let options = &resource.object["metadata"]["annotations"][SYNC_OPTIONS];
                     if !options.as_str().is_some_and(|o| o.split(',').any(|o| o.trim() == SKIP_DRY_RUN)) {
                         self.finding(resource, "/metadata/annotations/argocd.argoproj.io~1sync-options", "crd-dry-run", options, format!("a custom resource whose CRD another Application installs needs `{SKIP_DRY_RUN}`, or the first sync's dry run fails"));
                     }
