@@ -16,7 +16,7 @@
 //! Every failure is a [`Finding`]: file, JSON pointer, rule, offending value. Nothing here
 //! touches the file system: the caller hands in file contents and a schema source.
 
-mod block_yaml;
+pub mod block_yaml;
 pub mod import;
 mod invariants;
 mod report;
