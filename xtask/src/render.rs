@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::mpsc::Receiver;
-use std::sync::{Arc, Mutex};
 
 use platform::RenderedEnvironment;
 use platform_checkout::Checkout;
@@ -56,17 +56,17 @@ pub fn run(
         (results, Staged::nothing(&output))
     } else {
         let disk = DiskAhead::new(&output);
-        let results = std::thread::scope(|scope| {
+        let (results, disk) = std::thread::scope(|scope| {
             let (sender, receiver) = std::sync::mpsc::channel();
-            let worker = scope.spawn(|| disk.run(receiver));
+            let worker = scope.spawn(move || disk.run(receiver));
             // The disk's thread writes or compares the files while the environment's own
             // thread goes on to the next environment.
             let results = platform::render_checked(&loaded, jobs, &|tree| {
                 let _ = sender.send((tree.name.clone(), Arc::clone(&tree.files)));
             });
             drop(sender);
-            worker.join().expect("the disk's thread does not panic");
-            results
+            let disk = worker.join().expect("the disk's thread does not panic");
+            (results, disk)
         });
         (results, disk.finish()?)
     };
@@ -158,10 +158,8 @@ fn check_only(checkout: &Checkout, trees: &[Tree<'_>], scope: Scope) -> Result<E
 struct DiskAhead<'a> {
     output: &'a Path,
     output_existed: bool,
-    /// Read by the disk's thread when it first compares, before anything is written.
-    ledger: std::sync::OnceLock<Option<ledger::Ledger>>,
-    ahead: Mutex<Ahead>,
-    failed: Mutex<Option<std::io::Error>>,
+    ahead: Ahead,
+    failed: Option<std::io::Error>,
 }
 
 /// What [`DiskAhead`] did.
@@ -176,45 +174,36 @@ impl<'a> DiskAhead<'a> {
         Self {
             output,
             output_existed: output.exists(),
-            ledger: std::sync::OnceLock::new(),
-            ahead: Mutex::new(Ahead::default()),
-            failed: Mutex::new(None),
+            ahead: Ahead::default(),
+            failed: None,
         }
     }
 
-    /// Stages or compares each environment it is sent, until the sender is dropped.
-    fn run(&self, environments: Receiver<(String, Arc<BTreeMap<String, String>>)>) {
+    /// Stages or compares each environment it is sent, until the sender is dropped; run on a
+    /// thread of its own, which hands it back.
+    fn run(mut self, environments: Receiver<(String, Arc<BTreeMap<String, String>>)>) -> Self {
+        // Read before this thread writes anything.
+        let ledger = ledger::Ledger::load(self.output);
         for (name, files) in environments {
             let tree = Tree {
                 name: &name,
                 files: &files,
             };
-            if let Err(error) = self.one(&tree) {
-                self.failed
-                    .lock()
-                    .expect("no thread panics holding it")
-                    .get_or_insert(error);
+            if let Err(error) = self.one(&tree, ledger.as_ref()) {
+                self.failed.get_or_insert(error);
             }
         }
+        self
     }
 
-    fn one(&self, tree: &Tree<'_>) -> std::io::Result<()> {
+    fn one(&mut self, tree: &Tree<'_>, ledger: Option<&ledger::Ledger>) -> std::io::Result<()> {
         if let Some(stamps) = platform_writer::stage(self.output, tree)? {
-            self.lock().staged.insert(tree.name.to_owned(), stamps);
+            self.ahead.staged.insert(tree.name.to_owned(), stamps);
         } else {
-            let ledger = self
-                .ledger
-                .get_or_init(|| ledger::Ledger::load(self.output));
-            let comparison = platform_writer::compare_ahead(self.output, tree, ledger.as_ref())?;
-            self.lock()
-                .compared
-                .insert(tree.name.to_owned(), comparison);
+            let comparison = platform_writer::compare_ahead(self.output, tree, ledger)?;
+            self.ahead.compared.insert(tree.name.to_owned(), comparison);
         }
         Ok(())
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Ahead> {
-        self.ahead.lock().expect("no thread panics holding it")
     }
 
     /// What was done; an error, with everything staged removed, if anything failed.
@@ -222,16 +211,9 @@ impl<'a> DiskAhead<'a> {
         let staged = Staged {
             output: self.output,
             output_existed: self.output_existed,
-            ahead: self
-                .ahead
-                .into_inner()
-                .expect("no thread panicked holding it"),
+            ahead: self.ahead,
         };
-        match self
-            .failed
-            .into_inner()
-            .expect("no thread panicked holding it")
-        {
+        match self.failed {
             None => Ok(staged),
             Some(error) => {
                 staged.discard()?;
