@@ -56,11 +56,9 @@ pub struct Rule {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct MatchResources {
-    #[serde(default)]
     pub any: Vec<ResourceFilter>,
-    #[serde(default)]
     pub all: Vec<ResourceFilter>,
     /// The older form: one filter written directly in the block.
     #[serde(flatten)]
@@ -94,45 +92,31 @@ impl MatchResources {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ResourceFilter {
-    #[serde(default)]
     pub resources: Option<ResourceDescription>,
-    #[serde(default)]
     pub subjects: Vec<Value>,
-    #[serde(default)]
     pub roles: Vec<String>,
-    #[serde(default)]
     pub cluster_roles: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct ResourceDescription {
-    #[serde(default)]
     pub kinds: Vec<String>,
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub names: Vec<String>,
-    #[serde(default)]
     pub namespaces: Vec<String>,
-    #[serde(default)]
     pub annotations: Option<BTreeMap<String, String>>,
-    #[serde(default)]
     pub selector: Option<LabelSelector>,
-    #[serde(default)]
     pub namespace_selector: Option<LabelSelector>,
-    #[serde(default)]
     pub operations: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct LabelSelector {
-    #[serde(default)]
     pub match_labels: BTreeMap<String, String>,
-    #[serde(default)]
     pub match_expressions: Vec<LabelRequirement>,
 }
 
@@ -145,27 +129,20 @@ pub struct LabelRequirement {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct Validation {
-    #[serde(default)]
     pub message: Option<String>,
-    #[serde(default)]
     pub failure_action: Option<String>,
-    #[serde(default)]
     pub pattern: Option<Value>,
-    #[serde(default)]
     pub any_pattern: Option<Value>,
-    #[serde(default)]
     pub deny: Option<Deny>,
-    #[serde(default)]
     pub foreach: Option<Vec<ForEach>>,
-    #[serde(default)]
     pub pod_security: Option<PodSecurity>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct Deny {
-    #[serde(default)]
     pub conditions: Option<Value>,
 }
 
