@@ -23,6 +23,9 @@ pub const FILE: &str = ".render-ledger";
 /// A file's size and modification time, in nanoseconds since the epoch.
 pub(crate) type Stamp = (u64, u128);
 
+/// What the ledger records of one file: its stamp and the hash of its contents.
+pub(crate) type Entry = (Stamp, u64);
+
 /// What the last full render recorded.
 #[derive(Clone, Debug, Default)]
 pub struct Ledger {
@@ -30,7 +33,7 @@ pub struct Ledger {
     /// When the ledger was written: no entry at least as recent is trusted.
     written_at: u128,
     /// Each file, by path below `rendered/`: its stamp and the hash of its contents.
-    files: BTreeMap<String, (Stamp, u64)>,
+    files: BTreeMap<String, Entry>,
 }
 
 impl Ledger {
@@ -58,11 +61,14 @@ impl Ledger {
     }
 
     /// Whether the file at `path` (below `rendered/`), found with `stamp`, still holds what
-    /// the ledger recorded, and that is `contents`: then it need not be read to be compared.
-    pub fn vouches(&self, path: &str, stamp: Stamp, contents: &str) -> bool {
-        self.files.get(path).is_some_and(|(recorded, hash)| {
-            *recorded == stamp && stamp.1 < self.written_at && *hash == hash_of(contents)
-        })
+    /// the ledger recorded, and that is contents of hash `hash` ([`hash_of`]): then it need
+    /// not be read to be compared.
+    pub(crate) fn vouches(&self, path: &str, stamp: Stamp, hash: u64) -> bool {
+        self.files
+            .get(path)
+            .is_some_and(|(recorded, recorded_hash)| {
+                *recorded == stamp && stamp.1 < self.written_at && *recorded_hash == hash
+            })
     }
 }
 
@@ -103,26 +109,35 @@ pub fn unchanged(root: &Path, fingerprint: u64) -> io::Result<Option<Vec<(String
 /// later than every file's (file times are as coarse as the kernel's clock tick), so that
 /// every entry can be trusted and any later change shows.
 pub fn record(root: &Path, fingerprint: u64, trees: &[crate::Tree<'_>]) -> io::Result<()> {
-    record_stamps(root, fingerprint, trees, &stamps(root)?)
-}
-
-/// [`record`] with the files' stamps already known (by path below `rendered/`), as a write
-/// knows them from its own listing and what it wrote.
-pub(crate) fn record_stamps(
-    root: &Path,
-    fingerprint: u64,
-    trees: &[crate::Tree<'_>],
-    stamps: &BTreeMap<String, Stamp>,
-) -> io::Result<()> {
-    let newest = stamps.values().map(|(_, time)| *time).max().unwrap_or(0);
-    let mut text = format!("fingerprint {fingerprint:016x}\n");
+    let stamps = stamps(root)?;
+    let mut entries = BTreeMap::new();
     for tree in trees {
         for (path, contents) in tree.files {
             let key = format!("{}/{path}", tree.name);
-            if let Some((size, time)) = stamps.get(&key) {
-                text.push_str(&format!("{size} {time} {:016x} {key}\n", hash_of(contents)));
+            if let Some(stamp) = stamps.get(&key) {
+                entries.insert(key, (*stamp, hash_of(contents)));
             }
         }
+    }
+    record_entries(root, fingerprint, &entries)
+}
+
+/// [`record`] with each file's entry already known (by path below `rendered/`), as a write
+/// knows them from its own listing, what it wrote and the hashes it compared by.
+pub(crate) fn record_entries(
+    root: &Path,
+    fingerprint: u64,
+    entries: &BTreeMap<String, Entry>,
+) -> io::Result<()> {
+    use std::fmt::Write as _;
+    let newest = entries
+        .values()
+        .map(|((_, time), _)| *time)
+        .max()
+        .unwrap_or(0);
+    let mut text = format!("fingerprint {fingerprint:016x}\n");
+    for (key, ((size, time), hash)) in entries {
+        let _ = writeln!(text, "{size} {time} {hash:016x} {key}");
     }
     let path = root.join(FILE);
     forget(root)?;
@@ -139,7 +154,7 @@ pub(crate) fn record_stamps(
 
 /// A hash of a file's contents, stable within one build of the generator (the fingerprint
 /// names the build).
-fn hash_of(contents: &str) -> u64 {
+pub(crate) fn hash_of(contents: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::hash::DefaultHasher::new();
     contents.hash(&mut hasher);
@@ -291,17 +306,17 @@ mod tests {
         let ledger = Ledger::load(&root).unwrap();
         let metadata = fs::metadata(root.join("dev/a.yaml")).unwrap();
         let stamp = (metadata.len(), nanos(metadata.modified().unwrap()));
-        assert!(ledger.vouches("dev/a.yaml", stamp, "a: 1\n"));
+        assert!(ledger.vouches("dev/a.yaml", stamp, hash_of("a: 1\n")));
         assert!(
-            !ledger.vouches("dev/a.yaml", stamp, "a: 2\n"),
+            !ledger.vouches("dev/a.yaml", stamp, hash_of("a: 2\n")),
             "other contents"
         );
         assert!(
-            !ledger.vouches("dev/a.yaml", (stamp.0, stamp.1 + 1), "a: 1\n"),
+            !ledger.vouches("dev/a.yaml", (stamp.0, stamp.1 + 1), hash_of("a: 1\n")),
             "another time"
         );
         assert!(
-            !ledger.vouches("dev/z.yaml", stamp, "a: 1\n"),
+            !ledger.vouches("dev/z.yaml", stamp, hash_of("a: 1\n")),
             "another file"
         );
         let _ = fs::remove_dir_all(&root);
@@ -344,7 +359,7 @@ mod tests {
         assert_eq!(unchanged(&root, 1).unwrap(), None);
         let ledger = Ledger::load(&root).unwrap();
         let size = fs::metadata(root.join("dev/a.yaml")).unwrap().len();
-        assert!(!ledger.vouches("dev/a.yaml", (size, nanos(ledger_time)), "a: 1\n"));
+        assert!(!ledger.vouches("dev/a.yaml", (size, nanos(ledger_time)), hash_of("a: 1\n")));
         let _ = fs::remove_dir_all(&root);
     }
 }

@@ -93,11 +93,11 @@ fn staging(root: &Path, name: &str) -> PathBuf {
 }
 
 /// Writes `tree` ahead, into its hidden staging folder, when its environment folder does not
-/// exist yet; returns the stamps of the files it wrote (by path below `root`, as the ledger
-/// keys them), or `None` when the folder exists. Nothing reads a staging folder:
-/// [`write_staged`] renames it into place, or [`discard_staged`] removes it, once every
-/// environment is known good. So a tree can be staged while the others still render.
-pub fn stage(root: &Path, tree: &Tree<'_>) -> io::Result<Option<BTreeMap<String, ledger::Stamp>>> {
+/// exist yet; returns what the ledger records of the files it wrote (by path below `root`),
+/// or `None` when the folder exists. Nothing reads a staging folder: [`write_staged`] renames
+/// it into place, or [`discard_staged`] removes it, once every environment is known good. So
+/// a tree can be staged while the others still render, and its contents dropped once staged.
+pub fn stage(root: &Path, tree: &Tree<'_>) -> io::Result<Option<Staged>> {
     check_relative(tree)?;
     if root.join(tree.name).exists() {
         return Ok(None);
@@ -120,17 +120,18 @@ pub fn stage(root: &Path, tree: &Tree<'_>) -> io::Result<Option<BTreeMap<String,
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(files.len() / 512 + 1);
-    let write = |part: &[(&String, &String)]| -> io::Result<Vec<(String, ledger::Stamp)>> {
+    let write = |part: &[(&String, &String)]| -> io::Result<Vec<(String, ledger::Entry)>> {
         part.iter()
             .map(|(path, contents)| {
                 let target = staging.join(path);
                 let stamp = disk::write_unseen(&target, contents, Mode::of_contents(contents))
                     .map_err(at(&target))?;
-                Ok((format!("{}/{path}", tree.name), stamp))
+                let key = format!("{}/{path}", tree.name);
+                Ok((key, (stamp, ledger::hash_of(contents))))
             })
             .collect()
     };
-    let parts: Vec<io::Result<Vec<(String, ledger::Stamp)>>> = if threads <= 1 {
+    let parts: Vec<io::Result<Vec<(String, ledger::Entry)>>> = if threads <= 1 {
         vec![write(&files)]
     } else {
         let chunk = files.len().div_ceil(threads);
@@ -145,11 +146,11 @@ pub fn stage(root: &Path, tree: &Tree<'_>) -> io::Result<Option<BTreeMap<String,
                 .collect()
         })
     };
-    let mut stamps = BTreeMap::new();
+    let mut entries = BTreeMap::new();
     for part in parts {
-        stamps.extend(part?);
+        entries.extend(part?);
     }
-    Ok(Some(stamps))
+    Ok(Some(Staged { entries }))
 }
 
 /// Removes what [`stage`] wrote for `names`, and `root` itself if staging created it: a
@@ -182,20 +183,81 @@ pub fn write(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Outcom
 }
 
 /// What was done for some trees before [`write_staged`], while others still rendered: trees
-/// staged whole ([`stage`]) and trees compared with their folder ([`compare_ahead`]).
+/// staged whole ([`stage`]) and trees compared with their folder ([`compare_ahead`]). Each
+/// holds all that the write needs of its tree, so the tree's contents need not be kept: such
+/// a tree may be given to [`write_staged`] with no files, by its name alone.
 #[derive(Debug, Default)]
 pub struct Ahead {
-    /// Trees staged whole, with the stamps of the files written.
-    pub staged: BTreeMap<String, BTreeMap<String, ledger::Stamp>>,
+    pub staged: BTreeMap<String, Staged>,
     pub compared: BTreeMap<String, Comparison>,
 }
 
-/// How one tree's folder differs from the tree, found ahead of the write.
+impl Ahead {
+    /// How many files the tree of `name` has, if it was done ahead.
+    pub fn files(&self, name: &str) -> Option<usize> {
+        self.staged
+            .get(name)
+            .map(Staged::files)
+            .or_else(|| self.compared.get(name).map(Comparison::files))
+    }
+}
+
+/// A tree written whole into its staging folder: what the ledger records of each file, by
+/// path below `rendered/`.
+#[derive(Debug, Default)]
+pub struct Staged {
+    entries: BTreeMap<String, ledger::Entry>,
+}
+
+impl Staged {
+    /// How many files were staged.
+    pub fn files(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// How one tree's folder differs from the tree, with what a write then needs: the contents of
+/// each file to write, and the ledger's entry of each file already current.
 #[derive(Debug, Default)]
 pub struct Comparison {
     drift: Vec<Drift>,
-    /// The stamps of the tree's files found on disk, by path below `rendered/`.
-    stamps: BTreeMap<String, ledger::Stamp>,
+    /// The tree's files found current on disk, by path below `rendered/`.
+    current: BTreeMap<String, ledger::Entry>,
+    /// The files to write (missing, different, or of the wrong mode), by target path; empty
+    /// for a comparison that only checks.
+    pending: BTreeMap<PathBuf, Pending>,
+    /// The tree's number of files.
+    files: usize,
+}
+
+impl Comparison {
+    /// How many files the tree has.
+    pub fn files(&self) -> usize {
+        self.files
+    }
+
+    fn append(&mut self, other: Comparison) {
+        self.drift.extend(other.drift);
+        self.current.extend(other.current);
+        self.pending.extend(other.pending);
+        self.files += other.files;
+    }
+}
+
+/// A file to write: what it is to hold, and its key and hash for the ledger.
+#[derive(Debug)]
+struct Pending {
+    key: String,
+    contents: String,
+    hash: u64,
+}
+
+/// Whether a comparison keeps the contents of the files to write: a write needs them, a check
+/// does not.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Contents,
+    Nothing,
 }
 
 /// Compares `root/<name>/` with `tree`, writing nothing: what [`write_staged`] would do first,
@@ -207,14 +269,15 @@ pub fn compare_ahead(
     ledger: Option<&ledger::Ledger>,
 ) -> io::Result<Comparison> {
     check_relative(tree)?;
-    let mut comparison = Comparison::default();
-    compare_tree(root, tree, ledger, &mut comparison)?;
-    Ok(comparison)
+    compare_tree(root, tree, ledger, Keep::Contents)
 }
 
 /// [`write`], with what was done ahead for some trees in this run ([`Ahead`]); with a
 /// fingerprint, also records the ledger ([`ledger::record`]) from the listing the write made
-/// anyway and the files it wrote, without listing the tree again.
+/// anyway, the hashes it compared by and the files it wrote, without listing the tree again.
+///
+/// A tree done ahead must still be as it was then: its folder new if it was staged, present
+/// if it was compared. Else the error says to render again; nothing is written.
 pub fn write_staged(
     root: &Path,
     trees: &[Tree<'_>],
@@ -226,10 +289,6 @@ pub fn write_staged(
         check_relative(tree)?;
     }
     fs::create_dir_all(root).map_err(at(root))?;
-    let Ahead {
-        mut staged,
-        compared,
-    } = ahead;
     // An environment whose folder does not exist yet is written whole into a hidden staging
     // folder, then renamed into place: one rename rather than one per file, and the folder
     // appears complete or not at all. A killed run leaves the hidden folder, which the next
@@ -237,42 +296,85 @@ pub fn write_staged(
     let (fresh, existing): (Vec<&Tree<'_>>, Vec<&Tree<'_>>) = trees
         .iter()
         .partition(|tree| !root.join(tree.name).exists());
+    let changed = fresh
+        .iter()
+        .find(|tree| ahead.compared.contains_key(tree.name))
+        .map(|tree| (tree.name, "removed"))
+        .or_else(|| {
+            existing
+                .iter()
+                .find(|tree| ahead.staged.contains_key(tree.name))
+                .map(|tree| (tree.name, "created"))
+        });
+    if let Some((name, what)) = changed {
+        return Err(io::Error::other(format!(
+            "{}: {what} while the environment rendered; render again",
+            root.join(name).display()
+        )));
+    }
+    let Ahead {
+        mut staged,
+        mut compared,
+    } = ahead;
     // What the last full render recorded spares reading the files it vouches for; read only
-    // if some tree was not compared ahead.
+    // if some tree is compared now.
     let ledger = existing
         .iter()
         .any(|tree| !compared.contains_key(tree.name))
         .then(|| ledger::Ledger::load(root))
         .flatten();
+    let mut all = Comparison::default();
+    for tree in &existing {
+        match compared.remove(tree.name) {
+            Some(comparison) => all.append(comparison),
+            None => all.append(compare_tree(root, tree, ledger.as_ref(), Keep::Contents)?),
+        }
+    }
     let existing_trees: Vec<Tree<'_>> = existing.iter().map(|tree| **tree).collect();
-    let (drift, mut stamps) = compare(root, &existing_trees, scope, ledger.as_ref(), compared)?;
+    if scope == Scope::Everything {
+        all.drift.extend(strangers_of(root, trees)?);
+    }
+    all.drift.sort();
+    let Comparison {
+        drift,
+        current: mut entries,
+        mut pending,
+        files: mut wanted,
+    } = all;
     let mut outcome = Outcome::default();
     for tree in &fresh {
         let written = match staged.remove(tree.name) {
             Some(written) => written,
             None => stage(root, tree)?.unwrap_or_default(),
         };
-        stamps.extend(written);
         let dir = root.join(tree.name);
         fs::rename(staging(root, tree.name), &dir).map_err(at(&dir))?;
+        wanted += written.entries.len();
         outcome
             .written
-            .extend(tree.files.keys().map(|path| dir.join(path)));
+            .extend(written.entries.keys().map(|key| root.join(key)));
+        entries.extend(written.entries);
     }
-    let written_whole = outcome.written.len();
     // Every write before any removal: a run killed in between leaves stale files, never
     // missing ones, and the next run removes them.
     let mut folders: BTreeSet<&Path> = BTreeSet::new();
     for difference in drift.iter().filter(|d| !matches!(d, Drift::Extra(_))) {
         let target = difference.path();
-        let contents = contents_at(root, &existing_trees, target);
+        let file = pending
+            .remove(target)
+            .expect("a drift other than an extra file is a file to write");
         if let Some(folder) = target.parent()
             && folders.insert(folder)
         {
             fs::create_dir_all(folder).map_err(at(folder))?;
         }
-        disk::replace_in_folder(target, contents, Mode::of_contents(contents))
+        disk::replace_in_folder(target, &file.contents, Mode::of_contents(&file.contents))
             .map_err(at(target))?;
+        if record.is_some() {
+            let metadata = fs::metadata(target).map_err(at(target))?;
+            let time = ledger::nanos(metadata.modified().map_err(at(target))?);
+            entries.insert(file.key, ((metadata.len(), time), file.hash));
+        }
         outcome.written.push(target.to_path_buf());
     }
     for difference in drift.iter().filter(|d| matches!(d, Drift::Extra(_))) {
@@ -291,7 +393,7 @@ pub fn write_staged(
     }
     // Only a removal empties a folder: a folder written whole, or where nothing was removed,
     // has none to prune.
-    for tree in &existing {
+    for tree in &existing_trees {
         let dir = root.join(tree.name);
         if outcome
             .removed
@@ -302,120 +404,97 @@ pub fn write_staged(
         }
     }
     if let Some(fingerprint) = record {
-        for written in &outcome.written[written_whole..] {
-            let metadata = fs::metadata(written).map_err(at(written))?;
-            let key = written
-                .strip_prefix(root)
-                .map_err(|e| io::Error::other(e.to_string()))?
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/");
-            let time = ledger::nanos(metadata.modified().map_err(at(written))?);
-            stamps.insert(key, (metadata.len(), time));
-        }
-        ledger::record_stamps(root, fingerprint, trees, &stamps).map_err(at(root))?;
+        ledger::record_entries(root, fingerprint, &entries).map_err(at(root))?;
     }
-    let wanted: usize = trees.iter().map(|tree| tree.files.len()).sum();
     outcome.unchanged = wanted - outcome.written.len();
     outcome.written.sort();
     outcome.removed.sort();
     Ok(outcome)
 }
 
-/// What `target` (a file of one of `trees`, below `root`) is to hold.
-fn contents_at<'t>(root: &Path, trees: &[Tree<'t>], target: &Path) -> &'t str {
-    trees
-        .iter()
-        .find_map(|tree| {
-            let relative = target.strip_prefix(root.join(tree.name)).ok()?;
-            let key = relative
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            tree.files.get(&key).map(String::as_str)
-        })
-        .expect("a drift other than an extra file is a file of a tree")
+/// Folders of `root` no tree names, as extra files.
+fn strangers_of(root: &Path, trees: &[Tree<'_>]) -> io::Result<Vec<Drift>> {
+    if !root.exists() {
+        return Ok(Vec::new());
+    }
+    Ok(strangers(root, trees)
+        .map_err(at(root))?
+        .into_iter()
+        .map(Drift::Extra)
+        .collect())
 }
 
-/// Compares the disk with the trees, writing nothing.
+/// Compares the disk with the trees, writing nothing: every difference, sorted.
 pub fn check(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Vec<Drift>> {
-    // A check trusts nothing but contents.
-    compare(root, trees, scope, None, BTreeMap::new()).map(|(drift, _)| drift)
-}
-
-/// Every difference between the disk and the trees, sorted: what `write` changes and
-/// `check` reports; with the stamps of the trees' files found on disk, by path below `root`.
-/// A tree in `compared` was compared ahead; the others are compared now.
-fn compare(
-    root: &Path,
-    trees: &[Tree<'_>],
-    scope: Scope,
-    ledger: Option<&ledger::Ledger>,
-    mut compared: BTreeMap<String, Comparison>,
-) -> io::Result<(Vec<Drift>, BTreeMap<String, ledger::Stamp>)> {
-    let mut all = Comparison::default();
+    let mut drift = Vec::new();
     for tree in trees {
-        match compared.remove(tree.name) {
-            Some(mut ahead) => {
-                all.drift.append(&mut ahead.drift);
-                all.stamps.append(&mut ahead.stamps);
-            }
-            None => compare_tree(root, tree, ledger, &mut all)?,
-        }
+        check_relative(tree)?;
+        // A check trusts nothing but contents.
+        drift.extend(compare_tree(root, tree, None, Keep::Nothing)?.drift);
     }
-    if scope == Scope::Everything && root.exists() {
-        all.drift.extend(
-            strangers(root, trees)
-                .map_err(at(root))?
-                .into_iter()
-                .map(Drift::Extra),
-        );
+    if scope == Scope::Everything {
+        drift.extend(strangers_of(root, trees)?);
     }
-    all.drift.sort();
-    Ok((all.drift, all.stamps))
+    drift.sort();
+    Ok(drift)
 }
 
-/// Adds how `root/<name>/` differs from `tree` to `into`.
+/// How `root/<name>/` differs from `tree`.
 fn compare_tree(
     root: &Path,
     tree: &Tree<'_>,
     ledger: Option<&ledger::Ledger>,
-    into: &mut Comparison,
-) -> io::Result<()> {
+    keep: Keep,
+) -> io::Result<Comparison> {
     let dir = root.join(tree.name);
     let on_disk = disk::list(&dir).map_err(at(&dir))?;
+    let mut into = Comparison {
+        files: tree.files.len(),
+        ..Comparison::default()
+    };
+    let mut differs = |drift: Drift, key: String, contents: &str, hash: u64| {
+        if keep == Keep::Contents {
+            let file = Pending {
+                key,
+                contents: contents.to_owned(),
+                hash,
+            };
+            into.pending.insert(drift.path().to_path_buf(), file);
+        }
+        into.drift.push(drift);
+    };
     // Both sides are sorted by path: walked side by side, not looked up one in the other.
     let mut disk = on_disk.iter().peekable();
+    let mut extra = Vec::new();
     for (path, contents) in tree.files {
-        while let Some((extra, _)) = disk.next_if(|(found, _)| *found < path) {
-            into.drift.push(Drift::Extra(dir.join(extra)));
+        while let Some((found, _)) = disk.next_if(|(found, _)| *found < path) {
+            extra.push(Drift::Extra(dir.join(found)));
         }
-        let target = || dir.join(path);
+        let key = format!("{}/{path}", tree.name);
+        let hash = ledger::hash_of(contents);
+        let target = dir.join(path);
         let Some((_, found)) = disk.next_if(|(found, _)| *found == path) else {
-            into.drift.push(Drift::Missing(target()));
+            differs(Drift::Missing(target), key, contents, hash);
             continue;
         };
-        let key = format!("{}/{path}", tree.name);
         let mode = Mode::of_contents(contents);
-        let vouched =
-            ledger.is_some_and(|ledger| ledger.vouches(&key, (found.size, found.time), contents));
-        into.stamps.insert(key, (found.size, found.time));
-        if vouched && found.mode == mode {
-            continue;
-        }
-        let target = target();
-        if fs::read(&target).map_err(at(&target))? != contents.as_bytes() {
-            into.drift.push(Drift::Differs(target));
+        let stamp = (found.size, found.time);
+        let vouched = ledger.is_some_and(|ledger| ledger.vouches(&key, stamp, hash));
+        if !(vouched && found.mode == mode)
+            && fs::read(&target).map_err(at(&target))? != contents.as_bytes()
+        {
+            differs(Drift::Differs(target), key, contents, hash);
         } else if found.mode != mode {
-            into.drift.push(Drift::Mode(target));
+            differs(Drift::Mode(target), key, contents, hash);
+        } else {
+            into.current.insert(key, (stamp, hash));
         }
     }
-    for (extra, _) in disk {
-        into.drift.push(Drift::Extra(dir.join(extra)));
+    for (found, _) in disk {
+        extra.push(Drift::Extra(dir.join(found)));
     }
-    Ok(())
+    into.drift.extend(extra);
+    Ok(into)
 }
 
 /// Replaces one file outside `rendered/` (the editor schema) atomically, unless it already

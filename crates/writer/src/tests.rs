@@ -224,8 +224,9 @@ fn a_new_environment_is_staged_whole_and_a_killed_runs_staging_is_cleared() {
 }
 
 /// What `render` does: each environment staged (a new folder, written on several threads) or
-/// compared (an existing one) while others still render, then one write. The stamps the
-/// staging took are the ledger's, so the next render trusts every file without reading it.
+/// compared (an existing one) while others still render, its contents then dropped, and one
+/// write from what was done ahead. The stamps the staging took are the ledger's, so the next
+/// render trusts every file without reading it.
 #[test]
 fn work_done_ahead_writes_the_same_tree_and_a_ledger_that_vouches_for_it() {
     let root = temp_root("ahead");
@@ -262,9 +263,9 @@ fn work_done_ahead_writes_the_same_tree_and_a_ledger_that_vouches_for_it() {
 
     let ledger = ledger::Ledger::load(&root);
     let mut ahead = Ahead::default();
-    let stamps = stage(&root, &trees[0]).unwrap().expect("dev is new");
-    assert_eq!(stamps.len(), many.len(), "a stamp per file written");
-    ahead.staged.insert("dev".to_owned(), stamps);
+    let staged = stage(&root, &trees[0]).unwrap().expect("dev is new");
+    assert_eq!(staged.files(), many.len(), "an entry per file written");
+    ahead.staged.insert("dev".to_owned(), staged);
     assert!(
         stage(&root, &trees[1]).unwrap().is_none(),
         "prod exists: compared, not staged"
@@ -276,8 +277,15 @@ fn work_done_ahead_writes_the_same_tree_and_a_ledger_that_vouches_for_it() {
         "nothing visible before the write"
     );
 
-    let outcome = write_staged(&root, &trees, Scope::Everything, ahead, Some(7)).unwrap();
+    // The write is given the trees by name alone: what it writes comes from the work ahead.
+    let none = BTreeMap::new();
+    let handed_over = trees.map(|tree| Tree {
+        name: tree.name,
+        files: &none,
+    });
+    let outcome = write_staged(&root, &handed_over, Scope::Everything, ahead, Some(7)).unwrap();
     assert_eq!(outcome.written.len(), many.len() + 1);
+    assert_eq!(outcome.unchanged, 0);
     assert_eq!(outcome.removed, vec![root.join("prod/apps/stale.yaml")]);
     assert!(check(&root, &trees, Scope::Everything).unwrap().is_empty());
     assert_eq!(
@@ -291,5 +299,44 @@ fn work_done_ahead_writes_the_same_tree_and_a_ledger_that_vouches_for_it() {
         listed,
         vec![("dev".to_owned(), many.len()), ("prod".to_owned(), 1)]
     );
+    let _ = fs::remove_dir_all(&root);
+}
+
+/// A folder that appears or vanishes between the work ahead and the write (another process,
+/// a person) is not written over from a stale plan: the write refuses and writes nothing.
+#[test]
+fn a_folder_changed_since_the_work_ahead_is_not_written() {
+    let root = temp_root("changed-since");
+    let dev = files(&[("apps/a.yaml", "a")]);
+    let tree = Tree {
+        name: "dev",
+        files: &dev,
+    };
+    let mut ahead = Ahead::default();
+    ahead
+        .staged
+        .insert("dev".to_owned(), stage(&root, &tree).unwrap().unwrap());
+    fs::create_dir_all(root.join("dev")).unwrap();
+    let error = write_staged(&root, &[tree], Scope::OnlyThese, ahead, None).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("created while the environment rendered"),
+        "{error}"
+    );
+    assert!(!root.join("dev/apps/a.yaml").exists());
+
+    let comparison = compare_ahead(&root, &tree, None).unwrap();
+    let mut ahead = Ahead::default();
+    ahead.compared.insert("dev".to_owned(), comparison);
+    fs::remove_dir_all(root.join("dev")).unwrap();
+    let error = write_staged(&root, &[tree], Scope::OnlyThese, ahead, None).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("removed while the environment rendered"),
+        "{error}"
+    );
+    assert!(!root.join("dev").exists());
     let _ = fs::remove_dir_all(&root);
 }
