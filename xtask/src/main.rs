@@ -58,9 +58,10 @@ enum Command {
         /// the wrong mode (environments/schema.json included).
         #[arg(long)]
         check: bool,
-        /// Environments rendered at once, each on a thread of its own; defaults to the number
-        /// of cores. Each holds its objects in memory while it renders: `--jobs 1` uses the
-        /// least memory.
+        /// Environments rendered at once, each on a thread of its own. Each holds its objects
+        /// in memory while it renders: `--jobs 1` uses the least memory. Defaults to the number
+        /// of cores, or to one when every environment's folder is new: writing new folders
+        /// whole is bound by the disk, which more renders at once would not make faster.
         #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
     },
@@ -338,11 +339,7 @@ fn run() -> ExitCode {
     };
     let result = match cli.command {
         Command::Render { env, check, jobs } => {
-            let jobs = jobs.map_or_else(
-                || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
-                usize::from,
-            );
-            render::run(&checkout, env.as_deref(), check, jobs)
+            render::run(&checkout, env.as_deref(), check, jobs.map(usize::from))
         }
         Command::Schema { check } => editor_schema::run(&checkout, check),
         Command::Alerts { out } => alerts::run(&checkout, &out),

@@ -17,7 +17,7 @@ pub fn run(
     checkout: &Checkout,
     only: Option<&str>,
     check: bool,
-    jobs: usize,
+    jobs: Option<usize>,
 ) -> Result<ExitCode, Failure> {
     let output = checkout.rendered_dir();
     // A full render whose inputs are those of the last one, over a tree that is still as it
@@ -41,6 +41,7 @@ pub fn run(
             Scope::OnlyThese,
         ),
     };
+    let jobs = jobs.unwrap_or_else(|| default_jobs(&output, &loaded, check));
     let mut rendered = Vec::new();
     let mut diagnostics = if scope == Scope::Everything {
         platform::check_hubs(&loaded)
@@ -49,7 +50,8 @@ pub fn run(
     };
     // The invariants hold for what is about to be written, or nothing is written. Each
     // environment is checked as it is rendered, from the objects it was built from, which are
-    // then dropped: only the files are kept until they are written.
+    // then dropped; its files go to the disk's thread, which keeps of them only what the
+    // write will need.
     let mut broken = Vec::new();
     let (results, staged) = if check {
         let results = platform::render_checked(&loaded, jobs, &|_| {});
@@ -57,12 +59,15 @@ pub fn run(
     } else {
         let disk = DiskAhead::new(&output);
         let (results, disk) = std::thread::scope(|scope| {
-            let (sender, receiver) = std::sync::mpsc::channel();
+            // Renders run ahead of the disk by no more environments than render at once: one
+            // that waits for the disk holds all its files, and rendering another meanwhile
+            // only holds more, when the disk is what takes the time.
+            let (sender, receiver) = std::sync::mpsc::sync_channel(jobs - 1);
             let worker = scope.spawn(move || disk.run(receiver));
             // The disk's thread writes or compares the files while the environment's own
             // thread goes on to the next environment.
             let results = platform::render_checked(&loaded, jobs, &|tree| {
-                let _ = sender.send((tree.name.clone(), Arc::clone(&tree.files)));
+                let _ = sender.send((tree.name.clone(), std::mem::take(&mut tree.files)));
             });
             drop(sender);
             let disk = worker.join().expect("the disk's thread does not panic");
@@ -102,6 +107,11 @@ pub fn run(
     }
 
     let io = |e: std::io::Error| Failure::Io(format!("writing rendered/: {e}"));
+    // The files of an environment done ahead were handed over: counted there.
+    let counts: Vec<usize> = trees
+        .iter()
+        .map(|tree| staged.ahead.files(tree.name).unwrap_or(tree.files.len()))
+        .collect();
     // No need to forget the ledger first: whatever this writes is newer than the ledger, so
     // the ledger no longer vouches for it; a full render records a new one.
     let outcome = platform_writer::write_staged(&output, &trees, scope, staged.ahead, fingerprint)
@@ -109,17 +119,13 @@ pub fn run(
     for removed in &outcome.removed {
         println!("removed {}", checkout.display(removed));
     }
-    for tree in &rendered {
+    for (tree, files) in rendered.iter().zip(counts) {
         let written = outcome
             .written
             .iter()
             .filter(|p| p.starts_with(output.join(&tree.name)))
             .count();
-        println!(
-            "rendered/{}/: {} files, {written} written",
-            tree.name,
-            tree.files.len()
-        );
+        println!("rendered/{}/: {files} files, {written} written", tree.name);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -197,8 +203,8 @@ impl<'a> DiskAhead<'a> {
     }
 
     fn one(&mut self, tree: &Tree<'_>, ledger: Option<&ledger::Ledger>) -> std::io::Result<()> {
-        if let Some(stamps) = platform_writer::stage(self.output, tree)? {
-            self.ahead.staged.insert(tree.name.to_owned(), stamps);
+        if let Some(staged) = platform_writer::stage(self.output, tree)? {
+            self.ahead.staged.insert(tree.name.to_owned(), staged);
         } else {
             let comparison = platform_writer::compare_ahead(self.output, tree, ledger)?;
             self.ahead.compared.insert(tree.name.to_owned(), comparison);
@@ -244,6 +250,20 @@ impl<'a> Staged<'a> {
     }
 }
 
+/// Environments rendered at once unless `--jobs` says: one per core, since environments share
+/// nothing; but one at a time when every environment is written into a new folder. Such a
+/// render is bound by creating files, which the disk's thread does on every core while the
+/// next environment renders, and a second render at once would only hold a second
+/// environment's objects in memory while the disk catches up.
+fn default_jobs(output: &Path, loaded: &[platform::LoadedEnvironment], check: bool) -> usize {
+    let all_new = !check && loaded.iter().all(|env| !output.join(&env.name).exists());
+    if all_new {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    }
+}
+
 /// What a full render's output depends on: this generator (its executable, by size and
 /// time, which every build changes) and every environment file, by name and contents.
 /// `None` when the executable cannot be found, so the render never trusts a ledger.
@@ -270,6 +290,25 @@ pub fn tree(rendered: &RenderedEnvironment) -> Tree<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// New folders are written whole, bound by the disk: one environment renders at a time.
+    /// Once any folder exists, a render compares, bound by the CPU: one per core. A check
+    /// writes nothing, and uses every core.
+    #[test]
+    fn environments_render_one_at_a_time_only_into_new_folders() {
+        let checkout = Checkout::locate().unwrap();
+        let Ok(loaded) = load_all(&checkout, Failure::Render) else {
+            panic!("the committed environments load");
+        };
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let output = std::env::temp_dir().join(format!("xtask-jobs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&output);
+        assert_eq!(default_jobs(&output, &loaded, false), 1);
+        assert_eq!(default_jobs(&output, &loaded, true), cores);
+        std::fs::create_dir_all(output.join(&loaded[0].name)).unwrap();
+        assert_eq!(default_jobs(&output, &loaded, false), cores);
+        std::fs::remove_dir_all(&output).unwrap();
+    }
 
     #[test]
     fn the_check_before_writing_refuses_a_tree_that_breaks_an_invariant() {

@@ -40,11 +40,11 @@ pub type Checked = Result<(RenderedEnvironment, Vec<platform_validate::Finding>)
 ///
 /// `ready` is called, on the environment's thread, with each environment that renders and
 /// breaks no invariant, as soon as it has: the caller may write it ahead where nothing reads
-/// it yet, while the others still render.
+/// it yet, while the others still render, and may take its files to do so.
 pub fn render_checked(
     loaded: &[LoadedEnvironment],
     jobs: usize,
-    ready: &(dyn Fn(&RenderedEnvironment) + Sync),
+    ready: &(dyn Fn(&mut RenderedEnvironment) + Sync),
 ) -> Vec<Checked> {
     let one = |environment: &LoadedEnvironment| {
         render(environment).and_then(|mut tree| {
@@ -60,7 +60,7 @@ pub fn render_checked(
             tree.warnings = report.warnings;
             tree.over_budget = warned;
             if findings.is_empty() {
-                ready(&tree);
+                ready(&mut tree);
             }
             Ok((tree, findings))
         })
