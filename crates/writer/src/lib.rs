@@ -252,12 +252,12 @@ struct Pending {
     hash: u64,
 }
 
-/// Whether a comparison keeps the contents of the files to write: a write needs them, a check
-/// does not.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Keep {
-    Contents,
-    Nothing,
+/// What a comparison is for: a write needs the contents of the files to write and each
+/// file's ledger entry; a check needs only the differences, and trusts nothing but contents.
+#[derive(Clone, Copy)]
+enum Purpose<'l> {
+    Write { ledger: Option<&'l ledger::Ledger> },
+    Check,
 }
 
 /// Compares `root/<name>/` with `tree`, writing nothing: what [`write_staged`] would do first,
@@ -269,7 +269,7 @@ pub fn compare_ahead(
     ledger: Option<&ledger::Ledger>,
 ) -> io::Result<Comparison> {
     check_relative(tree)?;
-    compare_tree(root, tree, ledger, Keep::Contents)
+    compare_tree(root, tree, Purpose::Write { ledger })
 }
 
 /// [`write`], with what was done ahead for some trees in this run ([`Ahead`]); with a
@@ -327,7 +327,10 @@ pub fn write_staged(
     for tree in &existing {
         match compared.remove(tree.name) {
             Some(comparison) => all.append(comparison),
-            None => all.append(compare_tree(root, tree, ledger.as_ref(), Keep::Contents)?),
+            None => {
+                let ledger = ledger.as_ref();
+                all.append(compare_tree(root, tree, Purpose::Write { ledger })?);
+            }
         }
     }
     let existing_trees: Vec<Tree<'_>> = existing.iter().map(|tree| **tree).collect();
@@ -429,8 +432,7 @@ pub fn check(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Vec<Dr
     let mut drift = Vec::new();
     for tree in trees {
         check_relative(tree)?;
-        // A check trusts nothing but contents.
-        drift.extend(compare_tree(root, tree, None, Keep::Nothing)?.drift);
+        drift.extend(compare_tree(root, tree, Purpose::Check)?.drift);
     }
     if scope == Scope::Everything {
         drift.extend(strangers_of(root, trees)?);
@@ -440,20 +442,19 @@ pub fn check(root: &Path, trees: &[Tree<'_>], scope: Scope) -> io::Result<Vec<Dr
 }
 
 /// How `root/<name>/` differs from `tree`.
-fn compare_tree(
-    root: &Path,
-    tree: &Tree<'_>,
-    ledger: Option<&ledger::Ledger>,
-    keep: Keep,
-) -> io::Result<Comparison> {
+fn compare_tree(root: &Path, tree: &Tree<'_>, purpose: Purpose<'_>) -> io::Result<Comparison> {
     let dir = root.join(tree.name);
     let on_disk = disk::list(&dir).map_err(at(&dir))?;
+    let (writing, ledger) = match purpose {
+        Purpose::Write { ledger } => (true, ledger),
+        Purpose::Check => (false, None),
+    };
     let mut into = Comparison {
         files: tree.files.len(),
         ..Comparison::default()
     };
     let mut differs = |drift: Drift, key: String, contents: &str, hash: u64| {
-        if keep == Keep::Contents {
+        if writing {
             let file = Pending {
                 key,
                 contents: contents.to_owned(),
@@ -471,7 +472,12 @@ fn compare_tree(
             extra.push(Drift::Extra(dir.join(found)));
         }
         let key = format!("{}/{path}", tree.name);
-        let hash = ledger::hash_of(contents);
+        // The ledger's hash: what a write records, and what the last one vouches by.
+        let hash = if writing {
+            ledger::hash_of(contents)
+        } else {
+            0
+        };
         let target = dir.join(path);
         let Some((_, found)) = disk.next_if(|(found, _)| *found == path) else {
             differs(Drift::Missing(target), key, contents, hash);
@@ -486,7 +492,7 @@ fn compare_tree(
             differs(Drift::Differs(target), key, contents, hash);
         } else if found.mode != mode {
             differs(Drift::Mode(target), key, contents, hash);
-        } else {
+        } else if writing {
             into.current.insert(key, (stamp, hash));
         }
     }
