@@ -61,7 +61,8 @@ enum Command {
         /// Environments rendered at once, each on a thread of its own. Each holds its objects
         /// in memory while it renders: `--jobs 1` uses the least memory. Defaults to the number
         /// of cores, or to one when every environment's folder is new: writing new folders
-        /// whole is bound by the disk, which more renders at once would not make faster.
+        /// whole is bound by the disk, which more renders at once would not make faster (on
+        /// a file system as fast as memory, `--jobs 2` would).
         #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
     },
