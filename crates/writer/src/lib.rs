@@ -223,24 +223,21 @@ pub struct Comparison {
     drift: Vec<Drift>,
     /// The tree's files found current on disk, by path below `rendered/`.
     current: BTreeMap<String, ledger::Entry>,
-    /// The files to write (missing, different, or of the wrong mode), by target path; empty
-    /// for a comparison that only checks.
+    /// The files to write (missing, different, or of the wrong mode), by target path. With
+    /// `current`, every file of the tree; both empty for a comparison that only checks.
     pending: BTreeMap<PathBuf, Pending>,
-    /// The tree's number of files.
-    files: usize,
 }
 
 impl Comparison {
     /// How many files the tree has.
     pub fn files(&self) -> usize {
-        self.files
+        self.current.len() + self.pending.len()
     }
 
     fn append(&mut self, other: Comparison) {
         self.drift.extend(other.drift);
         self.current.extend(other.current);
         self.pending.extend(other.pending);
-        self.files += other.files;
     }
 }
 
@@ -338,11 +335,11 @@ pub fn write_staged(
         all.drift.extend(strangers_of(root, trees)?);
     }
     all.drift.sort();
+    let mut wanted = all.files();
     let Comparison {
         drift,
         current: mut entries,
         mut pending,
-        files: mut wanted,
     } = all;
     let mut outcome = Outcome::default();
     for tree in &fresh {
@@ -449,10 +446,7 @@ fn compare_tree(root: &Path, tree: &Tree<'_>, purpose: Purpose<'_>) -> io::Resul
         Purpose::Write { ledger } => (true, ledger),
         Purpose::Check => (false, None),
     };
-    let mut into = Comparison {
-        files: tree.files.len(),
-        ..Comparison::default()
-    };
+    let mut into = Comparison::default();
     let mut differs = |drift: Drift, key: String, contents: &str, hash: u64| {
         if writing {
             let file = Pending {
@@ -478,20 +472,22 @@ fn compare_tree(root: &Path, tree: &Tree<'_>, purpose: Purpose<'_>) -> io::Resul
         } else {
             0
         };
-        let target = dir.join(path);
+        let target = || dir.join(path);
         let Some((_, found)) = disk.next_if(|(found, _)| *found == path) else {
-            differs(Drift::Missing(target), key, contents, hash);
+            differs(Drift::Missing(target()), key, contents, hash);
             continue;
         };
         let mode = Mode::of_contents(contents);
         let stamp = (found.size, found.time);
         let vouched = ledger.is_some_and(|ledger| ledger.vouches(&key, stamp, hash));
-        if !(vouched && found.mode == mode)
-            && fs::read(&target).map_err(at(&target))? != contents.as_bytes()
-        {
-            differs(Drift::Differs(target), key, contents, hash);
+        let differs_in_bytes = !(vouched && found.mode == mode) && {
+            let target = target();
+            fs::read(&target).map_err(at(&target))? != contents.as_bytes()
+        };
+        if differs_in_bytes {
+            differs(Drift::Differs(target()), key, contents, hash);
         } else if found.mode != mode {
-            differs(Drift::Mode(target), key, contents, hash);
+            differs(Drift::Mode(target()), key, contents, hash);
         } else if writing {
             into.current.insert(key, (stamp, hash));
         }
