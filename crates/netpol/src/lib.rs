@@ -106,16 +106,27 @@ impl Policies {
 
     /// Whether `from` may open a connection to `to` on `port`.
     pub fn allows(&self, from: &Endpoint, to: &Endpoint, port: Port) -> bool {
-        self.side_allows(from, to, port, Direction::Egress)
-            && self.side_allows(to, from, port, Direction::Ingress)
+        self.between(from, to).allows(port)
+    }
+
+    /// What the policies say of connections from `from` to `to`, to be asked port by port:
+    /// which rules name the other end is found once, not once per port.
+    pub fn between<'a>(&'a self, from: &Endpoint, to: &Endpoint) -> Between<'a> {
+        Between {
+            egress: self.side(from, to, Direction::Egress),
+            ingress: self.side(to, from, Direction::Ingress),
+        }
     }
 
     /// Policies of the endpoint's namespace that select it and govern `direction`.
-    fn governing<'a>(
+    fn governing<'a, 'e>(
         &'a self,
-        endpoint: &'a Endpoint,
-        direction: &'a str,
-    ) -> impl Iterator<Item = &'a NetworkPolicy> + 'a {
+        endpoint: &'e Endpoint,
+        direction: &'e str,
+    ) -> impl Iterator<Item = &'a NetworkPolicy> + 'e
+    where
+        'a: 'e,
+    {
         endpoint
             .namespace
             .as_ref()
@@ -131,39 +142,66 @@ impl Policies {
             })
     }
 
-    /// Whether the policies isolating `subject` in `direction` let it talk with `peer` (it
-    /// sends to `peer` for egress, receives from it for ingress); with no such policy, they do.
-    fn side_allows(
-        &self,
-        subject: &Endpoint,
-        peer: &Endpoint,
-        port: Port,
-        direction: Direction,
-    ) -> bool {
+    /// The policies isolating `subject` in `direction`, and the ports of their rules that let
+    /// it talk with `peer` (it sends to `peer` for egress, receives from it for ingress).
+    fn side<'a>(&'a self, subject: &Endpoint, peer: &Endpoint, direction: Direction) -> Side<'a> {
         let name = match direction {
             Direction::Ingress => "Ingress",
             Direction::Egress => "Egress",
         };
-        let mut isolated = false;
+        let mut side = Side {
+            isolated: false,
+            rules: Vec::new(),
+        };
         for policy in self.governing(subject, name) {
-            isolated = true;
+            side.isolated = true;
             let namespace = policy.metadata.namespace.as_deref().unwrap_or_default();
             let Some(spec) = &policy.spec else { continue };
-            let allowed = match direction {
-                Direction::Egress => spec.egress.iter().flatten().any(|rule| {
-                    peers_match(rule.to.as_deref(), namespace, peer)
-                        && ports_match(rule.ports.as_deref(), port)
-                }),
-                Direction::Ingress => spec.ingress.iter().flatten().any(|rule| {
-                    peers_match(rule.from.as_deref(), namespace, peer)
-                        && ports_match(rule.ports.as_deref(), port)
-                }),
-            };
-            if allowed {
-                return true;
-            }
+            // Each rule of the direction, as the peers it names and the ports it opens.
+            let egress = (spec.egress.iter().flatten())
+                .filter(|_| direction == Direction::Egress)
+                .map(|rule| (rule.to.as_deref(), rule.ports.as_deref()));
+            let ingress = (spec.ingress.iter().flatten())
+                .filter(|_| direction == Direction::Ingress)
+                .map(|rule| (rule.from.as_deref(), rule.ports.as_deref()));
+            side.rules.extend(
+                egress
+                    .chain(ingress)
+                    .filter(|(peers, _)| peers_match(*peers, namespace, peer))
+                    .map(|(_, ports)| ports),
+            );
         }
-        !isolated
+        side
+    }
+}
+
+/// What NetworkPolicies allow from one endpoint to another ([`Policies::between`]): a
+/// connection needs the sender's egress and the receiver's ingress to allow it.
+#[derive(Clone, Debug)]
+pub struct Between<'a> {
+    egress: Side<'a>,
+    ingress: Side<'a>,
+}
+
+impl Between<'_> {
+    /// Whether a connection on `port` is allowed.
+    pub fn allows(&self, port: Port) -> bool {
+        self.egress.allows(port) && self.ingress.allows(port)
+    }
+}
+
+/// One end's policies in one direction: whether any isolates it, and the port lists of the
+/// rules that name the other end.
+#[derive(Clone, Debug)]
+struct Side<'a> {
+    isolated: bool,
+    rules: Vec<Option<&'a [NetworkPolicyPort]>>,
+}
+
+impl Side<'_> {
+    /// With no policy isolating the end, everything; else what one of its rules allows.
+    fn allows(&self, port: Port) -> bool {
+        !self.isolated || self.rules.iter().any(|ports| ports_match(*ports, port))
     }
 }
 
@@ -321,7 +359,7 @@ fn named_namespace(selector: &LabelSelector) -> Option<&str> {
     labels.get(NAMESPACE_NAME_LABEL).map(String::as_str)
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Direction {
     Ingress,
     Egress,
@@ -510,6 +548,41 @@ mod tests {
         ));
         assert!(!allows(&both, &c, &b, TCP_80));
         assert!(!allows(&both, &b, &a, TCP_80));
+    }
+
+    /// The rules that name the other end, across every policy that selects the sender, are
+    /// found once; each port is then allowed by any of them, and by nothing else.
+    #[test]
+    fn between_two_endpoints_each_port_is_allowed_by_the_rules_naming_the_other_end() {
+        let policy = |name: &str, rules: serde_json::Value| {
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": "x"}, "spec": {"podSelector": {"matchLabels": {"app": "a"}},
+            "policyTypes": ["Egress"], "egress": rules}})
+        };
+        let to = |app: &str, port: u16| json!({"to": [{"podSelector": {"matchLabels": {"app": app}}}], "ports": [{"port": port}]});
+        let policies = parse(json!([
+            policy("web", json!([to("b", 80), to("c", 443)])),
+            policy("admin", json!([to("b", 8080)])),
+        ]));
+        let (a, b, c) = (
+            pod("a", "x", "a", 1),
+            pod("b", "x", "b", 2),
+            pod("c", "x", "c", 3),
+        );
+        let tcp = |number| Port {
+            number,
+            protocol: "TCP",
+        };
+        let open = |from: &Endpoint, to: &Endpoint| -> Vec<u16> {
+            let between = policies.between(from, to);
+            [80, 443, 8080, 9090]
+                .into_iter()
+                .filter(|port| between.allows(tcp(*port)))
+                .collect()
+        };
+        assert_eq!(open(&a, &b), vec![80, 8080]);
+        assert_eq!(open(&a, &c), vec![443]);
+        assert_eq!(open(&b, &c), vec![80, 443, 8080, 9090], "b is not isolated");
     }
 
     #[test]

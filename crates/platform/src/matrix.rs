@@ -192,13 +192,14 @@ pub fn matrix(endpoints: Vec<Endpoint>, policies: &Policies) -> Matrix {
                 if from.namespace.is_none() && to.namespace.is_none() {
                     continue;
                 }
-                let reach = if policies.allows(from, to, probe) {
+                let between = policies.between(from, to);
+                let reach = if between.allows(probe) {
                     Reach::AnyPort
                 } else {
                     let open: Vec<Port> = ports
                         .iter()
                         .copied()
-                        .filter(|port| policies.allows(from, to, *port))
+                        .filter(|port| between.allows(*port))
                         .collect();
                     if open.is_empty() {
                         continue;
