@@ -60,6 +60,18 @@ impl Ledger {
         })
     }
 
+    /// The fingerprint the ledger of `root` was recorded for, read from its first line alone:
+    /// a render whose inputs changed learns that it must render without parsing an entry per
+    /// file.
+    fn fingerprint(root: &Path) -> Option<u64> {
+        use io::BufRead as _;
+        let mut first = String::new();
+        io::BufReader::new(fs::File::open(root.join(FILE)).ok()?)
+            .read_line(&mut first)
+            .ok()?;
+        u64::from_str_radix(first.trim_end().strip_prefix("fingerprint ")?, 16).ok()
+    }
+
     /// Whether the file at `path` (below `rendered/`), found with `stamp`, still holds what
     /// the ledger recorded, and that is contents of hash `hash` ([`hash_of`]): then it need
     /// not be read to be compared.
@@ -76,6 +88,9 @@ impl Ledger {
 /// environment folder is listed with its number of files. `None` when anything differs, or
 /// there is no ledger: render, compare and write as usual.
 pub fn unchanged(root: &Path, fingerprint: u64) -> io::Result<Option<Vec<(String, usize)>>> {
+    if Ledger::fingerprint(root) != Some(fingerprint) {
+        return Ok(None);
+    }
     let Some(ledger) = Ledger::load(root) else {
         return Ok(None);
     };
@@ -269,7 +284,9 @@ mod tests {
     fn a_recorded_tree_is_unchanged_until_anything_about_it_changes() {
         let root = scratch("changes", FILES);
         assert_eq!(unchanged(&root, 7).unwrap(), None, "no ledger yet");
+        assert_eq!(Ledger::fingerprint(&root), None);
         record_files(&root, 7, FILES);
+        assert_eq!(Ledger::fingerprint(&root), Some(7));
         assert_eq!(
             unchanged(&root, 7).unwrap(),
             Some(vec![("dev".to_owned(), 2), ("prod".to_owned(), 1)])
