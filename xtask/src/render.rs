@@ -50,8 +50,9 @@ pub fn run(
     };
     // The invariants hold for what is about to be written, or nothing is written. Each
     // environment is checked as it is rendered, from the objects it was built from, which are
-    // then dropped; its files go to the disk's thread, which keeps of them only what the
-    // write will need.
+    // then dropped. Its files go to the disk's thread first, which stages or compares them
+    // where nothing reads them while the check runs, and keeps of them only what the write
+    // will need; if any environment fails, everything staged is removed.
     let mut broken = Vec::new();
     let (results, staged) = if check {
         let results = platform::render_checked(&loaded, jobs, &|_| {});
@@ -158,9 +159,10 @@ fn check_only(checkout: &Checkout, trees: &[Tree<'_>], scope: Scope) -> Result<E
 }
 
 /// What is done on the disk while environments still render, on a thread of its own, as
-/// each environment renders and breaks no invariant: a new environment folder is written
-/// whole into a hidden staging folder (renamed into place only if every environment is
-/// good), an existing one is compared with its files. Nothing visible changes until the write.
+/// each environment renders and while its invariants are checked: a new environment folder is
+/// written whole into a hidden staging folder (renamed into place only if every environment
+/// is good), an existing one is compared with its files. Nothing visible changes until the
+/// write, and nothing at all if any environment fails.
 struct DiskAhead<'a> {
     output: &'a Path,
     output_existed: bool,

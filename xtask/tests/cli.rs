@@ -384,3 +384,40 @@ fn one_job_or_many_render_the_same_bytes() {
     assert_eq!(zero.status.code(), Some(2), "{zero:?}");
     let _ = fs::remove_dir_all(&root);
 }
+
+/// An environment renders and goes to the disk before its invariants and the cluster's
+/// admission are checked; when those refuse it, nothing of it may be left behind: not the
+/// new folder it would have been, nor the hidden one it was staged in, nor a change to the
+/// environments beside it.
+#[test]
+fn an_environment_refused_after_it_rendered_leaves_rendered_as_it_was() {
+    let root = rendered_checkout("refused-after-render");
+    // prod is new to rendered/: it is staged while it is checked. dev and staging exist:
+    // they are compared.
+    fs::remove_dir_all(root.join("rendered/prod")).unwrap();
+    fs::remove_file(root.join("rendered/.render-ledger")).unwrap();
+    let prod = root.join("environments/prod.yaml");
+    let mut refused = fs::read_to_string(&prod).unwrap();
+    // Every team's image now comes from a registry prod's Kyverno does not allow, and prod
+    // enforces its policies.
+    refused.push_str("\npolicies:\n  allowed_registries: [quay.io/example-org/*]\n");
+    fs::write(&prod, refused).unwrap();
+    let before = common::snapshot(&root.join("rendered"));
+    for jobs in ["1", "2"] {
+        let output = xtask_at(&root, &["render", "--jobs", jobs]);
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+        assert!(
+            stderr.contains("apps[0].image")
+                && stderr.contains("kyverno:restrict-image-registries")
+                && stderr.contains("in prod"),
+            "{stderr}"
+        );
+        assert_eq!(
+            common::snapshot(&root.join("rendered")),
+            before,
+            "--jobs {jobs}"
+        );
+    }
+    let _ = fs::remove_dir_all(&root);
+}

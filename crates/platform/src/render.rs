@@ -38,9 +38,12 @@ pub type Checked = Result<(RenderedEnvironment, Vec<platform_validate::Finding>)
 /// as many environments in memory at once. Results come in the order of `loaded`, each the
 /// files with the invariants they break, or the environment's errors.
 ///
-/// `ready` is called, on the environment's thread, with each environment that renders and
-/// breaks no invariant, as soon as it has: the caller may write it ahead where nothing reads
-/// it yet, while the others still render, and may take its files to do so.
+/// `ready` is called, on the environment's thread, with each environment as soon as it
+/// renders, before its invariants are checked: the caller may stage or compare its files
+/// where nothing reads them yet while the check and the other environments go on, and may
+/// take the files to do so. Whether the environment may be written is known only from the
+/// results: one that breaks an invariant, or that the cluster or a budget would refuse, is
+/// an error there, and what the caller did ahead with it must be undone.
 pub fn render_checked(
     loaded: &[LoadedEnvironment],
     jobs: usize,
@@ -48,7 +51,10 @@ pub fn render_checked(
 ) -> Vec<Checked> {
     let one = |environment: &LoadedEnvironment| {
         render(environment).and_then(|mut tree| {
-            let report = check(&mut tree);
+            let checked = checked_tree(&mut tree);
+            ready(&mut tree);
+            let report = platform_validate::check_built(&checked, &crate::conventions());
+            drop(checked);
             let mut findings = report.findings;
             // A team's app the cluster would refuse is an error in the environment file.
             let mut refused = crate::admission::locate(environment, &mut findings);
@@ -59,9 +65,6 @@ pub fn render_checked(
             }
             tree.warnings = report.warnings;
             tree.over_budget = warned;
-            if findings.is_empty() {
-                ready(&mut tree);
-            }
             Ok((tree, findings))
         })
     };
@@ -97,6 +100,12 @@ pub fn render_checked(
 /// The platform's invariants over one rendered environment, from the objects it was built
 /// from; the objects are dropped once checked, since only the files are written.
 pub fn check(rendered: &mut RenderedEnvironment) -> platform_validate::Report {
+    platform_validate::check_built(&checked_tree(rendered), &crate::conventions())
+}
+
+/// What the invariants read of a rendered environment: the paths of its files, and the
+/// objects it takes from it. The files themselves stay, free to go to the writer.
+fn checked_tree(rendered: &mut RenderedEnvironment) -> platform_validate::RenderedTree {
     let name = rendered.name.clone();
     let prefix = |path: &str| format!("{name}/{path}");
     let files = rendered.files.keys().map(|p| prefix(p)).collect();
@@ -104,8 +113,7 @@ pub fn check(rendered: &mut RenderedEnvironment) -> platform_validate::Report {
         .into_iter()
         .map(|(path, object)| (prefix(&path), object))
         .collect();
-    let tree = platform_validate::RenderedTree::from_objects(files, objects);
-    platform_validate::check_built(&tree, &crate::conventions())
+    platform_validate::RenderedTree::from_objects(files, objects)
 }
 
 /// Plans and renders one loaded environment.
