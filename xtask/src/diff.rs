@@ -65,7 +65,7 @@ fn trees(loaded: &[LoadedEnvironment]) -> Result<BTreeMap<String, Tree>, Failure
     let mut out = BTreeMap::new();
     for environment in loaded {
         let plan = platform::plan_located(environment).map_err(Failure::Render)?;
-        let policies = platform::matrix::planned_policies(&plan).map_err(Failure::Internal)?;
+        let policies = platform::matrix::planned_policies(&plan);
         let reach = platform::matrix::matrix(
             platform::matrix::endpoints(&plan, environment.env.network_ranges()),
             &policies,

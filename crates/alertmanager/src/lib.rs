@@ -310,7 +310,7 @@ fn receivers_secret(env: &Environment) -> Option<Manifest> {
             property: receiver.kind.secret_field().to_owned(),
         })
         .collect();
-    Some(Manifest::new(&platform_external_secret(
+    Some(Manifest::new(platform_external_secret(
         env,
         RECEIVERS_SECRET,
         names::ALERTMANAGER.namespace,

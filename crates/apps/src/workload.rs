@@ -43,23 +43,23 @@ pub fn objects(env: &Environment, app: &App, team: &Team) -> Vec<Manifest> {
 
     // The namespace itself is the platform's (the team's tenant Application), not the app's.
     let mut manifests = vec![
-        Manifest::new(&ServiceAccount {
+        Manifest::new(ServiceAccount {
             metadata: named(app.name.as_str()),
             // An app that does not call the Kubernetes API gets no token to leak.
             automount_service_account_token: Some(app.api_access),
             ..ServiceAccount::default()
         }),
-        Manifest::new(&deployment(env, app, named(app.name.as_str()), &labels)),
-        Manifest::new(&service(app, named(app.name.as_str()))),
+        Manifest::new(deployment(env, app, named(app.name.as_str()), &labels)),
+        Manifest::new(service(app, named(app.name.as_str()))),
     ];
     if env.workloads.pod_disruption_budget {
-        manifests.push(Manifest::new(&disruption_budget(
+        manifests.push(Manifest::new(disruption_budget(
             app,
             named(app.name.as_str()),
         )));
     }
     manifests.extend(app.secrets.iter().map(|secret| {
-        Manifest::new(&external_secret(
+        Manifest::new(external_secret(
             env,
             team,
             secret,

@@ -21,6 +21,7 @@ pub mod labels;
 pub mod manifest;
 pub mod model;
 pub mod names;
+mod partial_serializer;
 pub mod resource;
 pub mod scanner;
 pub mod sizing;

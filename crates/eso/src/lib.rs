@@ -170,9 +170,9 @@ fn store_manifests(env: &Environment) -> Vec<Manifest> {
         &env.platform_cost_labels(),
     );
     vec![
-        Manifest::new(&cluster_secret_store(env)),
-        Manifest::new(&role),
-        Manifest::new(&binding),
+        Manifest::new(cluster_secret_store(env)),
+        Manifest::new(role),
+        Manifest::new(binding),
     ]
 }
 

@@ -232,7 +232,7 @@ fn admin_secret(env: &Environment) -> Manifest {
         key: env.grafana.admin_secret.clone(),
         property: field.to_owned(),
     };
-    Manifest::new(&platform_external_secret(
+    Manifest::new(platform_external_secret(
         env,
         ADMIN_SECRET,
         names::GRAFANA.namespace,
@@ -262,6 +262,6 @@ pub fn components(env: &Environment) -> Vec<Component> {
     grafana.extra_manifests.push(admin_secret(env));
     grafana
         .extra_manifests
-        .push(Manifest::new(&dashboards_config_map(env)));
+        .push(Manifest::new(dashboards_config_map(env)));
     vec![grafana]
 }

@@ -247,7 +247,7 @@ pub fn components(env: &Environment) -> Vec<Component> {
         Layer::SecurityAndPolicy,
         Source::Manifests(
             policies::all(&env.policies)
-                .iter()
+                .into_iter()
                 .map(Manifest::new)
                 .collect(),
         ),

@@ -136,5 +136,5 @@ fn address_pool(env: &Environment) -> Vec<Manifest> {
             ip_address_pools: vec![POOL.to_owned()],
         },
     };
-    vec![Manifest::new(&pool), Manifest::new(&advertisement)]
+    vec![Manifest::new(pool), Manifest::new(advertisement)]
 }

@@ -191,7 +191,7 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
             },
         })
         .collect();
-    let policies = matrix::planned_policies(plan).unwrap_or_default();
+    let policies = matrix::planned_policies(plan);
     let at_scale = env.apps.len() > platform_docs::DETAILED_APPS;
     let network_matrix = (!policies.is_empty()).then(|| {
         let endpoints = matrix::endpoints(plan, env.network_ranges());

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use platform_netpol::{Endpoint, EndpointIndex, Policies, Port};
 
@@ -140,15 +141,16 @@ fn candidate_ports(policies: &Policies) -> BTreeSet<Port> {
     ports
 }
 
-/// The NetworkPolicies a plan renders, as objects: what `rendered/` holds, without rendering
+/// The NetworkPolicies a plan renders, as built: what `rendered/` holds, without rendering
 /// (or parsing back) the rest of the environment.
-pub fn planned_policies(plan: &Plan) -> Result<Policies, String> {
-    platform_netpol::policies_among(
+pub fn planned_policies(plan: &Plan) -> Policies {
+    Policies::new(
         plan.components
             .iter()
             .flat_map(|c| c.component.folder_manifests())
-            .filter(|m| m.id.kind == "NetworkPolicy")
-            .map(|m| &m.body),
+            .filter_map(|m| m.get::<NetworkPolicy>())
+            .cloned()
+            .collect(),
     )
 }
 

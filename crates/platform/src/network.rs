@@ -76,7 +76,7 @@ pub fn attach(
         if let Some(owned) = shipped.remove(&component.name) {
             component
                 .extra_manifests
-                .extend(owned.iter().map(Manifest::new));
+                .extend(owned.into_iter().map(Manifest::new));
         }
     }
     if let Some((owner, _)) = shipped.into_iter().next() {

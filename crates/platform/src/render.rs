@@ -165,18 +165,18 @@ pub fn render_plan(
     // What needs the whole plan first; then each component's objects are moved out of it.
     let mut doc_model = docs::model(loaded, &plan);
     for project in projects::projects(env, &plan, paths) {
-        let manifest = Manifest::new(&project);
-        files.add_object(
+        let manifest = Manifest::new(project);
+        files.add_manifest(
             format!("apps/projects/{}.yaml", manifest.id.name),
-            manifest.body,
+            &manifest,
         );
     }
     for planned in plan.components {
         let component = planned.component;
         let application = child_application(&component, planned.wave, env, paths);
-        files.add_object(
+        files.add_manifest(
             format!("apps/{}.yaml", component.name),
-            Manifest::new(&application).body,
+            &Manifest::new(application),
         );
         let folder = format!("manifests/{}", component.name);
         let paths: Vec<String> = component
@@ -184,13 +184,13 @@ pub fn render_plan(
             .map(|manifest| format!("{folder}/{}", component.file_path(manifest)))
             .collect();
         for (path, manifest) in paths.into_iter().zip(component.into_folder_manifests()) {
-            files.add_object(path, manifest.body);
+            files.add_manifest(path, &manifest);
         }
     }
 
-    files.add_object(
+    files.add_manifest(
         "bootstrap/root-app.yaml".to_owned(),
-        Manifest::new(&root_application(env, paths)).body,
+        &Manifest::new(root_application(env, paths)),
     );
     // Only the environment that manages its Argo CD installs it; the others of a hub use it.
     if env.argocd.enabled {
@@ -260,11 +260,17 @@ impl<'a> Files<'a> {
         self.add_verbatim(path, text);
     }
 
-    /// A Kubernetes object: its YAML is written, and what the invariants read of it kept.
-    fn add_object(&mut self, path: String, object: serde_json::Value) {
-        self.add(path.clone(), platform_core::yaml::to_string(&object));
+    /// A Kubernetes object: its YAML is written, and what the invariants read of it kept,
+    /// converted to JSON only as far as they read it.
+    fn add_manifest(&mut self, path: String, manifest: &Manifest) {
+        self.add(path.clone(), manifest.to_yaml());
+        let read = if platform_validate::read_in_full(&manifest.id.kind) {
+            manifest.to_json()
+        } else {
+            manifest.head()
+        };
         self.objects
-            .push((path, platform_validate::needed_by_invariants(object)));
+            .push((path, platform_validate::needed_by_invariants(read)));
     }
 
     fn add_verbatim(&mut self, path: String, text: String) {

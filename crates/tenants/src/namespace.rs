@@ -40,18 +40,18 @@ pub fn objects(env: &Environment, team: &Team, budget: &TeamBudget, app: &App) -
         POD_SECURITY_ENFORCE.1.to_owned(),
     );
     let mut objects = vec![
-        Manifest::new(&Namespace {
+        Manifest::new(Namespace {
             metadata: ObjectMeta {
                 labels: Some(namespace_labels),
                 ..metadata(namespace, None)
             },
             ..Namespace::default()
         }),
-        Manifest::new(&quota(env, budget.quota_scale(env, app), named(QUOTA))),
-        Manifest::new(&limit_range(env, named(LIMITS))),
+        Manifest::new(quota(env, budget.quota_scale(env, app), named(QUOTA))),
+        Manifest::new(limit_range(env, named(LIMITS))),
     ];
     if !app.secrets.is_empty() {
-        objects.push(Manifest::new(&ServiceAccount {
+        objects.push(Manifest::new(ServiceAccount {
             metadata: named(names::TEAM_VAULT_SERVICE_ACCOUNT),
             // Only ESO requests its tokens, through the TokenRequest API; no pod runs as it.
             automount_service_account_token: Some(false),
@@ -59,8 +59,8 @@ pub fn objects(env: &Environment, team: &Team, budget: &TeamBudget, app: &App) -
         }));
         let (role, binding) =
             token_request_grant(namespace, names::TEAM_VAULT_SERVICE_ACCOUNT, &labels);
-        objects.push(Manifest::new(&role));
-        objects.push(Manifest::new(&binding));
+        objects.push(Manifest::new(role));
+        objects.push(Manifest::new(binding));
     }
     objects
 }

@@ -48,5 +48,5 @@ pub fn objects(env: &Environment, team: &Team) -> Vec<Manifest> {
             conditions: vec![StoreCondition { namespaces }],
         },
     };
-    vec![Manifest::new(&store)]
+    vec![Manifest::new(store)]
 }

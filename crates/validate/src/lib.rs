@@ -23,7 +23,7 @@ mod report;
 mod schemas;
 mod tree;
 
-pub use invariants::{check as check_invariants, needed as needed_by_invariants};
+pub use invariants::{check as check_invariants, needed as needed_by_invariants, read_in_full};
 pub use report::{Finding, RULES, Report};
 pub use schemas::{SchemaSource, Schemas, UNCHECKED_KINDS, object_schema_path};
 pub use tree::{RenderedObject, RenderedTree, namespace_labels, parse_plain, parse_tree};

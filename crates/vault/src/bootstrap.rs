@@ -293,7 +293,7 @@ pub fn hook(env: &Environment) -> Vec<Manifest> {
         }),
         ..Job::default()
     };
-    vec![Manifest::new(&config), Manifest::new(&job)]
+    vec![Manifest::new(config), Manifest::new(job)]
 }
 
 fn quantities(

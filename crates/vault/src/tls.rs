@@ -49,14 +49,14 @@ pub fn dns_names() -> Vec<String> {
 }
 
 fn issuer(name: &str, spec: IssuerSpec) -> Manifest {
-    Manifest::new(&Issuer {
+    Manifest::new(Issuer {
         metadata: metadata(name, Some(names::VAULT.namespace)),
         spec,
     })
 }
 
 fn certificate(name: &str, spec: CertificateSpec) -> Manifest {
-    Manifest::new(&Certificate {
+    Manifest::new(Certificate {
         metadata: metadata(name, Some(names::VAULT.namespace)),
         spec,
     })

@@ -16,11 +16,18 @@
 //! space, only printable ASCII, does not start with an indicator (`#,[]{}&*!|>'"%@` and a
 //! backquote, or `-`, `?`, `:` followed by a space or the end, or `---`/`...`), has no `: `
 //! or trailing `:` and no ` #`, and would not read back as a null, a boolean or a number.
+//!
+//! [`serialize`] writes the same text straight from a typed value (a k8s-openapi object),
+//! with no JSON value built in between.
+
+mod serializer;
 
 use std::fmt::Write as _;
 
 use platform_syntax::yaml_scalar::{plain_by_its_characters, typed};
 use serde_json::Value;
+
+pub use serializer::serialize;
 
 /// The YAML document of `value`, as `serde_yaml::to_string` writes it.
 pub fn to_string(value: &Value) -> String {
@@ -122,18 +129,25 @@ fn write_scalar(out: &mut String, value: &Value, block: usize) {
         Value::Number(number) if number.is_i64() || number.is_u64() => {
             let _ = writeln!(out, "{number}");
         }
-        Value::String(text) if plain(text) => {
-            out.push_str(text);
-            out.push('\n');
-        }
-        Value::String(text) if single_quoted(text) => {
-            out.push('\'');
-            out.push_str(&text.replace('\'', "''"));
-            out.push_str("'\n");
-        }
+        Value::String(text) => write_str(out, text, block),
         Value::Object(_) => out.push_str("{}\n"),
         Value::Array(_) => out.push_str("[]\n"),
         other => splice(out, &fallback(other), block),
+    }
+}
+
+/// A string scalar, then the line's end: plain or single-quoted where that is certain, else
+/// as serde_yaml writes it.
+fn write_str(out: &mut String, text: &str, block: usize) {
+    if plain(text) {
+        out.push_str(text);
+        out.push('\n');
+    } else if single_quoted(text) {
+        out.push('\'');
+        out.push_str(&text.replace('\'', "''"));
+        out.push_str("'\n");
+    } else {
+        splice(out, &fallback(text), block);
     }
 }
 
@@ -181,12 +195,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Both writers, against serde_yaml: the JSON one on the value, the streaming one on the
+    /// value serialized.
     fn same(value: &Value) {
-        assert_eq!(
-            to_string(value),
-            serde_yaml::to_string(value).unwrap(),
-            "{value}"
-        );
+        let expected = serde_yaml::to_string(value).unwrap();
+        assert_eq!(to_string(value), expected, "{value}");
+        assert_eq!(serialize(value), expected, "{value}");
     }
 
     #[test]
@@ -361,5 +375,109 @@ mod tests {
             "block": "first\n  indented\n\nlast"
         }));
         same(&json!([1, "two", {"three": 3}]));
+    }
+
+    /// What a typed value hands the serializer that its JSON form does not show: absent and
+    /// `None` fields, floats of either width and none at all, enum variants, keys that are not
+    /// strings, flattened maps, empty structs, tuples. The streaming writer writes the JSON
+    /// form's text for each, or gives up and goes through it.
+    #[test]
+    fn a_typed_value_is_written_as_its_json_form_is() {
+        use std::collections::BTreeMap;
+
+        #[derive(serde::Serialize)]
+        enum Variant {
+            Unit,
+            Newtype(u8),
+            Tuple(u8, u8),
+            Struct { a: u8 },
+        }
+
+        #[derive(serde::Serialize, Default)]
+        struct Empty {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            skipped: Option<u8>,
+        }
+
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Typed {
+            name: &'static str,
+            absent: Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            skipped: Option<String>,
+            narrow: f32,
+            wide: f64,
+            whole: f64,
+            not_a_number: f64,
+            infinite: f32,
+            letter: char,
+            variants: Vec<Variant>,
+            empty: Empty,
+            empties: Vec<Empty>,
+            nothing: Vec<u8>,
+            pair: (u8, &'static str),
+            big: u64,
+            #[serde(flatten)]
+            extra: BTreeMap<String, String>,
+        }
+
+        let typed = |variants: Vec<Variant>| Typed {
+            name: "typed",
+            absent: None,
+            skipped: None,
+            narrow: 0.1,
+            wide: 0.1,
+            whole: 2.0,
+            not_a_number: f64::NAN,
+            infinite: f32::INFINITY,
+            letter: 'y',
+            variants,
+            empty: Empty::default(),
+            empties: vec![Empty::default(), Empty { skipped: Some(1) }],
+            nothing: Vec::new(),
+            pair: (1, "true"),
+            big: u64::MAX,
+            extra: BTreeMap::from([("flat".to_owned(), "multi\nline\n".to_owned())]),
+        };
+        fn through_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+            to_string(&serde_json::to_value(value).unwrap())
+        }
+        for variants in [
+            vec![Variant::Unit, Variant::Newtype(3)],
+            vec![Variant::Tuple(1, 2)],
+            vec![Variant::Struct { a: 1 }],
+        ] {
+            let value = typed(variants);
+            assert_eq!(serialize(&value), through_json(&value));
+        }
+        assert!(
+            serializer::streamed(&typed(vec![Variant::Unit, Variant::Newtype(3)])).is_some(),
+            "written as it is serialized"
+        );
+        assert!(serializer::streamed(&typed(vec![Variant::Tuple(1, 2)])).is_none());
+        let numbered: BTreeMap<i32, &str> = BTreeMap::from([(1, "a"), (2, "b")]);
+        assert_eq!(serialize(&numbered), through_json(&numbered));
+        let wide: BTreeMap<&str, u128> = BTreeMap::from([("n", 1)]);
+        assert_eq!(serialize(&wide), through_json(&wide));
+        let odd_key: BTreeMap<&str, u8> = BTreeMap::from([("a: b", 1), ("c", 2)]);
+        assert_eq!(serialize(&odd_key), through_json(&odd_key));
+        for gives_up in [
+            serializer::streamed(&numbered),
+            serializer::streamed(&wide),
+            serializer::streamed(&odd_key),
+        ] {
+            assert_eq!(gives_up, None);
+        }
+        assert_eq!(serialize(&1), through_json(&1));
+        assert_eq!(serialize("text"), through_json("text"));
+        assert_eq!(
+            serialize(&Empty::default()),
+            through_json(&Empty::default())
+        );
+        assert_eq!(
+            serialize(&Vec::<u8>::new()),
+            through_json(&Vec::<u8>::new())
+        );
     }
 }
