@@ -53,20 +53,32 @@ fn register(
     );
 }
 
-/// The regular expression in the first argument (RE2 syntax, which the `regex` crate shares).
-/// Compiled once per thread and expression: a policy matches the same one against every image.
-fn compiled(args: &[Rcvar], context: &Context<'_>) -> Result<regex::Regex, JmespathError> {
+/// `use_it` with the regular expression in the first argument (RE2 syntax, which the `regex`
+/// crate shares). Compiled once per thread and expression, since a policy matches the same one
+/// against every image; and used where it is kept, not cloned: a clone starts with none of the
+/// matching state the original has built, and building it again cost more than the match.
+fn with_compiled<R>(
+    args: &[Rcvar],
+    context: &Context<'_>,
+    use_it: impl FnOnce(&regex::Regex) -> R,
+) -> Result<R, JmespathError> {
     thread_local! {
         static COMPILED: std::cell::RefCell<std::collections::HashMap<std::string::String, regex::Regex>> =
             std::cell::RefCell::new(std::collections::HashMap::new());
     }
     let source = text(args, 0);
-    if let Some(regex) = COMPILED.with(|cache| cache.borrow().get(&source).cloned()) {
-        return Ok(regex);
-    }
-    let regex = regex::Regex::new(&source).map_err(|error| fail(context, error.to_string()))?;
-    COMPILED.with(|cache| cache.borrow_mut().insert(source, regex.clone()));
-    Ok(regex)
+    COMPILED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let regex = match cache.entry(source) {
+            std::collections::hash_map::Entry::Occupied(kept) => kept.into_mut(),
+            std::collections::hash_map::Entry::Vacant(new) => {
+                let regex = regex::Regex::new(new.key())
+                    .map_err(|error| fail(context, error.to_string()))?;
+                new.insert(regex)
+            }
+        };
+        Ok(use_it(regex))
+    })
 }
 
 /// Registers Kyverno's functions on `runtime`.
@@ -134,8 +146,10 @@ pub fn register_all(runtime: &mut Runtime) {
         "regex_match",
         vec![String, Any],
         |args, context| {
-            let pattern = compiled(args, context)?;
-            boolean(pattern.is_match(&text(args, 1)))
+            let subject = text(args, 1);
+            boolean(with_compiled(args, context, |pattern| {
+                pattern.is_match(&subject)
+            })?)
         },
     );
     register(
@@ -143,12 +157,12 @@ pub fn register_all(runtime: &mut Runtime) {
         "regex_replace_all",
         vec![String, Any, Any],
         |args, context| {
-            let pattern = compiled(args, context)?;
-            string(
+            let (subject, replacement) = (text(args, 1), text(args, 2));
+            string(with_compiled(args, context, |pattern| {
                 pattern
-                    .replace_all(&text(args, 1), text(args, 2).as_str())
-                    .into_owned(),
-            )
+                    .replace_all(&subject, replacement.as_str())
+                    .into_owned()
+            })?)
         },
     );
     register(
@@ -156,12 +170,12 @@ pub fn register_all(runtime: &mut Runtime) {
         "regex_replace_all_literal",
         vec![String, Any, Any],
         |args, context| {
-            let pattern = compiled(args, context)?;
-            string(
+            let (subject, replacement) = (text(args, 1), text(args, 2));
+            string(with_compiled(args, context, |pattern| {
                 pattern
-                    .replace_all(&text(args, 1), regex::NoExpand(&text(args, 2)))
-                    .into_owned(),
-            )
+                    .replace_all(&subject, regex::NoExpand(&replacement))
+                    .into_owned()
+            })?)
         },
     );
     register(runtime, "label_match", vec![Object, Object], |args, _| {
