@@ -303,22 +303,28 @@ pub fn namespace_labels<'a>(
     };
     let mut labels: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for object in objects {
-        let spec = &object["spec"];
-        if object["kind"] == "Namespace" {
+        // Read once: most objects are neither kind, and each lookup hashes the key.
+        let kind = object["kind"].as_str();
+        if kind == Some("Namespace") {
             if let Some(name) = object["metadata"]["name"].as_str() {
                 labels
                     .entry(name.to_owned())
                     .or_default()
                     .extend(strings(&object["metadata"]["labels"]));
             }
-        } else if object["kind"] == "Application"
-            && spec["syncPolicy"]["syncOptions"]
-                .as_array()
-                .is_some_and(|options| {
-                    options
-                        .iter()
-                        .any(|option| option.as_str() == Some(CREATE_NAMESPACE))
-                })
+            continue;
+        }
+        if kind != Some("Application") {
+            continue;
+        }
+        let spec = &object["spec"];
+        if spec["syncPolicy"]["syncOptions"]
+            .as_array()
+            .is_some_and(|options| {
+                options
+                    .iter()
+                    .any(|option| option.as_str() == Some(CREATE_NAMESPACE))
+            })
             && let Some(namespace) = spec["destination"]["namespace"].as_str()
         {
             labels
