@@ -15,7 +15,9 @@
 //! half minute or so when it allocates new ones (`recently_deleted`), which makes creating
 //! files right after deleting as many slow for reasons that have nothing to do with the
 //! program measured. So each run that writes a tree from nothing gets a checkout of its own,
-//! a previous bench folder is moved aside, and everything is deleted at the end.
+//! a previous bench folder is moved aside, and everything is deleted at the end. And the steps
+//! after the renders into empty trees start once the kernel has written those trees back
+//! (`sync`), which it would otherwise do in the middle of them.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -121,6 +123,10 @@ fn measure(
     let (render, floor, ratio) = bench.render_beside_floor(&tree)?;
     rows.push(render);
     rows.push(floor);
+    // Those runs leave hundreds of megabytes of new files for the kernel to write back about
+    // half a minute later, right into the steps that follow, which then read and list files
+    // slower for reasons that are not theirs: wait for it first, untimed.
+    settle();
     rows.push(bench.step("render, nothing changed", &render_args, |_| Ok(()))?);
     let mut toggle = false;
     rows.push(bench.step("render, one app changed", &render_args, |s| {
@@ -153,6 +159,11 @@ fn measure(
     println!();
     print!("{}", table(&rows));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Waits until the kernel has written back what is pending (`sync`), where there is one.
+fn settle() {
+    let _ = Command::new("sync").status();
 }
 
 fn io(path: &Path, error: &std::io::Error) -> Failure {
