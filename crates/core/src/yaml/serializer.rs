@@ -337,44 +337,29 @@ impl Block<'_> {
     }
 }
 
-impl ser::SerializeSeq for Block<'_> {
-    type Ok = ();
-    type Error = GiveUp;
+/// A sequence's items, whichever kind of sequence serde calls it.
+macro_rules! items {
+    ($($kind:ident::$method:ident),*) => {$(
+        impl ser::$kind for Block<'_> {
+            type Ok = ();
+            type Error = GiveUp;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), GiveUp> {
-        self.item(value)
-    }
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), GiveUp> {
+                self.item(value)
+            }
 
-    fn end(self) -> Result<(), GiveUp> {
-        self.finish()
-    }
+            fn end(self) -> Result<(), GiveUp> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Block<'_> {
-    type Ok = ();
-    type Error = GiveUp;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), GiveUp> {
-        self.item(value)
-    }
-
-    fn end(self) -> Result<(), GiveUp> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for Block<'_> {
-    type Ok = ();
-    type Error = GiveUp;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), GiveUp> {
-        self.item(value)
-    }
-
-    fn end(self) -> Result<(), GiveUp> {
-        self.finish()
-    }
-}
+items!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 impl ser::SerializeMap for Block<'_> {
     type Ok = ();
