@@ -622,3 +622,28 @@ fn the_indexed_matrix_agrees_with_every_pair_evaluated_one_by_one() {
         );
     }
 }
+
+/// The README's reachability table reads the NetworkPolicies as the plan built them, without
+/// rendering them; they are exactly those the rendered files hold.
+#[test]
+fn the_policies_a_plan_builds_are_those_its_files_hold() {
+    let by_name = |policies: &platform_netpol::Policies| {
+        policies
+            .iter()
+            .map(|policy| {
+                let id = (
+                    policy.metadata.namespace.clone(),
+                    policy.metadata.name.clone(),
+                );
+                (id, policy.clone())
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+    for loaded in load_all() {
+        let plan = platform::plan(&loaded.env).unwrap();
+        let planned = by_name(&matrix::planned_policies(&plan));
+        let rendered = by_name(&matrix::rendered_policies(&render(&loaded)).unwrap());
+        assert!(planned.len() > 20, "{}: {}", loaded.name, planned.len());
+        assert_eq!(planned, rendered, "{}", loaded.name);
+    }
+}
