@@ -61,15 +61,9 @@ pub struct Port {
 
 /// Parses every NetworkPolicy among rendered objects; other kinds are skipped.
 pub fn policies(objects: &[serde_json::Value]) -> Result<Policies, String> {
-    policies_among(objects.iter())
-}
-
-/// [`policies`] over borrowed objects: none is copied to be read.
-pub fn policies_among<'a>(
-    objects: impl Iterator<Item = &'a serde_json::Value>,
-) -> Result<Policies, String> {
     use k8s_openapi::serde::Deserialize;
     objects
+        .iter()
         .filter(|o| o["kind"] == "NetworkPolicy" && o["apiVersion"] == "networking.k8s.io/v1")
         .map(|o| NetworkPolicy::deserialize(o).map_err(|e| format!("not a NetworkPolicy: {e}")))
         .collect::<Result<Vec<NetworkPolicy>, String>>()

@@ -2,8 +2,7 @@
 //! [`super::to_string`] writes for the value's JSON form, without building that form.
 //!
 //! Building a JSON value first allocates a string per key and a map per object, only to walk
-//! them once and drop them; for the objects of a render that was a fifth of its CPU and most
-//! of its memory. This writes the same layout as the value is serialized. Where the JSON form
+//! them once and drop them. This writes the same layout as the value is serialized. Where the JSON form
 //! would differ from what the serializer is handed, or the layout is not the fixed block one
 //! (a key that is not certainly plain, a key that is not a string, an empty or scalar document,
 //! bytes, 128-bit integers, tuple and struct variants), it gives up and the whole document goes
@@ -24,8 +23,8 @@ use crate::partial_serializer::{Refused as GiveUp, refuse};
 /// The YAML document of `value`, as `serde_yaml` writes its JSON form.
 ///
 /// # Panics
-/// When `value` does not serialize to JSON (a map with keys that are not strings): no object
-/// this generator builds is one.
+/// When `value` does not serialize to JSON (a map whose keys are neither strings nor
+/// numbers): no object this generator builds is one.
 pub fn serialize<T: Serialize + ?Sized>(value: &T) -> String {
     streamed(value).unwrap_or_else(|| {
         let json = serde_json::to_value(value)
