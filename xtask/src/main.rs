@@ -7,6 +7,7 @@
 
 mod alerts;
 mod bench;
+mod charts;
 mod cost;
 mod diff;
 mod editor_schema;
@@ -179,6 +180,44 @@ enum Command {
     Schemas {
         #[command(subcommand)]
         command: SchemasCommand,
+    },
+    /// The vendored charts (schemas/charts/), templated by the real Helm as Argo CD would.
+    Charts {
+        #[command(subcommand)]
+        command: ChartsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ChartsCommand {
+    /// Template every Helm Application of every environment (or one) with Helm, with the
+    /// release name, namespace, Kubernetes version, API versions, CRDs and values Argo CD
+    /// v3.4.4's repo-server passes. Hooks are kept, marked with the phase Argo CD runs them
+    /// at. Needs Helm >= 3.14 on PATH or in $HELM.
+    Template {
+        /// Only this environment.
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// Write DIR/<env>/<application>.yaml; without it, print a line per Application.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Vendor a chart into schemas/charts/<name>/ from a folder holding it at its pinned
+    /// release (`helm pull --untar`, or the upstream repository at the release tag, with its
+    /// subcharts unpacked into charts/): only what `helm template` reads, a disabled
+    /// subchart as a Chart.yaml naming it; checked to template the same with Helm at hand.
+    Import {
+        /// The chart's folder.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Set Chart.yaml's version and appVersion, as the chart's release does for a
+        /// repository that carries a placeholder (cert-manager's v0.0.0).
+        #[arg(long, value_name = "VERSION")]
+        version: Option<String>,
+        /// Keep this enabled subchart as a Chart.yaml naming it: its release is nowhere to
+        /// be had. Say why in schemas/README.md.
+        #[arg(long = "stand-in", value_name = "SUBCHART")]
+        stand_ins: Vec<String>,
     },
 }
 
@@ -396,6 +435,24 @@ fn run() -> ExitCode {
         Command::Schemas {
             command: SchemasCommand::Import { into, files },
         } => import::run(&checkout, into, &files),
+        Command::Charts {
+            command: ChartsCommand::Template { env, out },
+        } => charts::template::run(&checkout, &charts::template::Options { env, out }),
+        Command::Charts {
+            command:
+                ChartsCommand::Import {
+                    dir,
+                    version,
+                    stand_ins,
+                },
+        } => charts::import::run(
+            &checkout,
+            &charts::import::Options {
+                dir,
+                version,
+                stand_ins,
+            },
+        ),
     };
     result.unwrap_or_else(Failure::report)
 }

@@ -511,6 +511,43 @@ pub fn write_file(path: &Path, contents: &str) -> io::Result<bool> {
     Ok(true)
 }
 
+/// Makes `dir` hold exactly `files` (paths relative to it, hidden names allowed: a vendored
+/// chart's `.helmignore`), writing only what differs and removing the rest. For folders
+/// outside `rendered/` that the repository carries from upstream.
+pub fn mirror(dir: &Path, files: &BTreeMap<String, String>) -> io::Result<Outcome> {
+    let mut outcome = Outcome::default();
+    for path in files.keys() {
+        let plain = Path::new(path)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("`{path}` is not a plain path inside {}", dir.display()),
+            ));
+        }
+    }
+    let found = disk::list(dir).map_err(at(dir))?;
+    for (path, contents) in files {
+        let target = dir.join(path);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).map_err(at(parent))?;
+        }
+        if write_file(&target, contents)? {
+            outcome.written.push(target);
+        } else {
+            outcome.unchanged += 1;
+        }
+    }
+    for path in found.keys().filter(|path| !files.contains_key(*path)) {
+        let target = dir.join(path);
+        fs::remove_file(&target).map_err(at(&target))?;
+        outcome.removed.push(target);
+    }
+    disk::remove_empty_folders(dir).map_err(at(dir))?;
+    Ok(outcome)
+}
+
 /// How a single file differs from `contents`, if it does.
 pub fn check_file(path: &Path, contents: &str) -> io::Result<Option<Drift>> {
     match fs::read(path) {
