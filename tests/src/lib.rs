@@ -196,3 +196,68 @@ pub fn run_tool(program: &str, args: &[&str], input: &str) -> Option<std::proces
         .expect("the tool reads its input");
     Some(child.wait_with_output().expect("the tool ends"))
 }
+
+/// The real Helm, when installed. `.ci/run` installs it and sets `CI`, so there a missing Helm
+/// fails the test instead of skipping it.
+pub fn helm() -> Option<&'static platform_helm::Helm> {
+    static HELM: std::sync::OnceLock<Option<platform_helm::Helm>> = std::sync::OnceLock::new();
+    HELM.get_or_init(|| match platform_helm::Helm::locate() {
+        Ok(helm) => Some(helm),
+        Err(missing) if std::env::var_os("CI").is_none() => {
+            eprintln!("{missing}; what it checks was not checked");
+            None
+        }
+        Err(missing) => panic!("CI installs Helm: {missing}"),
+    })
+    .as_ref()
+}
+
+/// One Helm source of a rendered Application, and what the real Helm made of it.
+#[derive(Debug)]
+pub struct ChartRelease {
+    pub app: platform_helm::HelmApplication,
+    pub templated: platform_helm::Templated,
+}
+
+/// Every Helm Application of every committed environment, templated by the real Helm from the
+/// vendored charts as Argo CD's repo-server would, once per test binary. `None` without Helm
+/// (outside CI). A chart that does not template fails with Helm's message and the
+/// Application named.
+pub fn chart_releases() -> Option<&'static [ChartRelease]> {
+    static RELEASES: std::sync::OnceLock<Option<Vec<ChartRelease>>> = std::sync::OnceLock::new();
+    RELEASES
+        .get_or_init(|| {
+            let helm = helm()?;
+            let applications: Vec<_> = load_all()
+                .iter()
+                .flat_map(|env| {
+                    platform_helm::applications(&env.name, &render(env).files)
+                        .unwrap_or_else(|e| panic!("{e}"))
+                })
+                .collect();
+            Some(template(helm, applications))
+        })
+        .as_deref()
+}
+
+/// `applications` templated by `helm` from the vendored charts; panics naming each that fails.
+pub fn template(
+    helm: &platform_helm::Helm,
+    applications: Vec<platform_helm::HelmApplication>,
+) -> Vec<ChartRelease> {
+    let schemas = schemas_dir();
+    let capabilities =
+        platform_helm::Capabilities::of_platform(&schemas).unwrap_or_else(|e| panic!("{e}"));
+    let results =
+        platform_helm::template_all(helm, &applications, &schemas.join("charts"), &capabilities);
+    let mut errors = Vec::new();
+    let mut releases = Vec::new();
+    for (app, result) in applications.into_iter().zip(results) {
+        match result {
+            Ok(templated) => releases.push(ChartRelease { app, templated }),
+            Err(error) => errors.push(error.to_string()),
+        }
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    releases
+}

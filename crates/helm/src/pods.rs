@@ -15,6 +15,8 @@ pub struct Pod {
     /// The workload's name.
     pub workload: String,
     pub labels: BTreeMap<String, String>,
+    /// Annotations of the pod template (`prometheus.io/scrape` and the like).
+    pub annotations: BTreeMap<String, String>,
     pub host_network: bool,
     /// The Argo CD phases a hook's pod runs at; `None` for a workload Argo CD syncs.
     pub hook: Option<Vec<&'static str>>,
@@ -27,6 +29,8 @@ pub struct Pod {
     pub containers: Vec<Container>,
     /// A StatefulSet's claim templates: name and requested size.
     pub volume_claims: Vec<(String, String)>,
+    /// The PersistentVolumeClaims its volumes mount (`persistentVolumeClaim.claimName`).
+    pub mounted_claims: Vec<String>,
 }
 
 /// A container of a pod.
@@ -36,6 +40,8 @@ pub struct Container {
     pub init: bool,
     /// `containerPort`s, in the template's order.
     pub ports: Vec<u16>,
+    /// The ports that have a name, by name: what a Service's named `targetPort` means.
+    pub named_ports: BTreeMap<String, u16>,
     /// `resources` as rendered (`Null` when the container has none).
     pub resources: Value,
 }
@@ -81,16 +87,28 @@ fn pod_of(object: &ChartObject) -> Option<Pod> {
                         .filter_map(|p| p["containerPort"].as_u64())
                         .filter_map(|p| u16::try_from(p).ok())
                         .collect(),
+                    named_ports: c["ports"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|p| {
+                            let number = u16::try_from(p["containerPort"].as_u64()?).ok()?;
+                            Some((p["name"].as_str()?.to_owned(), number))
+                        })
+                        .collect(),
                     resources: c["resources"].clone(),
                 })
         })
         .collect();
-    let labels = template["metadata"]["labels"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-        .collect();
+    let text_map = |map: &Value| -> BTreeMap<String, String> {
+        map.as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+            .collect()
+    };
+    let labels = text_map(&template["metadata"]["labels"]);
+    let annotations = text_map(&template["metadata"]["annotations"]);
     let volume_claims = spec["volumeClaimTemplates"]
         .as_array()
         .into_iter()
@@ -108,10 +126,18 @@ fn pod_of(object: &ChartObject) -> Option<Pod> {
             )
         })
         .collect();
+    let mounted_claims = pod_spec["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|volume| volume["persistentVolumeClaim"]["claimName"].as_str())
+        .map(str::to_owned)
+        .collect();
     Some(Pod {
         kind: kind.to_owned(),
         workload: object.name().to_owned(),
         labels,
+        annotations,
         host_network: pod_spec["hostNetwork"].as_bool().unwrap_or(false),
         hook: object.hook.as_ref().map(|hook| hook.phases.clone()),
         replicas,
@@ -119,6 +145,7 @@ fn pod_of(object: &ChartObject) -> Option<Pod> {
         automount_token: pod_spec["automountServiceAccountToken"].as_bool(),
         containers,
         volume_claims,
+        mounted_claims,
     })
 }
 

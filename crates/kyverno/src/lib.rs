@@ -77,14 +77,16 @@ pub const CHART: HelmChart = HelmChart {
                 path: "reportsController.replicas",
                 default: 1,
             }),
+        // templates/hooks/post-upgrade-migrate-resources.yaml: container `kyverno-cli`.
         ChartPod::api_client("kyverno-migrate-resources", KYVERNO_PODS)
             .hook()
             .runs(&[ChartContainer::new(
-                "kubectl",
+                "kyverno-cli",
                 "crds.migration.podResources",
                 Size::Tiny,
             )]),
-        ChartPod::api_client("kyverno-remove-webhooks", KYVERNO_PODS)
+        // templates/hooks/pre-delete-remove-webhooks.yaml names the Job `<release>-rm-webhooks`.
+        ChartPod::api_client("kyverno-rm-webhooks", KYVERNO_PODS)
             .hook()
             .runs(&[ChartContainer::new(
                 "kubectl",

@@ -374,6 +374,16 @@ fn traffic(env: &Environment) -> Traffic {
             &[Port::tcp(names::OPENCOST_METRICS.port)],
         );
     }
+    // cert-manager v1.21.1 annotates its three pods `prometheus.io/scrape: 'true'` on 9402
+    // (templates/deployment.yaml, cainjector-deployment.yaml, webhook-deployment.yaml around
+    // line 50), which the chart's default `kubernetes-pods` job scrapes: a blocked target is a
+    // `ScrapeTargetDown` for ever, and its certificate metrics are the ones worth having.
+    if env.vault_tls() {
+        traffic = traffic.calls_component(
+            names::app::CERT_MANAGER,
+            &[Port::tcp(CERT_MANAGER_METRICS_PORT)],
+        );
+    }
     if alerting(env) {
         for metrics in metrics_endpoints(env) {
             if metrics.enabled {
@@ -393,6 +403,8 @@ fn traffic(env: &Environment) -> Traffic {
     traffic
 }
 
+/// cert-manager's controllers serve `/metrics` here (chart value `prometheus` on, the default).
+const CERT_MANAGER_METRICS_PORT: u16 = 9402;
 /// Node exporters listen on each node's address, outside the pod network.
 const NODE_EXPORTER_PORT: u16 = 9100;
 /// The kubelet, which the chart's `kubernetes-nodes` and `kubernetes-nodes-cadvisor` jobs

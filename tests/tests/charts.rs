@@ -1,0 +1,700 @@
+//! The charts as the real Helm renders them: every Helm Application of every environment
+//! templated from the vendored chart with Argo CD's arguments, and what the platform wrote by
+//! hand about each chart (its inventory in `HelmChart`) checked against those objects.
+//!
+//! Without Helm these tests say so and check nothing; under `CI` a missing Helm fails them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use platform::catalog::CHARTS;
+use platform_core::component::{ChartPod, HelmChart, Replicas};
+use platform_core::sizing::value_at;
+use platform_helm::Pod;
+use platform_tests::{ChartRelease, chart_releases};
+use serde_json::Value;
+
+fn chart_of(release: &ChartRelease) -> &'static HelmChart {
+    CHARTS
+        .iter()
+        .find(|chart| chart.name == release.app.chart)
+        .unwrap_or_else(|| {
+            panic!(
+                "{}: chart {} is not in the catalog",
+                release.app.id(),
+                release.app.chart
+            )
+        })
+}
+
+/// The pods Argo CD runs: a hook of no Argo CD phase (Helm's `test`) never runs.
+fn running_pods(release: &ChartRelease) -> Vec<Pod> {
+    platform_helm::pods(&release.templated)
+        .into_iter()
+        .filter(Pod::runs)
+        .collect()
+}
+
+/// A quantity as Kubernetes compares it: `"1"`, `1` and `"1000m"` are the same CPU.
+fn quantity(value: &Value) -> Option<u128> {
+    let text = match value {
+        Value::String(text) => text.clone(),
+        Value::Number(number) => number.to_string(),
+        _ => return None,
+    };
+    platform_core::model::Quantity::try_from(text.as_str())
+        .ok()
+        .map(|q| q.nanos())
+}
+
+/// `resources` as a comparable map: section → resource → nanos.
+fn resources(value: &Value) -> BTreeMap<String, BTreeMap<String, Option<u128>>> {
+    let mut sections = BTreeMap::new();
+    for section in ["requests", "limits"] {
+        if let Some(list) = value.get(section).and_then(Value::as_object) {
+            sections.insert(
+                section.to_owned(),
+                list.iter()
+                    .map(|(name, amount)| (name.clone(), quantity(amount)))
+                    .collect(),
+            );
+        }
+    }
+    sections
+}
+
+/// How many of `pod` the inventory says run, with these values; `None` for one per node.
+fn expected_replicas(pod: &ChartPod, values: &Value) -> Option<i64> {
+    let number = |path: &str, default: u32| {
+        value_at(values, path)
+            .and_then(Value::as_i64)
+            .unwrap_or(i64::from(default))
+    };
+    match pod.replicas {
+        Replicas::One | Replicas::Hook => Some(1),
+        Replicas::At { path, default } => Some(number(path, default)),
+        Replicas::WhenEnabled {
+            enabled,
+            replicas,
+            default,
+        } => Some(
+            if value_at(values, enabled).and_then(Value::as_bool) == Some(true) {
+                number(replicas, default)
+            } else {
+                1
+            },
+        ),
+        Replicas::PerNode => None,
+    }
+}
+
+/// Every way the inventory of `release`'s chart differs from the pods Helm rendered.
+fn inventory_differences(release: &ChartRelease) -> Vec<String> {
+    let chart = chart_of(release);
+    let values = &release.app.values;
+    let real = running_pods(release);
+    let mut differences = Vec::new();
+    let mut differ = |what: String| differences.push(format!("{}: {what}", release.app.id()));
+
+    let real_names: BTreeSet<&str> = real.iter().map(|p| p.workload.as_str()).collect();
+    let listed: BTreeSet<&str> = chart.pods.iter().map(|p| p.workload).collect();
+    for missing in real_names.difference(&listed) {
+        differ(format!(
+            "the chart runs pod {missing}, which the inventory does not list"
+        ));
+    }
+    for pod in chart.pods {
+        let Some(rendered) = real.iter().find(|p| p.workload == pod.workload) else {
+            // A pod the values switch off (a dev mode) is absent; one that is always absent
+            // is caught by `every_pod_of_the_inventory_runs_in_some_environment`.
+            continue;
+        };
+        let at = format!("{} {}", rendered.kind, pod.workload);
+        for (key, value) in pod.labels {
+            if rendered.labels.get(*key).map(String::as_str) != Some(*value) {
+                differ(format!(
+                    "{at}: the inventory labels it {key}={value}, the chart {:?}",
+                    rendered.labels.get(*key)
+                ));
+            }
+        }
+        if pod.host_network != rendered.host_network {
+            differ(format!(
+                "{at}: hostNetwork is {}, the inventory says {}",
+                rendered.host_network, pod.host_network
+            ));
+        }
+        if pod.hook != rendered.hook.is_some() {
+            differ(format!(
+                "{at}: a hook is {:?}, the inventory says hook = {}",
+                rendered.hook, pod.hook
+            ));
+        }
+        let real_containers: BTreeSet<&str> = rendered
+            .containers
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        let listed_containers: BTreeSet<&str> = pod.containers.iter().map(|c| c.name).collect();
+        if real_containers != listed_containers {
+            differ(format!(
+                "{at}: containers are {real_containers:?}, the inventory lists {listed_containers:?}"
+            ));
+        }
+        for container in pod.containers {
+            let Some(real_container) = rendered
+                .containers
+                .iter()
+                .find(|c| c.name == container.name)
+            else {
+                continue;
+            };
+            let given = value_at(values, container.resources)
+                .cloned()
+                .unwrap_or(Value::Null);
+            if resources(&given) != resources(&real_container.resources) {
+                differ(format!(
+                    "{at}: container {} has resources {}, but the values give {} at {}",
+                    container.name, real_container.resources, given, container.resources
+                ));
+            }
+        }
+        let expected = expected_replicas(pod, values);
+        match (expected, rendered.kind.as_str()) {
+            (None, "DaemonSet") => {}
+            (None, kind) => differ(format!(
+                "{at}: the inventory says one per node, but it is a {kind}"
+            )),
+            (Some(_), "DaemonSet") => differ(format!("{at}: a DaemonSet runs one per node")),
+            (Some(count), _) => {
+                let rendered_count = rendered.replicas.unwrap_or(1);
+                if rendered_count != count {
+                    differ(format!(
+                        "{at}: {rendered_count} replica(s) rendered, the inventory counts {count}"
+                    ));
+                }
+            }
+        }
+    }
+    differences.extend(volume_differences(release, chart, &real));
+    differences.extend(service_type_differences(release, chart));
+    differences
+}
+
+/// The claims the inventory's volumes make with these values, against the real claim
+/// templates and PersistentVolumeClaims.
+fn volume_differences(release: &ChartRelease, chart: &HelmChart, real: &[Pod]) -> Vec<String> {
+    let values = &release.app.values;
+    let switch = |path: &str, default: bool| {
+        value_at(values, path)
+            .and_then(Value::as_bool)
+            .unwrap_or(default)
+    };
+    let expected: BTreeSet<(String, Option<u128>)> = chart
+        .volumes
+        .iter()
+        .filter(|v| {
+            switch(v.enabled, v.enabled_default) && !v.unless.is_some_and(|u| switch(u, false))
+        })
+        .map(|v| {
+            let size = value_at(values, v.size)
+                .cloned()
+                .unwrap_or_else(|| Value::String(v.default_size.to_owned()));
+            (v.workload.to_owned(), quantity(&size))
+        })
+        .collect();
+    let mut claimed: BTreeSet<(String, Option<u128>)> = real
+        .iter()
+        .flat_map(|pod| {
+            pod.volume_claims
+                .iter()
+                .map(|(_, size)| (pod.workload.clone(), quantity(&Value::String(size.clone()))))
+        })
+        .collect();
+    for object in &release.templated.objects {
+        if object.kind() == "PersistentVolumeClaim" {
+            let mounted_by = real
+                .iter()
+                .find(|pod| pod.mounted_claims.iter().any(|c| c == object.name()))
+                .map_or_else(
+                    || format!("PersistentVolumeClaim {} (no pod mounts it)", object.name()),
+                    |pod| pod.workload.clone(),
+                );
+            claimed.insert((
+                mounted_by,
+                object
+                    .object
+                    .pointer("/spec/resources/requests/storage")
+                    .and_then(quantity),
+            ));
+        }
+    }
+    if expected == claimed {
+        Vec::new()
+    } else {
+        vec![format!(
+            "{}: the chart claims {claimed:?}, the inventory's volumes {expected:?}",
+            release.app.id()
+        )]
+    }
+}
+
+/// The Services the values make LoadBalancers, as the inventory reads them, against the real
+/// Services' types.
+fn service_type_differences(release: &ChartRelease, chart: &HelmChart) -> Vec<String> {
+    let expected = chart
+        .service_types
+        .iter()
+        .filter(|path| {
+            value_at(&release.app.values, path).and_then(Value::as_str) == Some("LoadBalancer")
+        })
+        .count();
+    let real: Vec<&str> = release
+        .templated
+        .objects
+        .iter()
+        .filter(|o| o.kind() == "Service" && o.object["spec"]["type"] == "LoadBalancer")
+        .map(|o| o.name())
+        .collect();
+    if real.len() == expected {
+        Vec::new()
+    } else {
+        vec![format!(
+            "{}: the chart makes LoadBalancers {real:?}, the inventory counts {expected}",
+            release.app.id()
+        )]
+    }
+}
+
+#[test]
+fn every_helm_application_templates_with_the_real_helm() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    let environments: BTreeSet<&str> = releases
+        .iter()
+        .map(|r| r.app.environment.as_str())
+        .collect();
+    assert_eq!(environments, BTreeSet::from(["dev", "prod", "staging"]));
+    for release in releases {
+        assert!(
+            !running_pods(release).is_empty()
+                || release.app.chart == "metallb" && release.templated.objects.is_empty(),
+            "{}: Helm rendered no pod",
+            release.app.id()
+        );
+    }
+}
+
+#[test]
+fn the_chart_inventory_is_what_helm_renders() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    let differences: Vec<String> = releases.iter().flat_map(inventory_differences).collect();
+    assert!(
+        differences.is_empty(),
+        "the inventory in the component crates differs from the charts:\n{}",
+        differences.join("\n")
+    );
+}
+
+#[test]
+fn every_pod_of_the_inventory_runs_in_some_environment() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    for chart in &CHARTS {
+        let ran: BTreeSet<String> = releases
+            .iter()
+            .filter(|r| r.app.chart == chart.name)
+            .flat_map(running_pods)
+            .map(|p| p.workload)
+            .collect();
+        for pod in chart.pods {
+            assert!(
+                ran.contains(pod.workload),
+                "{}: the inventory lists pod {}, which no environment's chart runs (it runs {ran:?})",
+                chart.name,
+                pod.workload
+            );
+        }
+    }
+}
+
+/// An environment's rendered NetworkPolicies, the endpoints the platform plans, and the real
+/// pods of its charts as endpoints in their namespaces, with their real labels.
+struct RealNetwork<'r> {
+    policies: platform_netpol::Policies,
+    api_server: platform_netpol::Endpoint,
+    pods: Vec<(&'r ChartRelease, Pod, platform_netpol::Endpoint)>,
+}
+
+fn real_network<'r>(environment: &str, releases: &'r [ChartRelease]) -> RealNetwork<'r> {
+    let loaded = platform_tests::load(environment);
+    let plan = platform::plan(&loaded.env).unwrap();
+    let rendered = platform_tests::render(&loaded);
+    let policies = platform::matrix::rendered_policies(&rendered).unwrap();
+    let endpoints = platform::matrix::endpoints(&plan, loaded.env.network_ranges());
+    let api_server = endpoints
+        .iter()
+        .find(|e| e.name == platform::matrix::KUBERNETES_API)
+        .unwrap()
+        .clone();
+    let pods = releases
+        .iter()
+        .filter(|r| r.app.environment == environment)
+        .flat_map(|release| {
+            // A pod's address: that of its namespace's planned endpoint, so that address
+            // rules treat it as the pod it is.
+            let ip = endpoints
+                .iter()
+                .find(|e| e.namespace.as_deref() == Some(release.app.namespace.as_str()))
+                .unwrap_or_else(|| panic!("{}: no planned pod in its namespace", release.app.id()))
+                .ip;
+            running_pods(release).into_iter().map(move |pod| {
+                let endpoint = platform_netpol::Endpoint::pod(
+                    &format!("{}/{}", release.app.namespace, pod.workload),
+                    &release.app.namespace,
+                    pod.labels.clone(),
+                    ip,
+                );
+                (release, pod, endpoint)
+            })
+        })
+        .collect();
+    RealNetwork {
+        policies,
+        api_server,
+        pods,
+    }
+}
+
+fn tcp(number: u16) -> platform_netpol::Port {
+    platform_netpol::Port {
+        number,
+        protocol: "TCP",
+    }
+}
+
+fn listens_on(pod: &Pod, port: u16) -> bool {
+    pod.containers
+        .iter()
+        .any(|c| !c.init && c.ports.contains(&port))
+}
+
+/// A Service's `port` as its pods receive it: the `targetPort`, by number or by a container
+/// port's name, for each pod the Service selects.
+fn target_ports<'p>(
+    service: &Value,
+    port: u16,
+    pods: impl Iterator<Item = &'p Pod>,
+) -> Vec<(&'p Pod, Option<u16>)> {
+    let selector: BTreeMap<String, String> = service["spec"]["selector"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    let spec_port = service["spec"]["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["port"].as_u64() == Some(u64::from(port)));
+    pods.filter(|pod| {
+        !selector.is_empty() && selector.iter().all(|(k, v)| pod.labels.get(k) == Some(v))
+    })
+    .map(|pod| {
+        let target = match spec_port.map(|p| &p["targetPort"]) {
+            None => None,
+            Some(Value::Null) => Some(port),
+            Some(Value::Number(n)) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+            Some(Value::String(name)) => pod
+                .containers
+                .iter()
+                .find_map(|c| c.named_ports.get(name).copied()),
+            Some(_) => None,
+        };
+        (pod, target)
+    })
+    .collect()
+}
+
+/// The webhooks the release's own objects register: (configuration, service name, port).
+fn registered_webhooks(release: &ChartRelease) -> Vec<(String, String, u16)> {
+    let mut found = Vec::new();
+    for object in &release.templated.objects {
+        let configs: Vec<&Value> = match object.kind() {
+            "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration" => {
+                object.object["webhooks"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|w| &w["clientConfig"])
+                    .collect()
+            }
+            "CustomResourceDefinition" => {
+                vec![&object.object["spec"]["conversion"]["webhook"]["clientConfig"]]
+            }
+            _ => continue,
+        };
+        for config in configs {
+            if let Some(service) = config["service"]["name"].as_str() {
+                let port = config["service"]["port"].as_u64().unwrap_or(443);
+                found.push((
+                    format!("{} {}", object.kind(), object.name()),
+                    service.to_owned(),
+                    u16::try_from(port).unwrap(),
+                ));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_api_server_reaches_every_webhook_a_chart_pod_serves_on_its_real_port() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    let mut blocked = Vec::new();
+    for environment in ["dev", "staging", "prod"] {
+        let network = real_network(environment, releases);
+        let allowed = |endpoint: &platform_netpol::Endpoint, port: u16| {
+            network
+                .policies
+                .allows(&network.api_server, endpoint, tcp(port))
+        };
+        // Webhooks the chart registers itself, through a Service of the release.
+        for release in releases.iter().filter(|r| r.app.environment == environment) {
+            let pods: Vec<&(&ChartRelease, Pod, platform_netpol::Endpoint)> = network
+                .pods
+                .iter()
+                .filter(|(r, ..)| std::ptr::eq(*r, release))
+                .collect();
+            for (configuration, service_name, port) in registered_webhooks(release) {
+                let service = release
+                    .templated
+                    .objects
+                    .iter()
+                    .find(|o| o.kind() == "Service" && o.name() == service_name)
+                    .unwrap_or_else(|| panic!("{}: {configuration} calls Service {service_name}, which the chart does not render", release.app.id()));
+                let targets =
+                    target_ports(&service.object, port, pods.iter().map(|(_, pod, _)| pod));
+                assert!(
+                    !targets.is_empty(),
+                    "{}: Service {service_name} of {configuration} selects no pod",
+                    release.app.id()
+                );
+                for (pod, target) in targets {
+                    let endpoint = &pods
+                        .iter()
+                        .find(|(_, p, _)| std::ptr::eq(p, pod))
+                        .unwrap()
+                        .2;
+                    match target {
+                        Some(target) if listens_on(pod, target) && allowed(endpoint, target) => {}
+                        _ => blocked.push(format!(
+                            "{}: {configuration} → Service {service_name}:{port} → {} port {target:?}",
+                            release.app.id(),
+                            pod.workload
+                        )),
+                    }
+                }
+            }
+        }
+        // Webhooks a controller registers at run time (Kyverno's), as the inventory records.
+        for (release, pod, endpoint) in &network.pods {
+            let listed = chart_of(release)
+                .pods
+                .iter()
+                .find(|p| p.workload == pod.workload);
+            if let Some(port) = listed.and_then(|p| p.webhook_port)
+                && !(listens_on(pod, port) && allowed(endpoint, port))
+            {
+                blocked.push(format!(
+                    "{}: {} serves a webhook on {port} (inventory), listens on {:?}",
+                    release.app.id(),
+                    pod.workload,
+                    pod.containers
+                        .iter()
+                        .flat_map(|c| &c.ports)
+                        .collect::<Vec<_>>()
+                ));
+            }
+        }
+    }
+    assert!(
+        blocked.is_empty(),
+        "webhooks the API server cannot call:\n{}",
+        blocked.join("\n")
+    );
+}
+
+/// The targets the prometheus chart's default `kubernetes-pods` and
+/// `kubernetes-service-endpoints` jobs discover among chart pods (prometheus-29.27.0
+/// values.yaml `scrapeConfigs`): a pod annotated `prometheus.io/scrape: "true"` on its
+/// `prometheus.io/port`, else on each of its ports; a Service so annotated on its pods, on the
+/// annotated port, else on each port's target.
+fn annotated_targets<'p>(
+    network: &'p RealNetwork<'_>,
+    releases: &[ChartRelease],
+    environment: &str,
+) -> Vec<(&'p platform_netpol::Endpoint, &'p Pod, u16, String)> {
+    let mut targets = Vec::new();
+    let scraped = |annotations: &Value| annotations["prometheus.io/scrape"] == "true";
+    for (_, pod, endpoint) in &network.pods {
+        if pod.host_network
+            || pod.hook.is_some()
+            || pod
+                .annotations
+                .get("prometheus.io/scrape")
+                .map(String::as_str)
+                != Some("true")
+        {
+            continue;
+        }
+        let ports: Vec<u16> = match pod.annotations.get("prometheus.io/port") {
+            Some(port) => vec![port.parse().unwrap()],
+            None => pod
+                .containers
+                .iter()
+                .filter(|c| !c.init)
+                .flat_map(|c| c.ports.clone())
+                .collect(),
+        };
+        for port in ports {
+            targets.push((
+                endpoint,
+                pod,
+                port,
+                format!("pod {} annotated", pod.workload),
+            ));
+        }
+    }
+    for release in releases.iter().filter(|r| r.app.environment == environment) {
+        for service in release
+            .templated
+            .objects
+            .iter()
+            .filter(|o| o.kind() == "Service")
+        {
+            let annotations = &service.object["metadata"]["annotations"];
+            if !scraped(annotations) {
+                continue;
+            }
+            let pods = network
+                .pods
+                .iter()
+                .filter(|(r, ..)| std::ptr::eq(*r, release));
+            for spec_port in service.object["spec"]["ports"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let port = u16::try_from(spec_port["port"].as_u64().unwrap()).unwrap();
+                for (pod, target) in
+                    target_ports(&service.object, port, pods.clone().map(|(_, p, _)| p))
+                {
+                    let annotated = annotations["prometheus.io/port"]
+                        .as_str()
+                        .map(|p| p.parse().unwrap());
+                    if pod.host_network {
+                        continue;
+                    }
+                    let endpoint = &pods
+                        .clone()
+                        .find(|(_, p, _)| std::ptr::eq(p, pod))
+                        .unwrap()
+                        .2;
+                    if let Some(port) = annotated.or(target) {
+                        targets.push((
+                            endpoint,
+                            pod,
+                            port,
+                            format!("Service {} annotated", service.name()),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    targets
+}
+
+#[test]
+fn every_target_prometheus_discovers_among_chart_pods_is_reachable() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    let mut blocked = Vec::new();
+    for environment in ["dev", "staging", "prod"] {
+        let network = real_network(environment, releases);
+        let Some((_, _, prometheus)) = network
+            .pods
+            .iter()
+            .find(|(r, pod, _)| r.app.chart == "prometheus" && pod.workload == "prometheus-server")
+        else {
+            continue;
+        };
+        for (endpoint, pod, port, why) in annotated_targets(&network, releases, environment) {
+            if !network.policies.allows(prometheus, endpoint, tcp(port)) {
+                blocked.push(format!(
+                    "{environment}: {why}: Prometheus cannot reach {} on {port}",
+                    pod.workload
+                ));
+            }
+        }
+    }
+    assert!(
+        blocked.is_empty(),
+        "scrape targets the NetworkPolicies block:\n{}",
+        blocked.join("\n")
+    );
+}
+
+#[test]
+fn every_port_a_policy_opens_into_chart_pods_is_one_they_listen_on() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    let mut dead = Vec::new();
+    for environment in ["dev", "staging", "prod"] {
+        let network = real_network(environment, releases);
+        for policy in network.policies.iter() {
+            let namespace = policy.metadata.namespace.as_deref().unwrap_or_default();
+            let spec = policy.spec.as_ref().unwrap();
+            let selected: Vec<&Pod> = network
+                .pods
+                .iter()
+                .filter(|(r, ..)| r.app.namespace == namespace)
+                .filter(|(_, pod, _)| {
+                    platform_netpol::selects(spec.pod_selector.as_ref(), &pod.labels)
+                })
+                .map(|(_, pod, _)| pod)
+                .filter(|pod| !pod.host_network)
+                .collect();
+            if selected.is_empty() {
+                continue;
+            }
+            for rule in spec.ingress.iter().flatten() {
+                for port in rule.ports.iter().flatten() {
+                    let Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(
+                        number,
+                    )) = port.port
+                    else {
+                        continue;
+                    };
+                    let number = u16::try_from(number).unwrap();
+                    if !selected.iter().any(|pod| listens_on(pod, number)) {
+                        dead.push(format!(
+                            "{environment}: NetworkPolicy {namespace}/{} admits port {number}, on which none of {:?} listens",
+                            policy.metadata.name.as_deref().unwrap_or_default(),
+                            selected.iter().map(|p| &p.workload).collect::<Vec<_>>()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(dead.is_empty(), "{}", dead.join("\n"));
+}
