@@ -698,3 +698,180 @@ fn every_port_a_policy_opens_into_chart_pods_is_one_they_listen_on() {
     }
     assert!(dead.is_empty(), "{}", dead.join("\n"));
 }
+
+/// Every value an Application sets: its dotted path and the value. A map is walked into; a
+/// list, a scalar, an empty map or a container's `resources` (which the platform sets whole,
+/// so that every container has requests and limits) is one value.
+fn set_values(values: &Value, chart: &HelmChart) -> Vec<(Vec<String>, Value)> {
+    let whole: BTreeSet<&str> = chart
+        .pods
+        .iter()
+        .flat_map(|pod| pod.containers)
+        .map(|c| c.resources)
+        .collect();
+    let mut found = Vec::new();
+    let mut stack = vec![(Vec::<String>::new(), values)];
+    while let Some((path, value)) = stack.pop() {
+        match value.as_object() {
+            Some(map) if !map.is_empty() && !whole.contains(path.join(".").as_str()) => {
+                for (key, inner) in map.iter().rev() {
+                    let mut inner_path = path.clone();
+                    inner_path.push(key.clone());
+                    stack.push((inner_path, inner));
+                }
+            }
+            _ if !path.is_empty() => found.push((path, value.clone())),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// `values` without the value at `path`: what the chart renders with its own default there.
+fn without(values: &Value, path: &[String]) -> Value {
+    let mut values = values.clone();
+    let (last, parents) = path.split_last().unwrap();
+    let parent = parents
+        .iter()
+        .try_fold(&mut values, |value, key| value.get_mut(key))
+        .and_then(Value::as_object_mut)
+        .unwrap();
+    parent.remove(last);
+    values
+}
+
+fn pin_of(chart: &HelmChart, path: &str) -> Option<&'static platform_core::component::PinnedValue> {
+    chart
+        .pinned_values
+        .iter()
+        .find(|pin| path == pin.path || path.starts_with(&format!("{}.", pin.path)))
+}
+
+/// The values of `releases` the chart renders the same objects without, as
+/// `<env>/<application>: \`path\``, and the pins no Application sets.
+fn idle_values(
+    releases: &[ChartRelease],
+    helm: &platform_helm::Helm,
+) -> (Vec<String>, Vec<(&'static str, &'static str)>) {
+    let charts = platform_tests::schemas_dir().join("charts");
+    // A value is tried once per chart version, value and set of enabled subcharts: the same
+    // value reaches the same templates in another environment's Application.
+    let mut tried = BTreeSet::new();
+    let mut variants = Vec::new();
+    let mut used_pins = BTreeSet::new();
+    for (index, release) in releases.iter().enumerate() {
+        let chart = chart_of(release);
+        let enabled: Vec<String> =
+            platform_helm::subcharts(&charts.join(&release.app.chart), &release.app.values)
+                .unwrap()
+                .into_iter()
+                .filter(|s| s.enabled)
+                .map(|s| s.name)
+                .collect();
+        let set = set_values(&release.app.values, chart);
+        for (path, _) in &set {
+            if let Some(pin) = pin_of(chart, &path.join(".")) {
+                used_pins.insert((chart.name, pin.path));
+            }
+        }
+        for (path, value) in set {
+            let dotted = path.join(".");
+            if pin_of(chart, &dotted).is_some()
+                || !tried.insert((
+                    release.app.chart.clone(),
+                    release.app.version.clone(),
+                    dotted.clone(),
+                    value.to_string(),
+                    enabled.clone(),
+                ))
+            {
+                continue;
+            }
+            let mut app = release.app.clone();
+            app.values = without(&release.app.values, &path);
+            variants.push((index, dotted, app));
+        }
+    }
+    let apps: Vec<_> = variants.iter().map(|(_, _, app)| app.clone()).collect();
+    let schemas = platform_tests::schemas_dir();
+    let capabilities = platform_helm::Capabilities::of_platform(&schemas).unwrap();
+    let results = platform_helm::template_all(helm, &apps, &charts, &capabilities);
+    let objects = |templated: &platform_helm::Templated| -> Vec<Value> {
+        templated.objects.iter().map(|o| o.object.clone()).collect()
+    };
+    let mut idle = Vec::new();
+    for ((index, path, _), result) in variants.iter().zip(results) {
+        let release = &releases[*index];
+        // A chart that fails without the value (a `required`) reads it.
+        if let Ok(templated) = result
+            && objects(&templated) == objects(&release.templated)
+        {
+            idle.push(format!(
+                "{}: `{path}` ({} {})",
+                release.app.id(),
+                release.app.chart,
+                release.app.version
+            ));
+        }
+    }
+    let stale_pins: Vec<(&'static str, &'static str)> = CHARTS
+        .iter()
+        .flat_map(|chart| chart.pinned_values.iter().map(|pin| (chart.name, pin.path)))
+        .filter(|pin| !used_pins.contains(pin))
+        .collect();
+    (idle, stale_pins)
+}
+
+#[test]
+fn every_value_the_platform_sets_changes_what_the_chart_renders() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    let (idle, stale_pins) = idle_values(releases, platform_tests::helm().unwrap());
+    assert!(
+        stale_pins.is_empty(),
+        "pinned values no Application sets: {stale_pins:?}"
+    );
+    assert!(
+        idle.is_empty(),
+        "values the chart renders the same objects without (a typo, a value the chart no \
+         longer reads, one for a disabled subchart, or one equal to the default: remove it, \
+         or pin it in the chart's `pinned_values` with the reason):\n{}",
+        idle.join("\n")
+    );
+}
+
+#[test]
+fn a_typo_a_value_the_chart_does_not_read_and_one_for_a_disabled_subchart_are_named() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    let helm = platform_tests::helm().unwrap();
+    let prometheus = releases
+        .iter()
+        .find(|r| r.app.environment == "dev" && r.app.chart == "prometheus")
+        .unwrap();
+    let mut app = prometheus.app.clone();
+    app.values["server"]["retentoin"] = Value::from("30d");
+    app.values["prometheus-pushgateway"]["replicaCount"] = Value::from(3);
+    app.values["kube-state-metrics"]["replicaz"] = Value::from(2);
+    let (idle, _) = idle_values(&platform_tests::template(helm, vec![app]), helm);
+    for path in [
+        "server.retentoin",
+        "prometheus-pushgateway.replicaCount",
+        "kube-state-metrics.replicaz",
+    ] {
+        assert!(
+            idle.iter()
+                .any(|line| line.starts_with("dev/prometheus:")
+                    && line.contains(&format!("`{path}`"))),
+            "{path} is not named among {idle:#?}"
+        );
+    }
+    assert!(
+        !idle
+            .iter()
+            .any(|line| line.contains("`server.global.scrape_interval`")),
+        "a value the chart reads is not idle: {idle:#?}"
+    );
+}

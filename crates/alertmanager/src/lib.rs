@@ -9,7 +9,7 @@
 //! CI) and in the chart's 0.34.
 
 use platform_core::component::{
-    ChartContainer, ChartPod, ChartVolume, Component, HelmChart, Layer, Replicas, tier,
+    ChartContainer, ChartPod, ChartVolume, Component, HelmChart, Layer, PinnedValue, Replicas, tier,
 };
 use platform_core::eso::{PlatformSecretKey, platform_external_secret};
 use platform_core::manifest::Manifest;
@@ -48,6 +48,16 @@ pub const CHART: HelmChart = HelmChart {
         unless: None,
     }],
     service_types: &["service.type"],
+    pinned_values: &[
+        PinnedValue {
+            path: "config.enabled",
+            why: "the chart ignores the whole configuration below when this is off; its default today",
+        },
+        PinnedValue {
+            path: "config.route",
+            why: "the route is the platform's, written whole: its group_interval equals the chart's default today, and a chart bump must not change how alerts are grouped",
+        },
+    ],
 };
 
 const ALERTMANAGER_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "alertmanager")];

@@ -83,6 +83,7 @@ pub const CHART: HelmChart = HelmChart {
     pods_verified_at: "10.1.1",
     volumes: &[],
     service_types: &[],
+    pinned_values: &[],
 };
 
 const ARGOCD_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "argocd")];

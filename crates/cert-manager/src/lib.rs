@@ -62,6 +62,7 @@ pub const CHART: HelmChart = HelmChart {
     pods_verified_at: "v1.21.1",
     volumes: &[],
     service_types: &[],
+    pinned_values: &[],
 };
 
 const CERT_MANAGER_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "cert-manager")];

@@ -33,6 +33,18 @@ pub struct HelmChart {
     pub volumes: &'static [ChartVolume],
     /// Values paths of the `type` of Services the values may make LoadBalancers.
     pub service_types: &'static [&'static str],
+    /// Values the platform sets although the chart renders the same objects without them,
+    /// each with the reason. Every other value must change what the chart renders
+    /// (tests/charts.rs): one the chart does not read is a typo or a value it stopped reading.
+    pub pinned_values: &'static [PinnedValue],
+}
+
+/// A value set on purpose where it changes nothing the chart renders today.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PinnedValue {
+    /// Dotted values path; a map's path pins every value under it.
+    pub path: &'static str,
+    pub why: &'static str,
 }
 
 /// A container of a chart's pod and the values path its `resources` are read from.

@@ -4,7 +4,8 @@
 use platform_core::application::metadata;
 use platform_core::argocd::{ResourceIgnoreDifferences, SyncOption};
 use platform_core::component::{
-    ChartContainer, ChartPod, Component, HelmChart, Layer, Replicas, Source, Toggle, tier,
+    ChartContainer, ChartPod, Component, HelmChart, Layer, PinnedValue, Replicas, Source, Toggle,
+    tier,
 };
 use platform_core::eso::{
     ClusterSecretStore, ClusterSecretStoreSpec, ServiceAccountRef, StoreCondition,
@@ -63,6 +64,16 @@ pub const CHART: HelmChart = HelmChart {
     pods_verified_at: "2.9.0",
     volumes: &[],
     service_types: &[],
+    pinned_values: &[
+        PinnedValue {
+            path: "installCRDs",
+            why: "the ClusterSecretStore syncs after this Application because it brings the CRDs (crd_groups); the chart's default today",
+        },
+        PinnedValue {
+            path: "serviceAccount.name",
+            why: "Vault's role external-secrets-role is bound to this service account by name; the release's own name today",
+        },
+    ],
 };
 
 const ESO_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "external-secrets")];

@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::ConfigMap;
 use platform_core::application::metadata;
 use platform_core::component::{
-    ChartContainer, ChartPod, ChartVolume, Component, HelmChart, Layer, Replicas, Toggle, tier,
+    ChartContainer, ChartPod, ChartVolume, Component, HelmChart, Layer, PinnedValue, Replicas,
+    Toggle, tier,
 };
 use platform_core::eso::{PlatformSecretKey, platform_external_secret};
 use platform_core::manifest::Manifest;
@@ -52,6 +53,20 @@ pub const CHART: HelmChart = HelmChart {
         unless: None,
     }],
     service_types: &["service.type"],
+    pinned_values: &[
+        PinnedValue {
+            path: "admin.userKey",
+            why: "the keys the ExternalSecret writes into the admin Secret; the chart's defaults today",
+        },
+        PinnedValue {
+            path: "admin.passwordKey",
+            why: "the keys the ExternalSecret writes into the admin Secret; the chart's defaults today",
+        },
+        PinnedValue {
+            path: "testFramework.enabled",
+            why: "the test pod is a Helm test hook, which Argo CD never runs and the vendored chart leaves out; off for any other renderer",
+        },
+    ],
 };
 
 const GRAFANA_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "grafana")];

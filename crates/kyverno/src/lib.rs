@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use platform_core::argocd::{ResourceIgnoreDifferences, SyncOption};
 use platform_core::component::{
-    ChartContainer, ChartPod, Component, HelmChart, Layer, Replicas, Source, SyncMode, tier,
+    ChartContainer, ChartPod, Component, HelmChart, Layer, PinnedValue, Replicas, Source, SyncMode,
+    tier,
 };
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
@@ -104,6 +105,10 @@ pub const CHART: HelmChart = HelmChart {
     pods_verified_at: "3.9.0",
     volumes: &[],
     service_types: &[],
+    pinned_values: &[PinnedValue {
+        path: "features.backgroundScan.backgroundScanInterval",
+        why: "the environment file owns the background scan interval, even where it equals the chart's 1h",
+    }],
 };
 
 const KYVERNO_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "kyverno")];

@@ -41,6 +41,7 @@ pub const CHART: HelmChart = HelmChart {
     pods_verified_at: "0.16.1",
     volumes: &[],
     service_types: &[],
+    pinned_values: &[],
 };
 
 const METALLB_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "metallb")];

@@ -7,7 +7,7 @@
 //! `team` by default, which is this platform's key too.
 
 use platform_core::component::{
-    ChartContainer, ChartPod, Component, HelmChart, Layer, Replicas, tier,
+    ChartContainer, ChartPod, Component, HelmChart, Layer, PinnedValue, Replicas, tier,
 };
 use platform_core::model::{CostSettings, Environment, HOURS_PER_MONTH};
 use platform_core::names;
@@ -33,6 +33,16 @@ pub const CHART: HelmChart = HelmChart {
     pods_verified_at: "2.5.17",
     volumes: &[],
     service_types: &[],
+    pinned_values: &[
+        PinnedValue {
+            path: "opencost.prometheus.internal",
+            why: "where OpenCost reads Prometheus, from the platform's names (the NetworkPolicies allow exactly that Service); the service name and port equal the chart's defaults today",
+        },
+        PinnedValue {
+            path: "opencost.ui",
+            why: "the UI on 9090, as the platform's names, policies and README give it; the chart's defaults today",
+        },
+    ],
 };
 
 const OPENCOST_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "opencost")];

@@ -7,7 +7,8 @@ pub mod rules;
 use std::collections::BTreeMap;
 
 use platform_core::component::{
-    ChartContainer, ChartPod, ChartVolume, Component, HelmChart, Layer, Replicas, Toggle, tier,
+    ChartContainer, ChartPod, ChartVolume, Component, HelmChart, Layer, PinnedValue, Replicas,
+    Toggle, tier,
 };
 use platform_core::labels;
 use platform_core::manifest::to_yaml;
@@ -68,6 +69,16 @@ pub const CHART: HelmChart = HelmChart {
         unless: None,
     }],
     service_types: &["server.service.type"],
+    pinned_values: &[
+        PinnedValue {
+            path: "kube-state-metrics.enabled",
+            why: "kube-state-metrics carries the team and cost-center labels into the metrics OpenCost and the alerts read; the chart's default today",
+        },
+        PinnedValue {
+            path: "server.retention",
+            why: "the environment file owns retention, even where it equals the chart's 15d",
+        },
+    ],
 };
 
 const PROMETHEUS_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "prometheus")];

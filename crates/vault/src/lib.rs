@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{SecretVolumeSource, Volume, VolumeMount};
 
 use platform_core::component::{
-    ChartContainer, ChartPod, ChartVolume, Component, HelmChart, Layer, Replicas, Toggle, tier,
+    ChartContainer, ChartPod, ChartVolume, Component, HelmChart, Layer, PinnedValue, Replicas,
+    Toggle, tier,
 };
 use platform_core::model::{Environment, ServiceType, VaultMode};
 use platform_core::names;
@@ -46,6 +47,16 @@ pub const CHART: HelmChart = HelmChart {
         unless: Some("server.dev.enabled"),
     }],
     service_types: &["server.service.type"],
+    pinned_values: &[
+        PinnedValue {
+            path: "server.service.port",
+            why: "port 8200, as the platform's names and policies give it; the chart's default today",
+        },
+        PinnedValue {
+            path: "server.ha.replicas",
+            why: "the environment owns how many Vault servers run (the cost forecast and the raft peers count them), even where it equals the chart's 3",
+        },
+    ],
 };
 
 const VAULT_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "vault")];
