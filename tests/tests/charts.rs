@@ -148,6 +148,14 @@ fn inventory_differences(release: &ChartRelease) -> Vec<String> {
             else {
                 continue;
             };
+            if real_container.init != container.init {
+                differ(format!(
+                    "{at}: container {} is {}an init container, the inventory says init = {}",
+                    container.name,
+                    if real_container.init { "" } else { "not " },
+                    container.init
+                ));
+            }
             let given = value_at(values, container.resources)
                 .cloned()
                 .unwrap_or(Value::Null);
@@ -874,4 +882,187 @@ fn a_typo_a_value_the_chart_does_not_read_and_one_for_a_disabled_subchart_are_na
             .any(|line| line.contains("`server.global.scrape_interval`")),
         "a value the chart reads is not idle: {idle:#?}"
     );
+}
+
+#[test]
+fn the_kyverno_policies_select_none_of_the_platforms_real_pods() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    for environment in ["dev", "staging", "prod"] {
+        let loaded = platform_tests::load(environment);
+        let rendered = platform_tests::render(&loaded);
+        let objects = platform_tests::objects(&rendered);
+        let policies: Vec<kyverno_engine::Policy> = objects
+            .values()
+            .filter_map(|object| kyverno_engine::Policy::from_value(object).unwrap())
+            .collect();
+        assert!(!policies.is_empty(), "{environment}: no policies rendered");
+        let namespace_labels = platform_validate::namespace_labels(objects.values());
+        // The same real pods in a team's namespace are judged: the policies do read them.
+        let team = loaded.env.apps[0].namespace();
+        let mut judged_in_team_namespace = 0;
+        for release in releases.iter().filter(|r| r.app.environment == environment) {
+            let labels = namespace_labels
+                .get(&release.app.namespace)
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: namespace {} has no labels in the tree",
+                        release.app.id(),
+                        release.app.namespace
+                    )
+                });
+            let request = kyverno_engine::Request {
+                namespace_labels: Some(labels),
+                ..kyverno_engine::Request::default()
+            };
+            for object in &release.templated.objects {
+                let mut workload = object.object.clone();
+                if !matches!(
+                    object.kind(),
+                    "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob" | "Pod"
+                ) {
+                    continue;
+                }
+                // The API server gives each object its Application's namespace.
+                workload["metadata"]["namespace"] = Value::from(release.app.namespace.clone());
+                let template = match object.kind() {
+                    "Pod" => None,
+                    "CronJob" => Some(&workload["spec"]["jobTemplate"]["spec"]["template"]),
+                    _ => Some(&workload["spec"]["template"]),
+                };
+                let mut admitted = vec![workload.clone()];
+                if let Some(template) = template {
+                    let mut pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "spec": template["spec"]});
+                    pod["metadata"] = template["metadata"].clone();
+                    pod["metadata"]["name"] = Value::from(format!("{}-0", object.name()));
+                    pod["metadata"]["namespace"] = Value::from(release.app.namespace.clone());
+                    admitted.push(pod);
+                }
+                for resource in &admitted {
+                    let mut in_team = resource.clone();
+                    in_team["metadata"]["namespace"] = Value::from(team.as_str());
+                    let team_request = kyverno_engine::Request {
+                        namespace_labels: namespace_labels.get(team.as_str()),
+                        ..kyverno_engine::Request::default()
+                    };
+                    if policies.iter().any(|policy| {
+                        !kyverno_engine::evaluate(policy, &in_team, &team_request).is_empty()
+                    }) {
+                        judged_in_team_namespace += 1;
+                    }
+                    for policy in &policies {
+                        let results = kyverno_engine::evaluate(policy, resource, &request);
+                        assert!(
+                            results.is_empty(),
+                            "{}: {} selects the platform's {} {} in {}: {results:?}",
+                            release.app.id(),
+                            policy.metadata.name,
+                            resource["kind"].as_str().unwrap(),
+                            object.name(),
+                            release.app.namespace
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            judged_in_team_namespace > 0,
+            "{environment}: no real pod is judged even in {team}"
+        );
+    }
+}
+
+#[test]
+fn every_real_container_has_requests_and_limits() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    let mut missing = Vec::new();
+    for release in releases {
+        for pod in running_pods(release) {
+            for container in &pod.containers {
+                for section in ["requests", "limits"] {
+                    for resource in ["cpu", "memory"] {
+                        if container.resources[section][resource].is_null() {
+                            missing.push(format!(
+                                "{}: {} {} container {}: no {section}.{resource}",
+                                release.app.id(),
+                                pod.kind,
+                                pod.workload,
+                                container.name
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn the_cost_forecast_is_what_the_real_containers_ask_for() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    for environment in ["dev", "staging", "prod"] {
+        let loaded = platform_tests::load(environment);
+        let rendered = platform_tests::render(&loaded);
+        let committed: Vec<(String, Value)> =
+            platform_tests::objects(&rendered).into_iter().collect();
+        // The real objects beside each Application's own, and no inventory to read: the
+        // forecast then counts what Helm rendered, as it counts the platform's own objects.
+        let mut real = committed.clone();
+        for release in releases.iter().filter(|r| r.app.environment == environment) {
+            // The forecast names an Application by its file, `apps/<file>.yaml`.
+            let file = committed
+                .iter()
+                .find(|(path, object)| {
+                    path.starts_with("apps/")
+                        && object["metadata"]["name"] == release.app.name.as_str()
+                })
+                .and_then(|(path, _)| path.strip_prefix("apps/")?.strip_suffix(".yaml"))
+                .unwrap();
+            for (index, object) in release.templated.objects.iter().enumerate() {
+                if object.hook.is_none() {
+                    real.push((
+                        format!("manifests/{file}/helm/{index:03}.yaml"),
+                        object.object.clone(),
+                    ));
+                }
+            }
+        }
+        let from_inventory =
+            platform_cost::forecast(environment, &committed, &CHARTS, &loaded.env.cost);
+        let from_real = platform_cost::forecast(environment, &real, &[], &loaded.env.cost);
+        assert_eq!(
+            from_inventory, rendered.forecast,
+            "{environment}: render's forecast is the inventory's"
+        );
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+        for (inventory, real) in from_inventory
+            .applications
+            .iter()
+            .zip(&from_real.applications)
+        {
+            assert_eq!(inventory.application, real.application);
+            let agree = close(inventory.requests.cpu_cores, real.requests.cpu_cores)
+                && close(inventory.requests.memory_gib, real.requests.memory_gib)
+                && close(inventory.limits.cpu_cores, real.limits.cpu_cores)
+                && close(inventory.limits.memory_gib, real.limits.memory_gib)
+                && close(inventory.storage_gib, real.storage_gib)
+                && inventory.load_balancers == real.load_balancers
+                && close(inventory.monthly, real.monthly);
+            assert!(
+                agree,
+                "{environment}/{}: the forecast reads {inventory:?}, the real containers ask for {real:?}",
+                inventory.application
+            );
+        }
+        assert_eq!(
+            from_inventory.applications.len(),
+            from_real.applications.len()
+        );
+    }
 }

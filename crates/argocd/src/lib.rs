@@ -44,7 +44,7 @@ pub const CHART: HelmChart = HelmChart {
             .quiet()
             .runs(&[
                 ChartContainer::new("repo-server", "repoServer.resources", Size::Medium),
-                ChartContainer::new("copyutil", "repoServer.copyutil.resources", Size::Tiny),
+                ChartContainer::init("copyutil", "repoServer.copyutil.resources", Size::Tiny),
             ])
             .replicas(Replicas::At {
                 path: "repoServer.replicas",

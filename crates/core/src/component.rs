@@ -55,6 +55,9 @@ pub struct ChartContainer {
     pub resources: &'static str,
     /// What the platform gives it, when the component's values set nothing there.
     pub size: Size,
+    /// An init container: it runs to completion before the others start, so the pod asks
+    /// for the larger of it and the sum of the others, not for both.
+    pub init: bool,
 }
 
 impl ChartContainer {
@@ -63,6 +66,15 @@ impl ChartContainer {
             name,
             resources,
             size,
+            init: false,
+        }
+    }
+
+    /// An init container of the pod.
+    pub const fn init(name: &'static str, resources: &'static str, size: Size) -> Self {
+        Self {
+            init: true,
+            ..Self::new(name, resources, size)
         }
     }
 }

@@ -125,17 +125,55 @@ fn replicas(values: &Value, replicas: Replicas, nodes: u32) -> f64 {
     }
 }
 
+/// What a pod asks for, as the scheduler counts it: the larger of the sum of its containers
+/// and the largest of its init containers, which run one at a time before them.
+#[derive(Default)]
+struct PodUsage {
+    running: (Usage, Usage),
+    init: (Usage, Usage),
+}
+
+impl PodUsage {
+    fn add_container(&mut self, resources: &Value, init: bool) {
+        let (requests, limits) = container(resources);
+        if init {
+            let larger = |a: &mut Usage, b: Usage| {
+                a.cpu_cores = a.cpu_cores.max(b.cpu_cores);
+                a.memory_gib = a.memory_gib.max(b.memory_gib);
+            };
+            larger(&mut self.init.0, requests);
+            larger(&mut self.init.1, limits);
+        } else {
+            self.running.0.add(requests, 1.0);
+            self.running.1.add(limits, 1.0);
+        }
+    }
+
+    fn charge(&self, spend: &mut Spend, count: f64) {
+        let effective = |running: Usage, init: Usage| Usage {
+            cpu_cores: running.cpu_cores.max(init.cpu_cores),
+            memory_gib: running.memory_gib.max(init.memory_gib),
+        };
+        spend
+            .requests
+            .add(effective(self.running.0, self.init.0), count);
+        spend
+            .limits
+            .add(effective(self.running.1, self.init.1), count);
+    }
+}
+
 fn helm_release(chart: &HelmChart, values: &Value, nodes: u32, spend: &mut Spend) {
     for pod in chart.pods {
         let count = replicas(values, pod.replicas, nodes);
+        let mut usage = PodUsage::default();
         for container_spec in pod.containers {
             let resources = value_at(values, container_spec.resources)
                 .cloned()
                 .unwrap_or(Value::Null);
-            let (requests, limits) = container(&resources);
-            spend.requests.add(requests, count);
-            spend.limits.add(limits, count);
+            usage.add_container(&resources, container_spec.init);
         }
+        usage.charge(spend, count);
     }
     for volume in chart.volumes {
         spend.storage_gib += volume_gib(chart, volume, values, nodes);
@@ -192,11 +230,13 @@ fn object(manifest: &Value, nodes: u32, spend: &mut Spend) {
         "Pod" => 1.0,
         _ => manifest["spec"]["replicas"].as_f64().unwrap_or(1.0),
     };
-    for container_spec in pod_spec["containers"].as_array().into_iter().flatten() {
-        let (requests, limits) = container(&container_spec["resources"]);
-        spend.requests.add(requests, count);
-        spend.limits.add(limits, count);
+    let mut usage = PodUsage::default();
+    for (field, init) in [("initContainers", true), ("containers", false)] {
+        for container_spec in pod_spec[field].as_array().into_iter().flatten() {
+            usage.add_container(&container_spec["resources"], init);
+        }
     }
+    usage.charge(spend, count);
     for claim in manifest["spec"]["volumeClaimTemplates"]
         .as_array()
         .into_iter()

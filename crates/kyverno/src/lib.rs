@@ -37,7 +37,7 @@ pub const CHART: HelmChart = HelmChart {
                     "admissionController.container.resources",
                     Size::Medium,
                 ),
-                ChartContainer::new(
+                ChartContainer::init(
                     "kyverno-pre",
                     "admissionController.initContainer.resources",
                     Size::Tiny,
