@@ -224,29 +224,14 @@ fn collect(
     into: &mut BTreeMap<String, String>,
     trim: bool,
 ) -> Result<(), String> {
-    let entries = fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut names: Vec<_> = entries
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
-    names.sort();
-    for path in names {
-        let file_name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        let at = if prefix.is_empty() {
-            file_name.to_owned()
-        } else {
-            format!("{prefix}/{file_name}")
-        };
+    for (path, file_name, at) in entries(dir, prefix)? {
         if path.is_dir() {
-            if file_name == "charts" || (trim && NOT_READ.contains(&file_name)) {
+            if file_name == "charts" || (trim && NOT_READ.contains(&file_name.as_str())) {
                 continue;
             }
             collect_all(&path, &at, into)?;
         } else if !trim
-            || ROOT_FILES.contains(&file_name)
+            || ROOT_FILES.contains(&file_name.as_str())
             || file_name.starts_with("LICENSE")
             || file_name.starts_with("NOTICE")
         {
@@ -256,24 +241,40 @@ fn collect(
     Ok(())
 }
 
+/// The entries of `dir` in name order: each path, its file name, and its path below the
+/// chart (`<prefix>/<name>`, or the bare name at the chart's root).
+fn entries(dir: &Path, prefix: &str) -> Result<Vec<(std::path::PathBuf, String, String)>, String> {
+    let mut paths: Vec<_> = fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    paths.sort();
+    Ok(paths
+        .into_iter()
+        .map(|path| {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            let at = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            (path, name, at)
+        })
+        .collect())
+}
+
 /// Every file below `dir`, as text.
 fn collect_all(
     dir: &Path,
     prefix: &str,
     into: &mut BTreeMap<String, String>,
 ) -> Result<(), String> {
-    let mut names: Vec<_> = fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
-    names.sort();
-    for path in names {
-        let file_name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        let at = format!("{prefix}/{file_name}");
+    for (path, _, at) in entries(dir, prefix)? {
         if path.is_dir() {
             collect_all(&path, &at, into)?;
         } else {
