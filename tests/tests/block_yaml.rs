@@ -23,3 +23,29 @@ fn every_rendered_file_reads_as_serde_yaml_reads_it() {
         yaml.len()
     );
 }
+
+/// Argo CD reads the committed tree with sigs.k8s.io/yaml (YAML 1.1: `on` is true, `0444` is
+/// 292), our own tools with serde_yaml and the block reader (YAML 1.2). Every file must mean
+/// the same to both, or what the checks passed is not what the cluster gets.
+#[test]
+fn every_rendered_file_means_the_same_to_kubernetes() {
+    let tree = rendered_tree();
+    let mut differ = Vec::new();
+    let mut read = 0;
+    for (path, text) in tree.iter().filter(|(p, _)| p.ends_with(".yaml")) {
+        let ours: Vec<serde_json::Value> = serde_yaml::Deserializer::from_str(text)
+            .map(|d| serde::Deserialize::deserialize(d).unwrap())
+            .collect();
+        let kubernetes = platform_kube_yaml::documents(text)
+            .unwrap_or_else(|e| panic!("{path}: Kubernetes cannot read it: {e}"));
+        if ours != kubernetes {
+            differ.push(path.clone());
+        }
+        read += 1;
+    }
+    assert!(read > 100, "the rendered tree is there");
+    assert!(
+        differ.is_empty(),
+        "read differently by Kubernetes: {differ:#?}"
+    );
+}

@@ -1066,3 +1066,62 @@ fn the_cost_forecast_is_what_the_real_containers_ask_for() {
         );
     }
 }
+
+/// What `cargo xtask validate` checks a foreign tree for, on the real objects: every object
+/// of every chart against its Kubernetes or CRD schema, read as the API server's clients
+/// read YAML (a chart's `defaultMode: 0444` is 292).
+#[test]
+fn every_real_object_passes_its_upstream_schema() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    let files: BTreeMap<String, String> = releases
+        .iter()
+        .map(|release| {
+            let text: Vec<&str> = release
+                .templated
+                .objects
+                .iter()
+                .map(|o| o.text.as_str())
+                .collect();
+            (format!("{}.yaml", release.app.id()), text.join("---\n"))
+        })
+        .collect();
+    let source = platform_tests::SchemaFolder(platform_tests::schemas_dir());
+    let mut schemas = platform_validate::Schemas::new(&source);
+    let report = platform_validate::validate_plain(&files, &mut schemas);
+    let objects: usize = releases.iter().map(|r| r.templated.objects.len()).sum();
+    assert_eq!(report.objects, objects, "every object was read");
+    let findings: Vec<String> = report.findings.iter().map(ToString::to_string).collect();
+    assert!(findings.is_empty(), "{}", findings.join("\n"));
+}
+
+/// No value of a Secret reaches Git or a cluster from a chart: every Secret a chart renders
+/// by default is an empty shell its controller fills (a webhook's certificate, Argo CD's
+/// server key), which ESO and Vault never need to see.
+#[test]
+fn no_chart_renders_a_secret_value() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    let mut valued = Vec::new();
+    for release in releases {
+        for object in &release.templated.objects {
+            let secret = &object.object;
+            if secret["kind"] != "Secret" {
+                continue;
+            }
+            for field in ["data", "stringData"] {
+                if secret[field].as_object().is_some_and(|m| !m.is_empty()) {
+                    valued.push(format!(
+                        "{}: {} ({}) has {field}",
+                        release.app.id(),
+                        secret["metadata"]["name"],
+                        object.source
+                    ));
+                }
+            }
+        }
+    }
+    assert!(valued.is_empty(), "{}", valued.join("\n"));
+}

@@ -188,9 +188,10 @@ fn mutations() -> Vec<Mutation> {
                 edit(
                     f,
                     VAULT,
+                    // Quoted, so a string to every reader (a plain `yes` is true to Argo CD).
                     set(
                         "/spec/sources/0/helm/valuesObject/server/dev/enabled",
-                        json!("yes"),
+                        json!("true"),
                     ),
                 )
             }),

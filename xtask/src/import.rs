@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use platform_checkout::Checkout;
-use platform_validate::import::{SchemaFile, crd_schema_files};
+use platform_validate::import::{SchemaFile, crd_schema_files, kubernetes_schema_file};
 
 use crate::Failure;
 
@@ -76,13 +76,35 @@ fn convert(input: &Path) -> Result<Vec<SchemaFile>, String> {
         let chart = chart_name(input)?;
         return Ok(vec![(format!("charts/{chart}/{file_name}"), text)]);
     }
+    if file_name.ends_with(".json") && input.with_file_name("_definitions.json").is_file() {
+        return kubernetes_schema(input, file_name, &text).map(|file| vec![file]);
+    }
     if !(file_name.ends_with(".yaml") || file_name.ends_with(".yml")) {
         return Err(format!(
-            "not an input this imports; expected a CRD manifest (.yaml) or one of {}",
+            "not an input this imports; expected a CRD manifest (.yaml), a kind's schema from kubernetes-validate's <version>-local-strict/ folder, or one of {}",
             CHART_FILES.join(", ")
         ));
     }
     crd_schema_files(&text)
+}
+
+/// A kind's schema from kubernetes-validate's `v<version>-local-strict/` folder, whose
+/// `_definitions.json` it refers to, as `kubernetes/v<version>-standalone-strict/<file>`.
+fn kubernetes_schema(input: &Path, file_name: &str, text: &str) -> Result<SchemaFile, String> {
+    let folder = input
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix("-local-strict"))
+        .ok_or("a Kubernetes schema is read from kubernetes-validate's v<version>-local-strict/ folder")?;
+    let definitions_path = input.with_file_name("_definitions.json");
+    let definitions = fs::read_to_string(&definitions_path)
+        .map_err(|e| format!("{}: {e}", definitions_path.display()))?;
+    let standalone = kubernetes_schema_file(text, &definitions)?;
+    Ok((
+        format!("kubernetes/{folder}-standalone-strict/{file_name}"),
+        standalone,
+    ))
 }
 
 /// A chart's name, from the Chart.yaml beside its files: charts are laid out by name.

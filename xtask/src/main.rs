@@ -259,13 +259,15 @@ enum PolicyCommand {
 #[derive(Debug, Subcommand)]
 enum SchemasCommand {
     /// Turn upstream files into the schemas/ layout: CRD manifests (every served version's
-    /// openAPIV3Schema, made strict) and a chart's Chart.yaml, values.yaml, values.schema.json
-    /// (a chart's files go to charts/<name from Chart.yaml>/, so give Chart.yaml with them).
+    /// openAPIV3Schema, made strict), a kind's schema from kubernetes-validate's
+    /// v<version>-local-strict/ folder (made standalone), and a chart's Chart.yaml,
+    /// values.yaml, values.schema.json (a chart's files go to charts/<name from Chart.yaml>/,
+    /// so give Chart.yaml with them).
     Import {
         /// Where to write; defaults to the repository's schemas/.
         #[arg(long, value_name = "DIR")]
         into: Option<PathBuf>,
-        /// CRD manifests (multi-document YAML) and chart files.
+        /// CRD manifests (multi-document YAML), Kubernetes kind schemas and chart files.
         #[arg(value_name = "FILE", required = true)]
         files: Vec<PathBuf>,
     },

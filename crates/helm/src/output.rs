@@ -112,8 +112,9 @@ pub(crate) fn parse(stdout: &str) -> Result<Templated, String> {
                 body.push('\n');
             }
         }
-        let object: serde_json::Value = serde_yaml::from_str(&body)
-            .map_err(|e| format!("a document of {source} that is not YAML: {e}"))?;
+        // Read as Argo CD reads a chart's output (YAML 1.1: `defaultMode: 0444` is 292).
+        let object = platform_kube_yaml::document(&body)
+            .map_err(|e| format!("a document of {source} that Kubernetes cannot read: {e}"))?;
         if object.is_null() {
             continue;
         }

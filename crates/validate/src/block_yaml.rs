@@ -2,9 +2,11 @@
 //! document in the block style serde_yaml writes (and `core::yaml` after it), with comment
 //! lines, two-space indents, sequences under a key at the key's indent, plain and
 //! single-quoted scalars, `{}` and `[]`, and integers. It gives exactly what serde_yaml gives
-//! for such a document, or nothing, and the caller then asks serde_yaml: anything else (a
-//! literal block, a double-quoted or multi-line scalar, a float, an anchor, a flow
-//! collection, a second document, a duplicate key) is left to it, errors included.
+//! for such a document, or nothing, and the caller then reads it as Kubernetes does (YAML 1.1,
+//! `platform-kube-yaml`): anything else (a literal block, a double-quoted or multi-line
+//! scalar, a float, an anchor, a flow collection, a second document, a duplicate key) is left
+//! to it, errors included, and so is a plain scalar Kubernetes reads otherwise than serde_yaml
+//! (`yes`, `on`, `1_000`).
 //!
 //! Parsing YAML back was most of what `validate` cost: serde_yaml drives a full YAML parser
 //! through events and, for every plain scalar, tries each type in turn. This reads a line at
@@ -13,6 +15,7 @@
 //! tree and on documents chosen to hit each rule.
 
 use platform_syntax::yaml_scalar::{plain_by_its_characters, typed};
+use platform_syntax::yaml11::plain_is_string;
 use serde_json::{Map, Number, Value};
 
 /// The value of `text`, if it is a document this reader reads; `None` for serde_yaml.
@@ -157,7 +160,7 @@ fn key_and_rest(content: &str) -> Option<(&str, Option<&str>)> {
         Some((key, rest)) => (key, Some(rest)),
         None => (content.strip_suffix(':')?, None),
     };
-    (plain_by_its_characters(key) && !typed(key)).then_some((key, rest))
+    (plain_by_its_characters(key) && !typed(key) && plain_is_string(key)).then_some((key, rest))
 }
 
 fn scalar(text: &str) -> Option<Value> {
@@ -176,7 +179,8 @@ fn scalar(text: &str) -> Option<Value> {
         return None;
     }
     if !typed(text) {
-        return Some(Value::String(text.to_owned()));
+        // `yes`, `on`, `1_000`: strings to serde_yaml, not to Kubernetes; its reader decides.
+        return plain_is_string(text).then(|| Value::String(text.to_owned()));
     }
     // Decimal integers as serde_yaml reads them; every other typed scalar is its to read.
     let digits = text.strip_prefix('-').unwrap_or(text);
@@ -229,14 +233,14 @@ mod tests {
         let value = serde_json::json!({
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": {"name": "a", "labels": {"app.kubernetes.io/name": "a", "n": "3"}},
+            "metadata": {"name": "a", "labels": {"app.kubernetes.io/name": "a", "x": "3"}},
             "spec": {
                 "replicas": 2, "negative": -3, "big": 18446744073709551615_u64, "zero": 0,
-                "on": true, "off": false, "nothing": null, "empty": {}, "none": [],
+                "enabled": true, "disabled": false, "nothing": null, "empty": {}, "none": [],
                 "quoted": ["1.0", "007", "true", "null", "it's", "a: b", " padded", "#x", "-"],
                 "plain": ["1.0.0", "100m", "0.0.0.0/0", "a-b", "ghcr.io/x/y:1.0.0"],
                 "nested": [[1, [2, []]], [{"a": [{"b": {}}]}]],
-                "items": [{"name": "x", "ports": [{"port": 80}]}, {"name": "y", "env": []}],
+                "items": [{"name": "x", "ports": [{"port": 80}]}, {"name": "z", "env": []}],
             },
         });
         let text = format!("# a comment\n{}", serde_yaml::to_string(&value).unwrap());
@@ -257,6 +261,10 @@ mod tests {
             "---\na: 1\n",
             "a: 1\n---\nb: 2\n",
             "a: 1\na: 2\n",
+            // YAML 1.1, as Kubernetes reads it: a boolean key, a boolean, a number.
+            "on: 1\n",
+            "a: yes\n",
+            "a: 1_000\n",
             "a: b\n  c\n",
             "a:\n",
             "  a: 1\n",

@@ -130,6 +130,108 @@ pub fn to_json(value: &Value) -> String {
     text
 }
 
+/// A Kubernetes kind's schema from kubernetes-validate's `<version>-local-strict/` folder, made
+/// standalone: every `$ref` into `_definitions.json` replaced by the definition, a sibling
+/// key (a field's own `description`) kept over the definition's. A definition that refers to
+/// itself, directly or not (a CRD's `JSONSchemaProps`), cannot be inlined: it goes into the
+/// file's `$defs` once, and each reference to it becomes a local `$ref`. Printed as Python's
+/// `json.dumps(indent=2)` prints, with no final newline, as the files already carried were.
+pub fn kubernetes_schema_file(schema: &str, definitions: &str) -> Result<String, String> {
+    let schema: Value = serde_json::from_str(schema).map_err(|e| format!("not JSON: {e}"))?;
+    let definitions: Value = serde_json::from_str(definitions)
+        .map_err(|e| format!("_definitions.json is not JSON: {e}"))?;
+    let definitions = definitions["$defs"]
+        .as_object()
+        .or_else(|| definitions["definitions"].as_object())
+        .ok_or("_definitions.json has no `$defs`")?;
+    let mut inliner = Inliner {
+        definitions,
+        open: Vec::new(),
+        recursive: Map::new(),
+    };
+    let mut standalone = inliner.inline(&schema)?;
+    if !inliner.recursive.is_empty() {
+        let root = standalone
+            .as_object_mut()
+            .ok_or("the schema is not an object")?;
+        root.insert("$defs".to_owned(), Value::Object(inliner.recursive));
+    }
+    let mut text = to_json(&standalone);
+    text.pop();
+    Ok(text)
+}
+
+struct Inliner<'a> {
+    definitions: &'a Map<String, Value>,
+    /// The definitions being inlined, outermost first: meeting one again is recursion.
+    open: Vec<String>,
+    recursive: Map<String, Value>,
+}
+
+impl Inliner<'_> {
+    fn inline(&mut self, value: &Value) -> Result<Value, String> {
+        match value {
+            Value::Object(map) => match map.get("$ref").and_then(Value::as_str) {
+                Some(reference) => self.reference(reference, map),
+                None => map
+                    .iter()
+                    .map(|(key, child)| Ok((key.clone(), self.inline(child)?)))
+                    .collect::<Result<Map<_, _>, String>>()
+                    .map(Value::Object),
+            },
+            Value::Array(items) => items
+                .iter()
+                .map(|item| self.inline(item))
+                .collect::<Result<_, _>>()
+                .map(Value::Array),
+            other => Ok(other.clone()),
+        }
+    }
+
+    fn reference(&mut self, reference: &str, at: &Map<String, Value>) -> Result<Value, String> {
+        let name = reference
+            .rsplit_once("/$defs/")
+            .or_else(|| reference.rsplit_once("/definitions/"))
+            .map(|(_, name)| name.to_owned())
+            .ok_or_else(|| format!("`$ref: {reference}` does not point into _definitions.json"))?;
+        let siblings = at.iter().filter(|(key, _)| key.as_str() != "$ref");
+        if self.open.contains(&name) {
+            if !self.recursive.contains_key(&name) {
+                // Reserved now so that the recursion below stops here.
+                self.recursive.insert(name.clone(), Value::Null);
+                let definition = self.definition(&name)?.clone();
+                let open = std::mem::take(&mut self.open);
+                self.open.push(name.clone());
+                let inlined = self.inline(&definition)?;
+                self.open = open;
+                self.recursive.insert(name.clone(), inlined);
+            }
+            let mut local = Map::new();
+            local.insert("$ref".to_owned(), Value::String(format!("#/$defs/{name}")));
+            local.extend(siblings.map(|(k, v)| (k.clone(), v.clone())));
+            return Ok(Value::Object(local));
+        }
+        let mut merged = self
+            .definition(&name)?
+            .as_object()
+            .cloned()
+            .ok_or_else(|| format!("definition {name} is not an object"))?;
+        for (key, value) in siblings {
+            merged.insert(key.clone(), value.clone());
+        }
+        self.open.push(name);
+        let inlined = self.inline(&Value::Object(merged));
+        self.open.pop();
+        inlined
+    }
+
+    fn definition(&self, name: &str) -> Result<&Value, String> {
+        self.definitions
+            .get(name)
+            .ok_or_else(|| format!("_definitions.json has no definition {name}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +298,42 @@ spec:
     fn a_file_without_a_crd_is_refused() {
         let error = crd_schema_files("apiVersion: v1\nkind: Namespace\n").unwrap_err();
         assert_eq!(error, "no CustomResourceDefinition in it");
+    }
+
+    #[test]
+    fn a_kubernetes_schema_is_inlined_and_recursion_kept_once() {
+        let definitions = r##"{"$defs": {
+            "Meta": {"description": "meta", "type": "object", "properties": {"name": {"type": "string"}}},
+            "Props": {"type": "object", "properties": {
+                "items": {"$ref": "/api/_definitions.json#/$defs/Props"},
+                "meta": {"$ref": "/api/_definitions.json#/$defs/Meta"}
+            }}
+        }}"##;
+        let schema = r##"{"properties": {
+            "metadata": {"$ref": "/api/_definitions.json#/$defs/Meta", "description": "own"},
+            "schema": {"$ref": "/api/_definitions.json#/$defs/Props"}
+        }}"##;
+        let text = kubernetes_schema_file(schema, definitions).unwrap();
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            value["properties"]["metadata"],
+            serde_json::json!({"description": "own", "type": "object", "properties": {"name": {"type": "string"}}})
+        );
+        let local = serde_json::json!({"$ref": "#/$defs/Props"});
+        assert_eq!(value["properties"]["schema"]["properties"]["items"], local);
+        assert_eq!(value["$defs"]["Props"]["properties"]["items"], local);
+        assert_eq!(
+            value["$defs"]["Props"]["properties"]["meta"]["description"],
+            "meta"
+        );
+        assert!(
+            !text.ends_with('\n'),
+            "no final newline, as the carried files"
+        );
+        let missing = kubernetes_schema_file(
+            r##"{"$ref": "_definitions.json#/$defs/Nope"}"##,
+            definitions,
+        );
+        assert!(missing.unwrap_err().contains("no definition Nope"));
     }
 }

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::report::Finding;
@@ -151,8 +150,9 @@ pub fn parse_tree(files: &BTreeMap<String, String>) -> (RenderedTree, Vec<Findin
 /// holds no object of the layout.
 fn parse_one(file: &str, text: &str) -> Option<Result<RenderedObject, Finding>> {
     let (env, app) = place(file)?;
+    // What block_yaml does not read is read as Argo CD reads it (YAML 1.1, then JSON).
     let parsed =
-        crate::block_yaml::read(text).map_or_else(|| serde_yaml::from_str::<Value>(text), Ok);
+        crate::block_yaml::read(text).map_or_else(|| platform_kube_yaml::document(text), Ok);
     Some(match parsed {
         Ok(object) if object.get("apiVersion").is_some() && object.get("kind").is_some() => Ok(
             RenderedObject::new(file.to_owned(), env.to_owned(), app, object),
@@ -244,10 +244,9 @@ pub fn parse_plain(files: &BTreeMap<String, String>) -> (RenderedTree, Vec<Findi
         if !(file.ends_with(".yaml") || file.ends_with(".yml")) {
             continue;
         }
-        let documents: Result<Vec<Value>, _> = serde_yaml::Deserializer::from_str(text)
-            .map(Value::deserialize)
-            .collect();
-        let documents = match documents {
+        // A tree the generator did not write is read exactly as the API server's clients read
+        // it: `defaultMode: 0444` is the number 292, `enabled: yes` is true.
+        let documents = match platform_kube_yaml::documents(text) {
             Ok(documents) => documents,
             Err(error) => {
                 findings.push(Finding::new(

@@ -1,5 +1,11 @@
 //! YAML text of a JSON value, byte for byte what `serde_yaml::to_string` writes, without its
-//! cost per scalar.
+//! cost per scalar, except where serde_yaml's text would mean something else to Kubernetes.
+//!
+//! Argo CD reads the committed files with sigs.k8s.io/yaml, whose YAML 1.1 reads a plain `yes`,
+//! `on`, `y` or `1_000` as a boolean or a number; serde_yaml (YAML 1.2) writes those strings
+//! plain. So such a string is single-quoted here (`'yes'`), as serde_yaml quotes `'true'`, and
+//! a document whose keys send it to serde_yaml whole is written as JSON (which YAML reads
+//! alike in both versions) when it holds such a string.
 //!
 //! serde_yaml drives a port of libyaml's emitter and, for every string, first tries to parse
 //! it as a null, a boolean or a number to decide whether it needs quotes. Most strings of a
@@ -25,6 +31,7 @@ mod serializer;
 use std::fmt::Write as _;
 
 use platform_syntax::yaml_scalar::{plain_by_its_characters, typed};
+use platform_syntax::yaml11::plain_is_string;
 use serde_json::Value;
 
 pub use serializer::serialize;
@@ -34,21 +41,46 @@ pub fn to_string(value: &Value) -> String {
     let mut out = String::with_capacity(1024);
     match value {
         Value::Object(map) if !map.is_empty() => {
-            if !map.keys().all(|k| plain_key(k)) {
-                return fallback(value);
+            if !map.keys().all(|k| key_written_here(k)) {
+                return document_fallback(value);
             }
             if !write_mapping(&mut out, map, 0) {
-                return fallback(value);
+                return document_fallback(value);
             }
         }
         Value::Array(items) if !items.is_empty() => {
             if !write_sequence(&mut out, items, 0) {
-                return fallback(value);
+                return document_fallback(value);
             }
         }
-        _ => return fallback(value),
+        _ => return document_fallback(value),
     }
     out
+}
+
+/// A whole document serde_yaml writes: as it writes it, unless it holds a string serde_yaml
+/// would leave plain and Kubernetes would read as another type; then as JSON, which both read
+/// alike.
+pub(super) fn document_fallback(value: &Value) -> String {
+    if holds_a_string_kubernetes_reads_otherwise(value) {
+        let mut json = serde_json::to_string_pretty(value).expect("a JSON value prints");
+        json.push('\n');
+        return json;
+    }
+    fallback(value)
+}
+
+fn holds_a_string_kubernetes_reads_otherwise(value: &Value) -> bool {
+    let misread =
+        |text: &str| plain_by_its_characters(text) && !typed(text) && !plain_is_string(text);
+    match value {
+        Value::String(text) => misread(text),
+        Value::Array(items) => items.iter().any(holds_a_string_kubernetes_reads_otherwise),
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, value)| misread(key) || holds_a_string_kubernetes_reads_otherwise(value)),
+        _ => false,
+    }
 }
 
 fn fallback<T: serde::Serialize + ?Sized>(value: &T) -> String {
@@ -66,11 +98,9 @@ fn write_mapping(out: &mut String, map: &serde_json::Map<String, Value>, at: usi
         if i > 0 {
             indent(out, at);
         }
-        if !plain_key(key) {
+        if !write_key(out, key) {
             return false;
         }
-        out.push_str(key);
-        out.push(':');
         match value {
             Value::Object(inner) if !inner.is_empty() => {
                 out.push('\n');
@@ -177,7 +207,7 @@ fn splice(out: &mut String, document: &str, block: usize) {
 fn single_quoted(text: &str) -> bool {
     !text.is_empty()
         && text.bytes().all(|b| (0x20..0x7f).contains(&b))
-        && (!plain_by_its_characters(text) || typed(text))
+        && (!plain_by_its_characters(text) || typed(text) || !plain_is_string(text))
 }
 
 /// A mapping key serde_yaml writes plain, as an implicit key (at most 128 characters).
@@ -185,9 +215,36 @@ fn plain_key(key: &str) -> bool {
     key.len() <= 128 && plain(key)
 }
 
+/// A key plain by its characters that only its type makes quoted: serde_yaml writes `'true':`
+/// as it writes `'true'` as a value, and Kubernetes needs `'y':` (plain, a boolean to it).
+fn quoted_key(key: &str) -> bool {
+    key.len() <= 128 && plain_by_its_characters(key) && single_quoted(key)
+}
+
+/// Whether this writer writes `key` itself, plain or quoted; else serde_yaml writes the
+/// document.
+pub(super) fn key_written_here(key: &str) -> bool {
+    plain_key(key) || quoted_key(key)
+}
+
+/// `key:`, plain or single-quoted; `false` (nothing written) for a key serde_yaml must write.
+pub(super) fn write_key(out: &mut String, key: &str) -> bool {
+    if plain_key(key) {
+        out.push_str(key);
+    } else if quoted_key(key) {
+        out.push('\'');
+        out.push_str(&key.replace('\'', "''"));
+        out.push('\'');
+    } else {
+        return false;
+    }
+    out.push(':');
+    true
+}
+
 /// Whether serde_yaml writes `text` as a plain scalar in block context: exact.
 fn plain(text: &str) -> bool {
-    plain_by_its_characters(text) && !typed(text)
+    plain_by_its_characters(text) && !typed(text) && plain_is_string(text)
 }
 
 #[cfg(test)]
@@ -196,11 +253,43 @@ mod tests {
     use serde_json::json;
 
     /// Both writers, against serde_yaml: the JSON one on the value, the streaming one on the
-    /// value serialized.
+    /// value serialized. Where serde_yaml's text means something else to Kubernetes, ours
+    /// differs, and both serde_yaml and Kubernetes read it back as the value.
     fn same(value: &Value) {
         let expected = serde_yaml::to_string(value).unwrap();
-        assert_eq!(to_string(value), expected, "{value}");
-        assert_eq!(serialize(value), expected, "{value}");
+        let ours = to_string(value);
+        assert_eq!(serialize(value), ours, "{value}");
+        let kubernetes_reads = |text: &str| platform_kube_yaml::document(text).unwrap();
+        if kubernetes_reads(&expected) == kube_json(value) {
+            assert_eq!(ours, expected, "{value}");
+        } else {
+            assert_ne!(ours, expected, "{value}");
+            assert_eq!(
+                &serde_yaml::from_str::<Value>(&ours).unwrap(),
+                value,
+                "{ours}"
+            );
+            assert_eq!(kubernetes_reads(&ours), kube_json(value), "{ours}");
+        }
+    }
+
+    /// The value as Kubernetes keeps it: JSON, where a whole float is an integer.
+    fn kube_json(value: &Value) -> Value {
+        platform_kube_yaml::document(&serde_json::to_string(value).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn strings_and_keys_kubernetes_reads_as_other_types_are_quoted() {
+        for text in ["yes", "on", "Off", "y", "N", "1_000", "0b1_0"] {
+            same(&json!({ "key": text }));
+            same(&json!({ text: 1 }));
+            same(&json!([text]));
+        }
+        assert_eq!(to_string(&json!({"y": "on"})), "'y': 'on'\n");
+        // A key serde_yaml must write sends the document to it; then JSON, read alike by both.
+        let awkward = json!({"a: b": "yes"});
+        assert!(to_string(&awkward).starts_with('{'));
+        same(&awkward);
     }
 
     #[test]

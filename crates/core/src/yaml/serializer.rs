@@ -17,7 +17,7 @@ use std::fmt::{self, Write as _};
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 
-use super::{fallback, indent, plain_key, splice, to_string, write_str};
+use super::{fallback, indent, splice, to_string, write_key, write_str};
 use crate::partial_serializer::{Refused as GiveUp, refuse};
 
 /// The YAML document of `value`, as `serde_yaml` writes its JSON form.
@@ -311,12 +311,11 @@ impl Block<'_> {
     }
 
     fn key(&mut self, key: &str) -> Result<(), GiveUp> {
-        if !plain_key(key) {
+        if !super::key_written_here(key) {
             return Err(GiveUp);
         }
         self.next_line();
-        self.out.push_str(key);
-        self.out.push(':');
+        write_key(self.out, key);
         Ok(())
     }
 
