@@ -138,7 +138,28 @@ const OPEN_MAPS: &[(&str, &str, &str)] = &[
         "/kube-state-metrics",
         "a subchart: its values are its own chart's, not in prometheus' values.yaml",
     ),
+    (
+        "prometheus",
+        "/prometheus-node-exporter",
+        "a subchart: its values are its own chart's, not in prometheus' values.yaml",
+    ),
 ];
+
+/// Keys whose value is a Kubernetes security context: the charts render the map whole
+/// (`toYaml`), their defaults list only what the chart sets, and every field Kubernetes knows
+/// is the user's. The rendered pods are checked against the Kubernetes schema, and the real
+/// Helm proves each field changes them (tests/charts.rs).
+const SECURITY_CONTEXT_KEYS: &[&str] = &[
+    "securityContext",
+    "podSecurityContext",
+    "containerSecurityContext",
+];
+
+fn security_context(path: &str) -> bool {
+    path.rsplit('/')
+        .next()
+        .is_some_and(|key| SECURITY_CONTEXT_KEYS.contains(&key))
+}
 
 /// Keys a chart documents in `values.yaml` as a comment, without a default.
 const COMMENTED_KEYS: &[(&str, &str, &str)] = &[(
@@ -179,6 +200,7 @@ fn walk(
     match (ours, default) {
         (Value::Object(map), Some(Value::Object(defaults)))
             if !defaults.is_empty()
+                && !security_context(path)
                 && !OPEN_MAPS.iter().any(|(c, p, _)| *c == chart && *p == path) =>
         {
             for (key, value) in map {

@@ -1125,3 +1125,38 @@ fn no_chart_renders_a_secret_value() {
     }
     assert!(valued.is_empty(), "{}", valued.join("\n"));
 }
+
+/// Every object a chart's scanner waiver names is one the chart renders in some environment,
+/// so a waiver cannot outlive what it was written for (a renamed Deployment, a dropped
+/// ClusterRole), and every reason survives checkov's `check=reason` split.
+#[test]
+fn every_scanner_waiver_names_an_object_the_chart_renders() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    let mut stale = Vec::new();
+    for chart in CHARTS.iter() {
+        let rendered: BTreeSet<String> = releases
+            .iter()
+            .filter(|r| r.app.chart == chart.name)
+            .flat_map(|r| &r.templated.objects)
+            .map(|o| format!("{}/{}", o.kind(), o.name()))
+            .collect();
+        for waiver in chart.scanner_waivers {
+            assert!(
+                !waiver.reason.contains('=') && waiver.check.starts_with("CKV"),
+                "{}: {waiver:?}",
+                chart.name
+            );
+            for object in waiver.objects {
+                if *object != platform_core::scanner::EVERY_POD && !rendered.contains(*object) {
+                    stale.push(format!("{}: {} waives {object}", chart.name, waiver.check));
+                }
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "waivers for objects no chart renders: {stale:#?}"
+    );
+}

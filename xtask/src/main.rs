@@ -201,6 +201,11 @@ enum ChartsCommand {
         /// Write DIR/<env>/<application>.yaml; without it, print a line per Application.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Write what a configuration scanner should judge: the objects Argo CD creates (not
+        /// the hooks it never runs), each with the chart's waivers as checkov.io/skip
+        /// annotations, as the platform's own objects carry them in rendered/.
+        #[arg(long, requires = "out")]
+        for_scanners: bool,
     },
     /// Vendor a chart into schemas/charts/<name>/ from a folder holding it at its pinned
     /// release (`helm pull --untar`, or the upstream repository at the release tag, with its
@@ -438,8 +443,20 @@ fn run() -> ExitCode {
             command: SchemasCommand::Import { into, files },
         } => import::run(&checkout, into, &files),
         Command::Charts {
-            command: ChartsCommand::Template { env, out },
-        } => charts::template::run(&checkout, &charts::template::Options { env, out }),
+            command:
+                ChartsCommand::Template {
+                    env,
+                    out,
+                    for_scanners,
+                },
+        } => charts::template::run(
+            &checkout,
+            &charts::template::Options {
+                env,
+                out,
+                for_scanners,
+            },
+        ),
         Command::Charts {
             command:
                 ChartsCommand::Import {

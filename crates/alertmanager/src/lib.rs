@@ -8,10 +8,12 @@
 //! fields exist in Alertmanager 0.25 (Debian's `amtool`, which checks this configuration in
 //! CI) and in the chart's 0.34.
 
+use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
 use platform_core::component::{
     ChartContainer, ChartPod, ChartVolume, Component, HelmChart, Layer, PinnedValue, Replicas, tier,
 };
 use platform_core::eso::{PlatformSecretKey, platform_external_secret};
+use platform_core::hardening;
 use platform_core::manifest::Manifest;
 use platform_core::model::{AlertReceiver, Environment, ReceiverKind};
 use platform_core::names;
@@ -58,6 +60,7 @@ pub const CHART: HelmChart = HelmChart {
             why: "the route is the platform's, written whole: its group_interval equals the chart's default today, and a chart bump must not change how alerts are grouped",
         },
     ],
+    scanner_waivers: &[],
 };
 
 const ALERTMANAGER_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "alertmanager")];
@@ -79,6 +82,13 @@ pub struct Values {
     pub config: Config,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub extra_secret_mounts: Vec<SecretMount>,
+    /// Alertmanager never calls the Kubernetes API: no token in its pod.
+    pub automount_service_account_token: bool,
+    /// Added to the chart's pod context (`fsGroup: 65534`): the runtime's seccomp profile.
+    pub pod_security_context: PodSecurityContext,
+    /// The chart's container context (user 65534, non-root) and no privilege escalation, no
+    /// capability, a read-only root filesystem: Alertmanager writes only to its data volume.
+    pub security_context: SecurityContext,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -302,6 +312,12 @@ pub fn values(env: &Environment) -> Values {
     Values {
         config: config(env),
         extra_secret_mounts,
+        automount_service_account_token: false,
+        pod_security_context: hardening::runtime_default_seccomp(),
+        security_context: SecurityContext {
+            run_as_non_root: None,
+            ..hardening::container()
+        },
     }
 }
 

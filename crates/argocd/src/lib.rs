@@ -3,12 +3,15 @@
 //! The `argocd` Application installs the same chart, with the same values, that the bootstrap
 //! step installs by hand, so the first self-sync changes nothing.
 
+use k8s_openapi::api::core::v1::PodSecurityContext;
 use platform_core::argocd::SyncOption;
 use platform_core::component::{
     ChartContainer, ChartPod, Component, HelmChart, Layer, Replicas, TargetCluster, Toggle, tier,
 };
+use platform_core::hardening;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::scanner::{self, ChartWaiver};
 use platform_core::sizing::Size;
 use platform_core::traffic::{GIT_PORTS, Peer, Traffic};
 use serde::Serialize;
@@ -84,6 +87,73 @@ pub const CHART: HelmChart = HelmChart {
     volumes: &[],
     service_types: &[],
     pinned_values: &[],
+    scanner_waivers: &[
+        ChartWaiver {
+            check: scanner::SERVICE_ACCOUNT_TOKEN,
+            objects: &[
+                "StatefulSet/argocd-application-controller",
+                "Deployment/argocd-server",
+                "Deployment/argocd-applicationset-controller",
+                "Deployment/argocd-notifications-controller",
+            ],
+            reason: scanner::TOKEN_OF_A_CONTROLLER,
+        },
+        ChartWaiver {
+            check: scanner::SERVICE_ACCOUNT_TOKEN,
+            objects: &["Job/argocd-redis-secret-init"],
+            reason: "it creates the argocd-redis Secret through the API before Argo CD starts",
+        },
+        ChartWaiver::every_pod(
+            scanner::HIGH_UID,
+            "runs as user 999, the argocd user the Argo CD and Redis images are built with (the chart's runAsNonRoot holds); another UID would need rebuilt images",
+        ),
+        ChartWaiver {
+            check: scanner::SECRET_IN_ENVIRONMENT,
+            objects: &[
+                "StatefulSet/argocd-application-controller",
+                "Deployment/argocd-server",
+                "Deployment/argocd-repo-server",
+                "Deployment/argocd-redis",
+            ],
+            reason: "Argo CD and Redis read the Redis password only from REDIS_PASSWORD (and its username and sentinel siblings): the chart sets them from the argocd-redis Secret",
+        },
+        ChartWaiver {
+            check: scanner::LIVENESS_PROBE,
+            objects: &["StatefulSet/argocd-application-controller"],
+            reason: "argo-cd-10.1.1 defines only a readiness probe for the application controller, and no value adds a liveness probe",
+        },
+        ChartWaiver {
+            check: scanner::WEBHOOK_CONFIGURATION_CONTROL,
+            objects: &[
+                "ClusterRole/argocd-application-controller",
+                "ClusterRole/argocd-server",
+            ],
+            reason: "Argo CD applies and prunes whatever the Applications hold, webhook configurations of the charts it installs included; the AppProjects bound what each Application may deploy",
+        },
+        ChartWaiver {
+            check: "CKV_K8S_49",
+            objects: &[
+                "ClusterRole/argocd-application-controller",
+                "ClusterRole/argocd-server",
+            ],
+            reason: "a GitOps controller syncs every kind its Applications hold, so the chart grants the controller every verb and the server get, patch and delete on every resource; the AppProjects bound what each Application may deploy",
+        },
+        ChartWaiver {
+            check: "CKV_K8S_156",
+            objects: &["ClusterRole/argocd-application-controller"],
+            reason: "the chart's controller ClusterRole is every verb on every resource, as a GitOps controller needs; the AppProjects bound what each Application may deploy",
+        },
+        ChartWaiver {
+            check: "CKV_K8S_157",
+            objects: &["ClusterRole/argocd-application-controller"],
+            reason: "Argo CD applies the platform's RoleBindings and ClusterRoleBindings; the AppProjects bound what each Application may deploy",
+        },
+        ChartWaiver {
+            check: "CKV_K8S_158",
+            objects: &["ClusterRole/argocd-application-controller"],
+            reason: "Argo CD applies the platform's Roles and ClusterRoles; the AppProjects bound what each Application may deploy",
+        },
+    ],
 };
 
 const ARGOCD_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "argocd")];
@@ -93,12 +163,69 @@ pub const APPLICATION_HEALTH_LUA: &str = include_str!("application_health.lua");
 
 /// Values of the argo-cd chart this platform sets.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Values {
     pub configs: Configs,
     pub dex: Toggle,
     /// The controller's metrics Service, which Prometheus scrapes for the alert rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub controller: Option<Controller>,
+    pub global: Global,
+    pub redis: Redis,
+    pub redis_secret_init: PodContext,
+    pub repo_server: RepoServer,
+    pub application_set: Probed,
+    pub notifications: Probed,
+}
+
+/// The pod context of every Argo CD pod (the chart sets containers' contexts only): non-root,
+/// as the images run as user 999, under the runtime's seccomp profile.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Global {
+    pub security_context: PodSecurityContext,
+}
+
+/// The pre-sync Job that writes Redis's password reads `global` for nothing: its own context.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodContext {
+    pub security_context: PodSecurityContext,
+}
+
+/// Redis is a cache that never calls the API (the inventory's `quiet`): no token in its pod,
+/// and the chart's probes (off by default) on.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Redis {
+    pub automount_service_account_token: bool,
+    pub liveness_probe: Toggle,
+    pub readiness_probe: Toggle,
+}
+
+/// The repo server only reads Git and serves manifests over gRPC (`quiet`): no token.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepoServer {
+    pub automount_service_account_token: bool,
+}
+
+/// A controller whose chart ships probes switched off (argo-cd-10.1.1: a TCP check of its
+/// probe or metrics port): on, so a hung controller is restarted and not routed to.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probed {
+    pub liveness_probe: Toggle,
+    pub readiness_probe: Toggle,
+}
+
+impl Probed {
+    fn on() -> Self {
+        Self {
+            liveness_probe: Toggle { enabled: true },
+            readiness_probe: Toggle { enabled: true },
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -135,8 +262,27 @@ pub fn values(env: &Environment) -> Values {
         controller: (env.alerting.enabled && env.prometheus.enabled).then_some(Controller {
             metrics: Toggle { enabled: true },
         }),
+        global: Global {
+            security_context: hardening::pod_as_image_user(ARGOCD_USER),
+        },
+        redis: Redis {
+            automount_service_account_token: false,
+            liveness_probe: Toggle { enabled: true },
+            readiness_probe: Toggle { enabled: true },
+        },
+        redis_secret_init: PodContext {
+            security_context: hardening::pod_as_image_user(ARGOCD_USER),
+        },
+        repo_server: RepoServer {
+            automount_service_account_token: false,
+        },
+        application_set: Probed::on(),
+        notifications: Probed::on(),
     }
 }
+
+/// The user Argo CD's image runs as (argo-cd `Dockerfile`, `ARGOCD_USER_ID=999`).
+const ARGOCD_USER: i64 = 999;
 
 /// Its controller, repo server, Redis and API server talk among themselves; it reads the API
 /// of every cluster, and Git and chart repositories where the environment says they are.

@@ -7,6 +7,7 @@ use platform_core::component::{
 };
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::scanner::{self, ChartWaiver};
 use platform_core::sizing::Size;
 use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
@@ -63,6 +64,41 @@ pub const CHART: HelmChart = HelmChart {
     volumes: &[],
     service_types: &[],
     pinned_values: &[],
+    scanner_waivers: &[
+        ChartWaiver {
+            check: scanner::SERVICE_ACCOUNT_TOKEN,
+            objects: &[
+                "Deployment/cert-manager",
+                "Deployment/cert-manager-cainjector",
+                "Deployment/cert-manager-webhook",
+            ],
+            reason: scanner::TOKEN_OF_A_CONTROLLER,
+        },
+        ChartWaiver {
+            check: scanner::SERVICE_ACCOUNT_TOKEN,
+            objects: &["Job/cert-manager-startupapicheck"],
+            reason: "it checks through the API that cert-manager's webhook answers before the install counts as done",
+        },
+        ChartWaiver::every_pod(scanner::HIGH_UID, scanner::UID_OF_THE_IMAGE),
+        ChartWaiver {
+            check: scanner::LIVENESS_PROBE,
+            objects: &["Deployment/cert-manager-cainjector"],
+            reason: "cert-manager v1.21.1 defines no probe for cainjector, and no value adds one; it serves no traffic",
+        },
+        ChartWaiver {
+            check: scanner::READINESS_PROBE,
+            objects: &[
+                "Deployment/cert-manager",
+                "Deployment/cert-manager-cainjector",
+            ],
+            reason: "leader-elected controllers that serve no traffic (only metrics): readiness routes nothing; the chart gives the controller a liveness probe",
+        },
+        ChartWaiver {
+            check: scanner::WEBHOOK_CONFIGURATION_CONTROL,
+            objects: &["ClusterRole/cert-manager-cainjector"],
+            reason: "cainjector's one job is writing CA bundles into webhook configurations and CRDs",
+        },
+    ],
 };
 
 const CERT_MANAGER_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "cert-manager")];

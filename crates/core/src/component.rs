@@ -37,6 +37,10 @@ pub struct HelmChart {
     /// each with the reason. Every other value must change what the chart renders
     /// (tests/charts.rs): one the chart does not read is a typo or a value it stopped reading.
     pub pinned_values: &'static [PinnedValue],
+    /// checkov checks the chart's objects do not meet with these values, each with its reason
+    /// (beside `scanner::EVERY_CHART`). CI scans the chart's real objects with these applied;
+    /// a test fails on one naming an object the chart does not render.
+    pub scanner_waivers: &'static [crate::scanner::ChartWaiver],
 }
 
 /// A value set on purpose where it changes nothing the chart renders today.

@@ -36,3 +36,34 @@ pub fn pod(uid: i64, gid: i64) -> PodSecurityContext {
         ..PodSecurityContext::default()
     }
 }
+
+/// [`container`] for an image that writes into its own filesystem at start (it rewrites its
+/// configuration or assets there), so its root filesystem stays writable.
+pub fn container_writing_its_image() -> SecurityContext {
+    SecurityContext {
+        read_only_root_filesystem: Some(false),
+        ..container()
+    }
+}
+
+/// Only the runtime's default seccomp profile: for a chart whose pod context already sets the
+/// user, group and non-root (values merge into the chart's defaults).
+pub fn runtime_default_seccomp() -> PodSecurityContext {
+    PodSecurityContext {
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".to_owned(),
+            ..SeccompProfile::default()
+        }),
+        ..PodSecurityContext::default()
+    }
+}
+
+/// A pod of an image that runs as `uid` without a group of its own: non-root, that user, the
+/// runtime's default seccomp profile; the image's group ownership is left as it is.
+pub fn pod_as_image_user(uid: i64) -> PodSecurityContext {
+    PodSecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(uid),
+        ..runtime_default_seccomp()
+    }
+}

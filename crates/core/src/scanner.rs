@@ -14,8 +14,101 @@ pub struct Waiver {
     pub reason: &'static str,
 }
 
+/// A checkov check some objects of an upstream chart do not meet, and why that is right for
+/// this platform. A chart's objects cannot carry the platform's annotations in Git (Argo CD
+/// templates them in the cluster), so these are recorded where the scanner reads them:
+/// `cargo xtask charts template --for-scanners` writes each on the objects it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChartWaiver {
+    pub check: &'static str,
+    /// `Kind/name` as the chart names them (the same in every environment), or [`EVERY_POD`].
+    pub objects: &'static [&'static str],
+    pub reason: &'static str,
+}
+
+/// Every object of the chart that runs pods: its workloads and their hooks.
+pub const EVERY_POD: &str = "*";
+
+/// The kinds [`EVERY_POD`] stands for.
+pub const POD_KINDS: &[&str] = &[
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "Pod",
+];
+
+/// What holds for the pods of every chart the platform installs.
+pub const EVERY_CHART: &[ChartWaiver] = &[
+    ChartWaiver::every_pod(
+        IMAGE_BY_TAG,
+        "the chart's pinned version fixes each image tag and the chart is vendored at that version; a digest would fork the chart's image values at every bump",
+    ),
+    ChartWaiver::every_pod(
+        "CKV_K8S_15",
+        "IfNotPresent with a fixed tag: Always would make every restart depend on the registry, which a sovereign cluster may not reach",
+    ),
+];
+
+impl ChartWaiver {
+    /// A waiver for every pod of the chart.
+    pub const fn every_pod(check: &'static str, reason: &'static str) -> Self {
+        Self {
+            check,
+            objects: &[EVERY_POD],
+            reason,
+        }
+    }
+
+    /// Whether the waiver concerns an object of this kind and name.
+    pub fn covers(&self, kind: &str, name: &str) -> bool {
+        self.objects.iter().any(|object| {
+            (*object == EVERY_POD && POD_KINDS.contains(&kind))
+                || object.split_once('/') == Some((kind, name))
+        })
+    }
+}
+
+/// The waivers of `chart` (and of every chart) that concern one object, as [`Waiver`]s.
+pub fn chart_waivers(chart: &[ChartWaiver], kind: &str, name: &str) -> Vec<Waiver> {
+    EVERY_CHART
+        .iter()
+        .chain(chart)
+        .filter(|waiver| waiver.covers(kind, name))
+        .map(|waiver| Waiver {
+            check: waiver.check,
+            reason: waiver.reason,
+        })
+        .collect()
+}
+
 /// A container image pinned by tag, not digest.
 pub const IMAGE_BY_TAG: &str = "CKV_K8S_43";
+/// A pod that mounts its service account's token.
+pub const SERVICE_ACCOUNT_TOKEN: &str = "CKV_K8S_38";
+/// A container whose UID is not pinned at 10000 or above.
+pub const HIGH_UID: &str = "CKV_K8S_40";
+/// A pod without a pod-level security context.
+pub const POD_SECURITY_CONTEXT: &str = "CKV_K8S_29";
+/// A ClusterRole that may change admission webhook configurations.
+pub const WEBHOOK_CONFIGURATION_CONTROL: &str = "CKV_K8S_155";
+/// A container without a liveness probe.
+pub const LIVENESS_PROBE: &str = "CKV_K8S_8";
+/// A container without a readiness probe.
+pub const READINESS_PROBE: &str = "CKV_K8S_9";
+/// A container whose root filesystem is writable.
+pub const READ_ONLY_ROOT: &str = "CKV_K8S_22";
+
+/// Why a controller keeps its service account token.
+pub const TOKEN_OF_A_CONTROLLER: &str =
+    "a controller: it reads and writes Kubernetes objects through the API with its service account";
+/// Why a UID is the image's.
+pub const UID_OF_THE_IMAGE: &str = "runs as its image's own non-root user (runAsNonRoot holds), which owns the image's files; another UID would need rebuilt images";
+/// Why a pod needs no pod-level context.
+pub const CONTAINERS_CARRY_THE_CONTEXT: &str = "every container carries the whole restricted context itself (non-root user, RuntimeDefault seccomp, no capability, no privilege escalation, read-only root): a pod-level one would add nothing";
+/// Why a controller may write webhook configurations.
+pub const KEEPS_ITS_OWN_WEBHOOKS: &str = "it keeps its own webhook configurations current (their CA bundle and rules), which needs write access to them";
 /// A Secret exposed as environment variables.
 pub const SECRET_IN_ENVIRONMENT: &str = "CKV_K8S_35";
 

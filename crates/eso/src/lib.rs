@@ -14,6 +14,7 @@ use platform_core::eso::{
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::scanner::{self, ChartWaiver};
 use platform_core::sizing::Size;
 use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
@@ -74,6 +75,25 @@ pub const CHART: HelmChart = HelmChart {
             why: "Vault's role external-secrets-role is bound to this service account by name; the release's own name today",
         },
     ],
+    scanner_waivers: &[
+        ChartWaiver::every_pod(
+            scanner::POD_SECURITY_CONTEXT,
+            scanner::CONTAINERS_CARRY_THE_CONTEXT,
+        ),
+        ChartWaiver::every_pod(
+            scanner::SERVICE_ACCOUNT_TOKEN,
+            scanner::TOKEN_OF_A_CONTROLLER,
+        ),
+        ChartWaiver::every_pod(
+            scanner::HIGH_UID,
+            "runs as user 1000, as the chart pins it for the external-secrets image; another UID would need a rebuilt image",
+        ),
+        ChartWaiver {
+            check: scanner::WEBHOOK_CONFIGURATION_CONTROL,
+            objects: &["ClusterRole/external-secrets-cert-controller"],
+            reason: scanner::KEEPS_ITS_OWN_WEBHOOKS,
+        },
+    ],
 };
 
 const ESO_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "external-secrets")];
@@ -89,6 +109,21 @@ pub struct Values {
     /// The controller's metrics Service, which Prometheus scrapes for the alert rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Metrics>,
+    /// The controller's health server and probes, off in chart 2.9.0: on (`--live-addr`,
+    /// `/healthz` and `/readyz` on 8082), so a hung controller is restarted and not counted
+    /// ready.
+    pub liveness_probe: Toggle,
+    pub readiness_probe: Toggle,
+    /// The webhook's and cert controller's liveness probes, off in the chart (their
+    /// readiness is on): `/healthz` on the health port they already serve (8081).
+    pub webhook: Probed,
+    pub cert_controller: Probed,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probed {
+    pub liveness_probe: Toggle,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -125,6 +160,14 @@ pub fn components(env: &Environment) -> Vec<Component> {
         metrics: (env.alerting.enabled && env.prometheus.enabled).then_some(Metrics {
             service: Toggle { enabled: true },
         }),
+        liveness_probe: Toggle { enabled: true },
+        readiness_probe: Toggle { enabled: true },
+        webhook: Probed {
+            liveness_probe: Toggle { enabled: true },
+        },
+        cert_controller: Probed {
+            liveness_probe: Toggle { enabled: true },
+        },
     };
     let operator = Component::helm(
         CHART,

@@ -14,6 +14,7 @@ use platform_core::component::{
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::scanner::{self, ChartWaiver};
 use platform_core::sizing::Size;
 use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
@@ -109,6 +110,45 @@ pub const CHART: HelmChart = HelmChart {
         path: "features.backgroundScan.backgroundScanInterval",
         why: "the environment file owns the background scan interval, even where it equals the chart's 1h",
     }],
+    scanner_waivers: &[
+        ChartWaiver::every_pod(
+            scanner::POD_SECURITY_CONTEXT,
+            scanner::CONTAINERS_CARRY_THE_CONTEXT,
+        ),
+        ChartWaiver::every_pod(
+            scanner::SERVICE_ACCOUNT_TOKEN,
+            "Kyverno's controllers and its hook Jobs (migrating resources, scaling to zero, removing webhooks) all act through the API",
+        ),
+        ChartWaiver {
+            check: scanner::LIVENESS_PROBE,
+            objects: &[
+                "Deployment/kyverno-background-controller",
+                "Deployment/kyverno-reports-controller",
+            ],
+            reason: "kyverno-3.9.0 defines no probes for the background and reports controllers, and no value adds one; they serve no traffic",
+        },
+        ChartWaiver {
+            check: scanner::READINESS_PROBE,
+            objects: &[
+                "Deployment/kyverno-background-controller",
+                "Deployment/kyverno-reports-controller",
+            ],
+            reason: "kyverno-3.9.0 defines no probes for the background and reports controllers, and no value adds one; they serve no traffic",
+        },
+        ChartWaiver {
+            check: scanner::WEBHOOK_CONFIGURATION_CONTROL,
+            objects: &[
+                "ClusterRole/kyverno:admission-controller:core",
+                "ClusterRole/kyverno:cleanup-controller:core",
+            ],
+            reason: scanner::KEEPS_ITS_OWN_WEBHOOKS,
+        },
+        ChartWaiver {
+            check: "CKV_K8S_49",
+            objects: &["ClusterRole/kyverno:migrate-resources"],
+            reason: "the upgrade hook rewrites stored objects of every Kyverno kind to the new storage version, whichever exist",
+        },
+    ],
 };
 
 const KYVERNO_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "kyverno")];

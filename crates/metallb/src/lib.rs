@@ -1,14 +1,17 @@
 //! MetalLB, for clusters with no cloud load balancer (kind): the chart, then the address pool
 //! and L2 advertisement that let LoadBalancer Services such as Vault's get an address.
 
+use k8s_openapi::api::core::v1::PodSecurityContext;
 use platform_core::application::metadata;
 use platform_core::component::{
     ChartContainer, ChartPod, Component, HelmChart, Layer, Replicas, Source, Toggle, tier,
 };
 use platform_core::custom_resource;
+use platform_core::hardening;
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::scanner::{self, ChartWaiver};
 use platform_core::sizing::Size;
 use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
@@ -42,6 +45,37 @@ pub const CHART: HelmChart = HelmChart {
     volumes: &[],
     service_types: &[],
     pinned_values: &[],
+    scanner_waivers: &[
+        ChartWaiver::every_pod(
+            scanner::SERVICE_ACCOUNT_TOKEN,
+            scanner::TOKEN_OF_A_CONTROLLER,
+        ),
+        ChartWaiver {
+            check: scanner::HIGH_UID,
+            objects: &["DaemonSet/metallb-speaker"],
+            reason: "the speaker runs as root: it answers ARP for the LoadBalancer addresses on the host network with NET_RAW (MetalLB's layer 2 mode)",
+        },
+        ChartWaiver {
+            check: "CKV_K8S_23",
+            objects: &["DaemonSet/metallb-speaker"],
+            reason: "the speaker runs as root: it answers ARP for the LoadBalancer addresses on the host network with NET_RAW (MetalLB's layer 2 mode)",
+        },
+        ChartWaiver {
+            check: "CKV_K8S_19",
+            objects: &["DaemonSet/metallb-speaker"],
+            reason: "layer 2 announcement is ARP on the node's own interfaces, which only the host network namespace has",
+        },
+        ChartWaiver {
+            check: "CKV_K8S_25",
+            objects: &["DaemonSet/metallb-speaker"],
+            reason: "NET_RAW, the one capability the speaker adds after dropping all, sends the ARP replies",
+        },
+        ChartWaiver {
+            check: scanner::WEBHOOK_CONFIGURATION_CONTROL,
+            objects: &["ClusterRole/metallb:controller"],
+            reason: scanner::KEEPS_ITS_OWN_WEBHOOKS,
+        },
+    ],
 };
 
 const METALLB_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "metallb")];
@@ -85,6 +119,17 @@ pub struct Values {
     /// its DaemonSet would run on every node for nothing. (`speaker.frr.enabled`, the older
     /// BGP mode, is already off by default.)
     pub frrk8s: Toggle,
+    /// Added to the chart's pod context (user 65534, non-root): the runtime's seccomp profile.
+    pub controller: PodContext,
+    /// The chart sets no pod context for the speaker, which runs as root with `NET_RAW` to
+    /// answer ARP on the host network: the runtime's seccomp profile at least.
+    pub speaker: PodContext,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodContext {
+    pub security_context: PodSecurityContext,
 }
 
 pub fn components(env: &Environment) -> Vec<Component> {
@@ -93,6 +138,12 @@ pub fn components(env: &Environment) -> Vec<Component> {
     }
     let values = Values {
         frrk8s: Toggle { enabled: false },
+        controller: PodContext {
+            security_context: hardening::runtime_default_seccomp(),
+        },
+        speaker: PodContext {
+            security_context: hardening::runtime_default_seccomp(),
+        },
     };
     let chart = Component::helm(
         CHART,

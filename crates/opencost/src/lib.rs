@@ -6,11 +6,14 @@
 //! export exactly the cost-allocation labels. OpenCost's own `team` property reads the label
 //! `team` by default, which is this platform's key too.
 
+use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
 use platform_core::component::{
     ChartContainer, ChartPod, Component, HelmChart, Layer, PinnedValue, Replicas, tier,
 };
+use platform_core::hardening;
 use platform_core::model::{CostSettings, Environment, HOURS_PER_MONTH};
 use platform_core::names;
+use platform_core::scanner::{self, ChartWaiver};
 use platform_core::sizing::Size;
 use platform_core::traffic::{Port, Traffic};
 use serde::Serialize;
@@ -39,8 +42,29 @@ pub const CHART: HelmChart = HelmChart {
             why: "where OpenCost reads Prometheus, from the platform's names (the NetworkPolicies allow exactly that Service); the service name and port equal the chart's defaults today",
         },
         PinnedValue {
-            path: "opencost.ui",
-            why: "the UI on 9090, as the platform's names, policies and README give it; the chart's defaults today",
+            path: "opencost.ui.enabled",
+            why: "the UI on 9090, as the platform's names, policies and README give it; the chart's default today",
+        },
+        PinnedValue {
+            path: "opencost.ui.uiPort",
+            why: "the UI on 9090, as the platform's names, policies and README give it; the chart's default today",
+        },
+    ],
+    scanner_waivers: &[
+        ChartWaiver {
+            check: scanner::SERVICE_ACCOUNT_TOKEN,
+            objects: &["Deployment/opencost"],
+            reason: "OpenCost reads nodes, pods, volumes and services through the API to allocate cost",
+        },
+        ChartWaiver {
+            check: scanner::HIGH_UID,
+            objects: &["Deployment/opencost"],
+            reason: "runs as user 1001, the user both OpenCost images are built with (pinned in the pod's context); another UID would need rebuilt images",
+        },
+        ChartWaiver {
+            check: scanner::READ_ONLY_ROOT,
+            objects: &["Deployment/opencost"],
+            reason: "the exporter writes its settings under /var/configs and the UI rewrites its scripts and nginx configuration at start, both in their images' filesystems",
         },
     ],
 };
@@ -49,8 +73,13 @@ const OPENCOST_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "opencos
 
 /// Values of the opencost chart this platform sets.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Values {
     pub opencost: OpenCost,
+    /// The chart sets none: both images run as user 1001 (opencost `Dockerfile`, opencost-ui
+    /// `Dockerfile` `USER 1001`), so the pod pins that user and non-root, with the runtime's
+    /// seccomp profile.
+    pub pod_security_context: PodSecurityContext,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -137,6 +166,10 @@ pub fn cost_model(cost: &CostSettings) -> CostModel {
 pub struct Exporter {
     /// Cluster name in cost reports, so environments are told apart.
     pub default_cluster_id: String,
+    /// No privilege escalation, no capability; the root filesystem stays writable, since the
+    /// exporter writes its settings under `/var/configs` (opencost `pkg/env/costmodelenv.go`,
+    /// `DefaultConfigMountPath`).
+    pub security_context: SecurityContext,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -158,6 +191,9 @@ pub struct InternalPrometheus {
 pub struct Ui {
     pub enabled: bool,
     pub ui_port: u16,
+    /// As the exporter's: the UI rewrites its scripts and nginx configuration at start
+    /// (opencost-ui `docker-entrypoint.sh`), so its root filesystem stays writable.
+    pub security_context: SecurityContext,
 }
 
 pub fn values(env: &Environment) -> Values {
@@ -166,6 +202,7 @@ pub fn values(env: &Environment) -> Values {
         opencost: OpenCost {
             exporter: Exporter {
                 default_cluster_id: env.cluster.name.to_string(),
+                security_context: hardening::container_writing_its_image(),
             },
             prometheus: Prometheus {
                 internal: InternalPrometheus {
@@ -178,14 +215,19 @@ pub fn values(env: &Environment) -> Values {
             ui: Ui {
                 enabled: true,
                 ui_port: names::OPENCOST_UI.port,
+                security_context: hardening::container_writing_its_image(),
             },
             custom_pricing: CustomPricing {
                 enabled: true,
                 cost_model: cost_model(&env.cost),
             },
         },
+        pod_security_context: hardening::pod_as_image_user(IMAGE_USER),
     }
 }
+
+/// The user both OpenCost images run as.
+const IMAGE_USER: i64 = 1001;
 
 pub fn components(env: &Environment) -> Vec<Component> {
     if !env.opencost.enabled {

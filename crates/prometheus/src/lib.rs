@@ -6,14 +6,17 @@ pub mod rules;
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
 use platform_core::component::{
     ChartContainer, ChartPod, ChartVolume, Component, HelmChart, Layer, PinnedValue, Replicas,
     Toggle, tier,
 };
+use platform_core::hardening;
 use platform_core::labels;
 use platform_core::manifest::to_yaml;
 use platform_core::model::Environment;
 use platform_core::names;
+use platform_core::scanner::{self, ChartWaiver};
 use platform_core::sizing::Size;
 use platform_core::traffic::{Peer, Port, Traffic};
 use serde::Serialize;
@@ -79,6 +82,28 @@ pub const CHART: HelmChart = HelmChart {
             why: "the environment file owns retention, even where it equals the chart's 15d",
         },
     ],
+    scanner_waivers: &[
+        ChartWaiver {
+            check: scanner::SERVICE_ACCOUNT_TOKEN,
+            objects: &["Deployment/prometheus-server"],
+            reason: "Prometheus discovers its targets (pods, endpoints, nodes) through the API",
+        },
+        ChartWaiver {
+            check: scanner::SERVICE_ACCOUNT_TOKEN,
+            objects: &["Deployment/prometheus-kube-state-metrics"],
+            reason: "kube-state-metrics turns the API's objects into metrics: it lists and watches them",
+        },
+        ChartWaiver {
+            check: "CKV_K8S_19",
+            objects: &["DaemonSet/prometheus-prometheus-node-exporter"],
+            reason: "node-exporter reports the node's own network interfaces, which only the host network namespace has",
+        },
+        ChartWaiver {
+            check: "CKV_K8S_17",
+            objects: &["DaemonSet/prometheus-prometheus-node-exporter"],
+            reason: "node-exporter reports the node's processes, which only the host PID namespace shows",
+        },
+    ],
 };
 
 const PROMETHEUS_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "prometheus")];
@@ -95,12 +120,39 @@ pub struct Values {
     pub pushgateway: Toggle,
     #[serde(rename = "kube-state-metrics")]
     pub kube_state_metrics: KubeStateMetrics,
+    #[serde(rename = "prometheus-node-exporter")]
+    pub node_exporter: NodeExporter,
+    pub configmap_reload: ConfigmapReload,
     /// Scrape jobs beyond the chart's Kubernetes service discovery, as Prometheus YAML.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extra_scrape_configs: Option<String>,
     /// Files of the server's configuration: the alert rules.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub server_files: BTreeMap<String, rules::RuleFile>,
+}
+
+/// node-exporter reads the host's `/proc` and `/sys` through read-only mounts as user 65534
+/// (prometheus-node-exporter 4.56.1 values): it needs no capability.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeExporter {
+    /// Added to the chart's pod context: the runtime's seccomp profile.
+    pub security_context: PodSecurityContext,
+    /// Added to what the charts set: no capability, not privileged, non-root.
+    pub container_security_context: SecurityContext,
+}
+
+/// The sidecar that reloads Prometheus when its ConfigMap changes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConfigmapReload {
+    pub prometheus: ReloadSidecar,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReloadSidecar {
+    /// The chart sets none; it only reads the mounted ConfigMap and calls Prometheus.
+    pub container_security_context: SecurityContext,
 }
 
 /// The file of `serverFiles` the chart's `prometheus.yml` lists in `rule_files`.
@@ -110,6 +162,13 @@ pub const ALERTING_RULES_FILE: &str = "alerting_rules.yml";
 pub struct Server {
     pub global: Global,
     pub retention: String,
+    /// Added to the chart's pod context (user 65534, non-root): the runtime's seccomp profile.
+    #[serde(rename = "securityContext")]
+    pub security_context: PodSecurityContext,
+    /// The chart sets none. Prometheus writes only to its data volume, so its root filesystem
+    /// is read-only too.
+    #[serde(rename = "containerSecurityContext")]
+    pub container_security_context: SecurityContext,
     /// Where alerts go (chart 29.27.0 `server.alertmanagers`, written into `prometheus.yml`'s
     /// `alerting.alertmanagers`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -239,6 +298,8 @@ pub fn values(env: &Environment) -> Values {
                 scrape_interval: env.prometheus.scrape_interval.as_prometheus(),
             },
             retention: env.prometheus.retention.as_prometheus(),
+            security_context: hardening::runtime_default_seccomp(),
+            container_security_context: hardening::container(),
             alertmanagers: if alerting(env) {
                 let alertmanager = names::ALERTMANAGER;
                 vec![AlertmanagerConfig {
@@ -265,6 +326,21 @@ pub fn values(env: &Environment) -> Values {
                     format!("{resource}=[{}]", exported.join(","))
                 })
                 .collect(),
+        },
+        node_exporter: NodeExporter {
+            security_context: hardening::runtime_default_seccomp(),
+            // The subchart sets `readOnlyRootFilesystem`, the prometheus chart
+            // `allowPrivilegeEscalation: false` (prometheus-29.27.0 values.yaml, line 1239).
+            container_security_context: SecurityContext {
+                read_only_root_filesystem: None,
+                allow_privilege_escalation: None,
+                ..hardening::container()
+            },
+        },
+        configmap_reload: ConfigmapReload {
+            prometheus: ReloadSidecar {
+                container_security_context: hardening::container(),
+            },
         },
         extra_scrape_configs: scrape_configs(env),
         server_files: if alerting(env) {

@@ -16,6 +16,8 @@ pub struct Options {
     pub env: Option<String>,
     /// Write `<out>/<env>/<application>.yaml`; without it, print what each holds.
     pub out: Option<PathBuf>,
+    /// Write what a configuration scanner should judge instead of Helm's text.
+    pub for_scanners: bool,
 }
 
 pub fn run(checkout: &Checkout, options: &Options) -> Result<ExitCode, Failure> {
@@ -54,10 +56,15 @@ pub fn run(checkout: &Checkout, options: &Options) -> Result<ExitCode, Failure> 
                         templated.objects.len()
                     );
                 }
+                let text = if options.for_scanners {
+                    for_scanners(&app.chart, &templated)?
+                } else {
+                    templated.to_yaml()
+                };
                 trees
                     .entry(app.environment.clone())
                     .or_default()
-                    .insert(format!("{}.yaml", app.name), templated.to_yaml());
+                    .insert(format!("{}.yaml", app.name), text);
             }
             Err(error) => errors.push(error.to_string()),
         }
@@ -89,4 +96,48 @@ pub fn run(checkout: &Checkout, options: &Options) -> Result<ExitCode, Failure> 
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What Argo CD creates from a chart, for a scanner: the objects it syncs and the hooks it
+/// runs (a hook it never runs, such as a Helm test Pod, never reaches the cluster), each
+/// carrying the chart's scanner waivers as the `checkov.io/skip` annotations the platform's
+/// own objects carry in `rendered/`.
+fn for_scanners(chart: &str, templated: &platform_helm::Templated) -> Result<String, Failure> {
+    let inventory = platform::catalog::CHARTS
+        .iter()
+        .find(|known| known.name == chart)
+        .ok_or_else(|| Failure::Internal(format!("chart {chart} is in no component")))?;
+    let mut text = String::new();
+    for object in &templated.objects {
+        if object
+            .hook
+            .as_ref()
+            .is_some_and(|hook| hook.phases.is_empty())
+        {
+            continue;
+        }
+        let mut value = object.object.clone();
+        let waivers = platform_core::scanner::chart_waivers(
+            inventory.scanner_waivers,
+            object.kind(),
+            object.name(),
+        );
+        if !waivers.is_empty() {
+            let metadata = value["metadata"].as_object_mut().ok_or_else(|| {
+                Failure::Internal(format!("{}: an object without metadata", object.source))
+            })?;
+            let annotations = metadata
+                .entry("annotations")
+                .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+            if let serde_json::Value::Object(annotations) = annotations {
+                for (key, reason) in platform_core::scanner::annotations(&waivers) {
+                    annotations.insert(key, serde_json::Value::String(reason));
+                }
+            }
+        }
+        text.push_str("---\n");
+        text.push_str(&format!("# Source: {}\n", object.source));
+        text.push_str(&platform_core::yaml::to_string(&value));
+    }
+    Ok(text)
 }
