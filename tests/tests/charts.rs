@@ -34,6 +34,19 @@ fn running_pods(release: &ChartRelease) -> Vec<Pod> {
         .collect()
 }
 
+/// Whether Kubernetes mounts a token into the pod: its own `automountServiceAccountToken`,
+/// else its service account's (the release's, or `default`), else yes.
+fn token_mounted(release: &ChartRelease, pod: &Pod) -> bool {
+    let account = pod.service_account.as_deref().unwrap_or("default");
+    let of_account = release
+        .templated
+        .objects
+        .iter()
+        .find(|o| o.kind() == "ServiceAccount" && o.name() == account)
+        .and_then(|o| o.object["automountServiceAccountToken"].as_bool());
+    pod.automount_token.or(of_account).unwrap_or(true)
+}
+
 /// A quantity as Kubernetes compares it: `"1"`, `1` and `"1000m"` are the same CPU.
 fn quantity(value: &Value) -> Option<u128> {
     let text = match value {
@@ -116,6 +129,19 @@ fn inventory_differences(release: &ChartRelease) -> Vec<String> {
                     rendered.labels.get(*key)
                 ));
             }
+        }
+        let token = token_mounted(release, rendered);
+        if pod.calls_api != token {
+            differ(format!(
+                "{at}: the inventory says it {} the API, but its pod mounts {} service account token (service account {:?})",
+                if pod.calls_api {
+                    "calls"
+                } else {
+                    "does not call"
+                },
+                if token { "a" } else { "no" },
+                rendered.service_account.as_deref().unwrap_or("default")
+            ));
         }
         if pod.host_network != rendered.host_network {
             differ(format!(

@@ -53,7 +53,10 @@ pub const CHART: HelmChart = HelmChart {
                 path: "kube-state-metrics.replicas",
                 default: 1,
             }),
+        // It reads the host, not the API: its service account mounts no token
+        // (prometheus-node-exporter 4.56.1 `serviceAccount.automountServiceAccountToken`).
         ChartPod::api_client("prometheus-prometheus-node-exporter", PROMETHEUS_PODS)
+            .quiet()
             .on_host_network()
             .runs(&[ChartContainer::new(
                 "node-exporter",
