@@ -261,3 +261,47 @@ pub fn template(
     assert!(errors.is_empty(), "{}", errors.join("\n"));
     releases
 }
+
+/// Values maps a chart renders whole (with `toYaml`, or key by key into a file): every key
+/// of them reaches the chart's objects, so the checks of values take each map as one value.
+/// Chart, JSON pointer into the values, and why.
+pub const RENDERED_WHOLE: &[(&str, &str, &str)] = &[
+    (
+        "grafana",
+        "/grafana.ini",
+        "Grafana's own configuration: the chart writes each section of the map into grafana.ini",
+    ),
+    (
+        "argo-cd",
+        "/configs/cm",
+        "argocd-cm takes any of Argo CD's settings; the chart renders the map as it is",
+    ),
+    (
+        "opencost",
+        "/opencost/customPricing/costModel",
+        "opencost-2.5.17 configmap-custom-pricing.yaml writes every key of costModel into the ConfigMap OpenCost's custom provider reads, which also takes currencyCode and the forwarding-rule and LB prices (pkg/cloud/models CustomPricing)",
+    ),
+];
+
+/// Keys whose value is a Kubernetes security context: the charts render the map whole
+/// (`toYaml`), their defaults list only what the chart sets, and every field Kubernetes knows
+/// is the user's. The rendered pods are checked against the Kubernetes schema.
+pub const SECURITY_CONTEXT_KEYS: &[&str] = &[
+    "securityContext",
+    "podSecurityContext",
+    "containerSecurityContext",
+];
+
+/// Whether a chart renders the values map at `pointer` whole: one of [`RENDERED_WHOLE`], or
+/// a security context (a `securityContext` of a map such as Vault's `pod`/`container` pair
+/// is one too).
+pub fn rendered_whole(chart: &str, pointer: &str) -> bool {
+    let mut keys = pointer.rsplit('/');
+    let last = keys.next().unwrap_or_default();
+    let parent = keys.next().unwrap_or_default();
+    RENDERED_WHOLE
+        .iter()
+        .any(|(c, p, _)| *c == chart && *p == pointer)
+        || SECURITY_CONTEXT_KEYS.contains(&last)
+        || (SECURITY_CONTEXT_KEYS.contains(&parent) && matches!(last, "pod" | "container"))
+}

@@ -111,27 +111,13 @@ const PINNED_DEFAULTS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Maps whose defaults are examples, not the list of keys: any key is the user's.
+/// Maps whose defaults are examples, not the list of keys: any key is the user's. The maps
+/// a chart renders whole are too (`platform_tests::RENDERED_WHOLE`).
 const OPEN_MAPS: &[(&str, &str, &str)] = &[
     (
         "alertmanager",
         "/config",
-        "Alertmanager's own configuration: the chart writes the map out as alertmanager.yml, which amtool checks in CI",
-    ),
-    (
-        "grafana",
-        "/grafana.ini",
-        "Grafana's own configuration: the chart writes each section of the map into grafana.ini",
-    ),
-    (
-        "argo-cd",
-        "/configs/cm",
-        "argocd-cm takes any of Argo CD's settings; the chart renders the map as it is",
-    ),
-    (
-        "opencost",
-        "/opencost/customPricing/costModel",
-        "opencost-2.5.17 configmap-custom-pricing.yaml writes every key of costModel into the ConfigMap OpenCost's custom provider reads, which also takes currencyCode and the forwarding-rule and LB prices (pkg/cloud/models CustomPricing)",
+        "Alertmanager's own configuration: the chart writes the map out as alertmanager.yml (its `enabled` switch aside), which amtool checks in CI",
     ),
     (
         "prometheus",
@@ -144,22 +130,6 @@ const OPEN_MAPS: &[(&str, &str, &str)] = &[
         "a subchart: its values are its own chart's, not in prometheus' values.yaml",
     ),
 ];
-
-/// Keys whose value is a Kubernetes security context: the charts render the map whole
-/// (`toYaml`), their defaults list only what the chart sets, and every field Kubernetes knows
-/// is the user's. The rendered pods are checked against the Kubernetes schema, and the real
-/// Helm proves each field changes them (tests/charts.rs).
-const SECURITY_CONTEXT_KEYS: &[&str] = &[
-    "securityContext",
-    "podSecurityContext",
-    "containerSecurityContext",
-];
-
-fn security_context(path: &str) -> bool {
-    path.rsplit('/')
-        .next()
-        .is_some_and(|key| SECURITY_CONTEXT_KEYS.contains(&key))
-}
 
 /// Keys a chart documents in `values.yaml` as a comment, without a default.
 const COMMENTED_KEYS: &[(&str, &str, &str)] = &[(
@@ -200,7 +170,7 @@ fn walk(
     match (ours, default) {
         (Value::Object(map), Some(Value::Object(defaults)))
             if !defaults.is_empty()
-                && !security_context(path)
+                && !platform_tests::rendered_whole(chart, path)
                 && !OPEN_MAPS.iter().any(|(c, p, _)| *c == chart && *p == path) =>
         {
             for (key, value) in map {

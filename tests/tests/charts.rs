@@ -747,7 +747,14 @@ fn set_values(values: &Value, chart: &HelmChart) -> Vec<(Vec<String>, Value)> {
     let mut stack = vec![(Vec::<String>::new(), values)];
     while let Some((path, value)) = stack.pop() {
         match value.as_object() {
-            Some(map) if !map.is_empty() && !whole.contains(path.join(".").as_str()) => {
+            Some(map)
+                if !map.is_empty()
+                    && !whole.contains(path.join(".").as_str())
+                    && !platform_tests::rendered_whole(
+                        chart.name,
+                        &format!("/{}", path.join("/")),
+                    ) =>
+            {
                 for (key, inner) in map.iter().rev() {
                     let mut inner_path = path.clone();
                     inner_path.push(key.clone());
