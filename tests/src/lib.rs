@@ -286,22 +286,19 @@ pub const RENDERED_WHOLE: &[(&str, &str, &str)] = &[
 /// Keys whose value is a Kubernetes security context: the charts render the map whole
 /// (`toYaml`), their defaults list only what the chart sets, and every field Kubernetes knows
 /// is the user's. The rendered pods are checked against the Kubernetes schema.
-pub const SECURITY_CONTEXT_KEYS: &[&str] = &[
+const SECURITY_CONTEXT_KEYS: &[&str] = &[
     "securityContext",
     "podSecurityContext",
     "containerSecurityContext",
 ];
 
 /// Whether a chart renders the values map at `pointer` whole: one of [`RENDERED_WHOLE`], or
-/// a security context (a `securityContext` of a map such as Vault's `pod`/`container` pair
-/// is one too).
+/// a security context (Vault's `securityContext` holds its `pod` and `container` contexts,
+/// and is taken whole with them).
 pub fn rendered_whole(chart: &str, pointer: &str) -> bool {
-    let mut keys = pointer.rsplit('/');
-    let last = keys.next().unwrap_or_default();
-    let parent = keys.next().unwrap_or_default();
-    RENDERED_WHOLE
-        .iter()
-        .any(|(c, p, _)| *c == chart && *p == pointer)
-        || SECURITY_CONTEXT_KEYS.contains(&last)
-        || (SECURITY_CONTEXT_KEYS.contains(&parent) && matches!(last, "pod" | "container"))
+    let last = pointer.rsplit('/').next().unwrap_or_default();
+    SECURITY_CONTEXT_KEYS.contains(&last)
+        || RENDERED_WHOLE
+            .iter()
+            .any(|(c, p, _)| *c == chart && *p == pointer)
 }

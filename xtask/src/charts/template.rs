@@ -2,6 +2,7 @@
 //! repo-server would template them, per environment.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -135,8 +136,7 @@ fn for_scanners(chart: &str, templated: &platform_helm::Templated) -> Result<Str
                 }
             }
         }
-        text.push_str("---\n");
-        text.push_str(&format!("# Source: {}\n", object.source));
+        let _ = writeln!(text, "---\n# Source: {}", object.source);
         text.push_str(&platform_core::yaml::to_string(&value));
     }
     Ok(text)
