@@ -302,3 +302,50 @@ pub fn rendered_whole(chart: &str, pointer: &str) -> bool {
             .iter()
             .any(|(c, p, _)| *c == chart && *p == pointer)
 }
+
+/// The hourly prices OpenCost's `custom` provider holds after reading its pricing ConfigMap,
+/// by OpenCost's field name (`CPU`, `RAM`, `Storage`, `FirstFiveForwardingRulesCost`, …).
+///
+/// OpenCost's `ProviderConfig.UpdateFromMap` (`pkg/cloud/provider/providerconfig.go`),
+/// ported key for key: the first letter of each key is upper-cased
+/// (`cases.Title(language.Und, cases.NoLower)`); `CPU`, `SpotCPU`, `RAM`, `SpotRAM`, `GPU`
+/// and `Storage` are parsed, divided by 730 and kept as `fmt.Sprintf("%f", …)`; every other
+/// field is kept as written.
+pub fn opencost_reads(config_map: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    const MONTHLY: [&str; 6] = ["CPU", "SpotCPU", "RAM", "SpotRAM", "GPU", "Storage"];
+    config_map
+        .iter()
+        .map(|(key, value)| {
+            let mut chars = key.chars();
+            let title: String = chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
+            let kept = if MONTHLY.contains(&title.as_str()) {
+                let monthly: f64 = value
+                    .parse()
+                    .unwrap_or_else(|_| panic!("OpenCost fails on {key}: {value}"));
+                format!("{:.6}", monthly / 730.0)
+            } else {
+                value.clone()
+            };
+            (title, kept)
+        })
+        .collect()
+}
+
+/// The hourly prices OpenCost bills in `env`: its rendered OpenCost values' `costModel`,
+/// read as OpenCost reads the ConfigMap the chart writes from it.
+pub fn opencost_billed(env: &str) -> BTreeMap<String, f64> {
+    let text =
+        fs::read_to_string(workspace_root().join(format!("rendered/{env}/apps/opencost.yaml")))
+            .unwrap();
+    let application: serde_json::Value = serde_yaml::from_str(&text).unwrap();
+    let model = &application["spec"]["sources"][0]["helm"]["valuesObject"]["opencost"]["customPricing"]
+        ["costModel"];
+    let written: BTreeMap<String, String> = serde_json::from_value(model.clone()).unwrap();
+    opencost_reads(&written)
+        .into_iter()
+        .filter_map(|(key, value)| Some((key, value.parse().ok()?)))
+        .collect()
+}

@@ -1193,3 +1193,67 @@ fn every_scanner_waiver_names_an_object_the_chart_renders() {
         "waivers for objects no chart renders: {stale:#?}"
     );
 }
+
+/// OpenCost reads its prices only from the ConfigMap it watches (`PRICING_CONFIGMAP_NAME`;
+/// the chart's `CONFIG_PATH` is an empty volume), and bills what `opencost_reads` makes of
+/// that ConfigMap: the prices the forecast bills at.
+#[test]
+fn opencost_reads_the_environments_prices_from_the_configmap_the_chart_writes() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    for release in releases.iter().filter(|r| r.app.chart == "opencost") {
+        let environment = &release.app.environment;
+        let objects = &release.templated.objects;
+        let deployment = objects
+            .iter()
+            .find(|o| o.kind() == "Deployment")
+            .expect("OpenCost's Deployment");
+        let pod = &deployment.object["spec"]["template"]["spec"];
+        let exporter = pod["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "opencost")
+            .unwrap();
+        let env_var = |name: &str| {
+            exporter["env"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["name"] == name)
+                .and_then(|e| e["value"].as_str())
+                .unwrap_or_else(|| panic!("{environment}: no {name}"))
+                .to_owned()
+        };
+        let watched = env_var("PRICING_CONFIGMAP_NAME");
+        let config_map = objects
+            .iter()
+            .find(|o| o.kind() == "ConfigMap" && o.name() == watched)
+            .unwrap_or_else(|| panic!("{environment}: no ConfigMap {watched}"));
+        // Mounted as a file, OpenCost would read it as hourly JSON at start: it is not.
+        let mounted = pod["volumes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|v| v["configMap"]["name"] == watched.as_str());
+        assert!(!mounted, "{environment}: {watched} is mounted");
+        let data: BTreeMap<String, String> =
+            serde_json::from_value(config_map.object["data"].clone()).unwrap();
+        assert_eq!(data["provider"], "custom");
+        let read = platform_tests::opencost_reads(&data);
+        let billed = platform_tests::opencost_billed(environment);
+        let pricing = platform_tests::load(environment).env.cost.pricing;
+        let hourly = |key: &str| read[key].parse::<f64>().unwrap();
+        assert_eq!(hourly("CPU"), billed["CPU"], "{environment}");
+        assert_eq!(hourly("CPU"), pricing.cpu_per_vcpu_hour, "{environment}");
+        assert_eq!(hourly("RAM"), pricing.memory_per_gib_hour, "{environment}");
+        assert_eq!(hourly("Storage"), billed["Storage"], "{environment}");
+        assert!(hourly("Storage") > 0.0, "{environment}");
+        assert_eq!(
+            hourly("FirstFiveForwardingRulesCost"),
+            pricing.load_balancer_per_hour,
+            "{environment}"
+        );
+    }
+}

@@ -33,14 +33,33 @@ fn amount(text: &str) -> f64 {
     text.parse().unwrap()
 }
 
+/// OpenCost's hourly prices in an environment, read from what the environment renders as
+/// OpenCost reads it: what the forecast must bill at.
+struct Billed {
+    cpu: f64,
+    memory: f64,
+    storage: f64,
+    load_balancer: f64,
+}
+
+fn billed(env: &str) -> Billed {
+    let prices = platform_tests::opencost_billed(env);
+    Billed {
+        cpu: prices["CPU"],
+        memory: prices["RAM"],
+        storage: prices["Storage"],
+        load_balancer: prices["FirstFiveForwardingRulesCost"],
+    }
+}
+
 fn forecast(name: &str) -> platform_cost::Forecast {
     platform_tests::render(&platform_tests::load(name)).forecast
 }
 
 #[test]
-fn an_apps_cost_is_its_deployments_requests_times_replicas_at_the_environments_prices() {
+fn an_apps_cost_is_its_deployments_requests_times_replicas_at_opencosts_prices() {
     for env in ["dev", "staging", "prod"] {
-        let pricing = platform_tests::load(env).env.cost.pricing;
+        let pricing = billed(env);
         let deployment = yaml(&format!(
             "{env}/manifests/finops-app/deployment-finops-app.yaml"
         ));
@@ -56,12 +75,8 @@ fn an_apps_cost_is_its_deployments_requests_times_replicas_at_the_environments_p
             cpu_limit += amount(resources["limits"]["cpu"].as_str().unwrap());
             memory_limit += amount(resources["limits"]["memory"].as_str().unwrap()) / GIB;
         }
-        let monthly = HOURS
-            * replicas
-            * (cpu * pricing.cpu_per_vcpu_hour + memory * pricing.memory_per_gib_hour);
-        let ceiling = HOURS
-            * replicas
-            * (cpu_limit * pricing.cpu_per_vcpu_hour + memory_limit * pricing.memory_per_gib_hour);
+        let monthly = HOURS * replicas * (cpu * pricing.cpu + memory * pricing.memory);
+        let ceiling = HOURS * replicas * (cpu_limit * pricing.cpu + memory_limit * pricing.memory);
         let forecast = forecast(env);
         let app = forecast
             .applications
@@ -101,14 +116,13 @@ fn a_charts_pods_volumes_and_load_balancers_are_priced_from_its_rendered_values(
             .clone()
     };
     // prod: Vault runs HA with three replicas, each with its data volume (the chart's 10Gi).
-    let prod = platform_tests::load("prod").env.cost.pricing;
+    let prod = billed("prod");
     let vault = values("prod", "vault");
     let replicas = vault["server"]["ha"]["replicas"].as_f64().unwrap();
     let requests = &vault["server"]["resources"]["requests"];
     let cpu = amount(requests["cpu"].as_str().unwrap()) * replicas;
     let memory = amount(requests["memory"].as_str().unwrap()) / GIB * replicas;
-    let expected = HOURS * (cpu * prod.cpu_per_vcpu_hour + memory * prod.memory_per_gib_hour)
-        + 10.0 * replicas * prod.storage_per_gib_month;
+    let expected = HOURS * (cpu * prod.cpu + memory * prod.memory + 10.0 * replicas * prod.storage);
     let app = forecast("prod")
         .applications
         .into_iter()
@@ -122,14 +136,14 @@ fn a_charts_pods_volumes_and_load_balancers_are_priced_from_its_rendered_values(
         app.monthly
     );
     // dev: one Vault in dev mode (no volume) behind a LoadBalancer Service.
-    let dev = platform_tests::load("dev").env.cost.pricing;
+    let dev = billed("dev");
     let vault = values("dev", "vault");
     assert_eq!(vault["server"]["service"]["type"], "LoadBalancer");
     let requests = &vault["server"]["resources"]["requests"];
     let expected = HOURS
-        * (amount(requests["cpu"].as_str().unwrap()) * dev.cpu_per_vcpu_hour
-            + amount(requests["memory"].as_str().unwrap()) / GIB * dev.memory_per_gib_hour
-            + dev.load_balancer_per_hour);
+        * (amount(requests["cpu"].as_str().unwrap()) * dev.cpu
+            + amount(requests["memory"].as_str().unwrap()) / GIB * dev.memory
+            + dev.load_balancer);
     let app = forecast("dev")
         .applications
         .into_iter()
@@ -163,7 +177,7 @@ fn a_charts_pods_volumes_and_load_balancers_are_priced_from_its_rendered_values(
 }
 
 #[test]
-fn opencost_is_given_the_environments_prices_in_its_units() {
+fn opencost_bills_the_environments_prices() {
     for env in ["dev", "staging", "prod"] {
         let cost = platform_tests::load(env).env.cost;
         let values = &yaml(&format!("{env}/apps/opencost.yaml"))["spec"]["sources"][0]["helm"]["valuesObject"];
@@ -171,24 +185,31 @@ fn opencost_is_given_the_environments_prices_in_its_units() {
         assert_eq!(pricing["enabled"], true);
         // The chart's defaults: the custom provider, reading the ConfigMap the chart writes.
         assert!(pricing.get("provider").is_none() && pricing.get("createConfigmap").is_none());
-        let model = &pricing["costModel"];
-        let price = |key: &str| model[key].as_str().unwrap().parse::<f64>().unwrap();
-        assert_eq!(model["currencyCode"], cost.currency.as_str());
-        assert_eq!(price("CPU"), cost.pricing.cpu_per_vcpu_hour);
-        assert_eq!(price("RAM"), cost.pricing.memory_per_gib_hour);
-        assert!((price("storage") * HOURS - cost.pricing.storage_per_gib_month).abs() < 1e-12);
+        assert_eq!(pricing["costModel"]["currencyCode"], cost.currency.as_str());
+        let billed = platform_tests::opencost_billed(env);
+        assert_eq!(billed["CPU"], cost.pricing.cpu_per_vcpu_hour, "{env}");
+        assert_eq!(billed["SpotCPU"], cost.pricing.cpu_per_vcpu_hour, "{env}");
+        assert_eq!(billed["RAM"], cost.pricing.memory_per_gib_hour, "{env}");
+        assert_eq!(billed["SpotRAM"], cost.pricing.memory_per_gib_hour, "{env}");
+        // A month of a GiB is 730 of OpenCost's hours, within its six decimals.
+        let storage_month = billed["Storage"] * HOURS;
+        assert!(
+            storage_month > 0.0
+                && (storage_month - cost.pricing.storage_per_gib_month).abs() <= 0.5e-6 * HOURS,
+            "{env}: {storage_month} a GiB-month"
+        );
         assert_eq!(
-            price("firstFiveForwardingRulesCost"),
+            billed["FirstFiveForwardingRulesCost"],
             cost.pricing.load_balancer_per_hour
         );
         for key in [
             "GPU",
-            "zoneNetworkEgress",
-            "regionNetworkEgress",
-            "internetNetworkEgress",
+            "ZoneNetworkEgress",
+            "RegionNetworkEgress",
+            "InternetNetworkEgress",
             "LBIngressDataCost",
         ] {
-            assert_eq!(price(key), 0.0, "{env}: {key}");
+            assert_eq!(billed[key], 0.0, "{env}: {key}");
         }
     }
 }
@@ -238,7 +259,7 @@ fn a_team_over_budget_stops_render_where_budgets_hold_and_warns_elsewhere() {
 fn a_small_budget_caps_its_namespaces_quota_at_what_it_buys() {
     let budget = 10.0;
     let loaded = with_finops_budget("dev", budget);
-    let pricing = loaded.env.cost.pricing.clone();
+    let pricing = billed("dev");
     let rendered = platform_tests::render(&loaded);
     let objects = platform_tests::objects(&rendered);
     let quota = objects
@@ -248,7 +269,7 @@ fn a_small_budget_caps_its_namespaces_quota_at_what_it_buys() {
     let hard = &quota["spec"]["hard"];
     let cpu = amount(hard["requests.cpu"].as_str().unwrap());
     let memory = amount(hard["requests.memory"].as_str().unwrap()) / GIB;
-    let cost = HOURS * (cpu * pricing.cpu_per_vcpu_hour + memory * pricing.memory_per_gib_hour);
+    let cost = HOURS * (cpu * pricing.cpu + memory * pricing.memory);
     // finops has one app: its namespace gets the whole budget, rounded down to whole units.
     assert!(
         cost <= budget && cost > budget * 0.99,
@@ -356,4 +377,51 @@ fn the_inventory_reads_each_container_where_its_chart_does() {
             );
         }
     }
+}
+
+/// The environment files with base.yaml's prices replaced.
+fn with_base_prices(
+    storage_per_gib_month: &str,
+    cpu_per_vcpu_hour: &str,
+) -> Vec<platform::EnvironmentFile> {
+    let mut files = platform_tests::environment_files();
+    let base = files
+        .iter_mut()
+        .find(|f| f.path == "environments/base.yaml")
+        .unwrap();
+    let replace = |text: &str, key: &str, value: &str| {
+        let start = text.find(&format!("    {key}: ")).unwrap();
+        let end = start + text[start..].find('\n').unwrap();
+        format!("{}    {key}: {value}{}", &text[..start], &text[end..])
+    };
+    base.contents = replace(
+        &base.contents,
+        "storage_per_gib_month",
+        storage_per_gib_month,
+    );
+    base.contents = replace(&base.contents, "cpu_per_vcpu_hour", cpu_per_vcpu_hour);
+    files
+}
+
+#[test]
+fn a_price_opencost_would_bill_as_nothing_is_refused_where_it_is_written() {
+    // 0.0003 a GiB-month is 0.00000041 an hour: OpenCost keeps 0.000000.
+    let errors = platform::load(&with_base_prices("0.0003", "0.0000004")).expect_err("billed as 0");
+    for (path, smallest) in [
+        ("cost.pricing.storage_per_gib_month", "more than 0.000365"),
+        ("cost.pricing.cpu_per_vcpu_hour", "more than 0.0000005"),
+    ] {
+        let error = errors
+            .iter()
+            .find(|e| e.path.as_deref() == Some(path))
+            .unwrap_or_else(|| panic!("{path}: {errors:?}"));
+        assert_eq!(error.file, "environments/base.yaml");
+        assert!(error.location.is_some(), "{error}");
+        assert!(
+            error.message.contains("billed as 0") && error.message.contains(smallest),
+            "{error}"
+        );
+    }
+    // The smallest prices OpenCost keeps pass.
+    platform::load(&with_base_prices("0.000366", "0.0000006")).unwrap();
 }

@@ -1,7 +1,8 @@
 //! What a team's monthly budget buys: the forecast of its apps, and the quota of their
 //! namespaces, capped so that the cluster enforces what the forecast promised.
 
-use crate::model::{App, Environment, HOURS_PER_MONTH, Team};
+use crate::billing::Billed;
+use crate::model::{App, Environment, Team};
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
@@ -11,19 +12,18 @@ pub fn app_monthly_requests(env: &Environment, app: &App) -> f64 {
     let replicas = f64::from(app.replicas(&env.workloads));
     let cpu = app.resources.requests.cpu.nanos() as f64 / 1e9;
     let memory = app.resources.requests.memory.nanos() as f64 / 1e9 / GIB;
-    let pricing = &env.cost.pricing;
-    HOURS_PER_MONTH
-        * replicas
-        * (cpu * pricing.cpu_per_vcpu_hour + memory * pricing.memory_per_gib_hour)
+    replicas * Billed::of(&env.cost.pricing).monthly(cpu, memory, 0.0, 0.0)
 }
 
 /// What the namespace quota's requests would cost a month if all of it ran.
 fn quota_monthly_requests(env: &Environment) -> f64 {
     let quota = &env.workloads.namespace_quota.requests;
-    let pricing = &env.cost.pricing;
-    HOURS_PER_MONTH
-        * (quota.cpu.nanos() as f64 / 1e9 * pricing.cpu_per_vcpu_hour
-            + quota.memory.nanos() as f64 / 1e9 / GIB * pricing.memory_per_gib_hour)
+    Billed::of(&env.cost.pricing).monthly(
+        quota.cpu.nanos() as f64 / 1e9,
+        quota.memory.nanos() as f64 / 1e9 / GIB,
+        0.0,
+        0.0,
+    )
 }
 
 /// A team's budget and what its apps request, read once for all of its namespaces.

@@ -11,6 +11,7 @@
 
 pub mod application;
 pub mod argocd;
+pub mod billing;
 pub mod budget;
 pub mod cert_manager;
 pub mod component;

@@ -3,8 +3,9 @@
 //! What each Application runs is read from what the environment renders: the containers of
 //! its manifests (Deployments, StatefulSets, DaemonSets, Pods) and, for a Helm source, the
 //! containers, replicas, volumes and Service types the chart's inventory says its values set
-//! (`core::component::HelmChart`). Each is priced with the environment's `cost.pricing`, the
-//! prices OpenCost is given: CPU and memory at requests (the forecast) and at limits (the
+//! (`core::component::HelmChart`). Each is priced with the environment's `cost.pricing` as
+//! OpenCost bills it (`core::billing`: a 730th of the monthly price, to six decimals): CPU
+//! and memory at requests (the forecast) and at limits (the
 //! ceiling), times replicas, for the 730 hours of a month; persistent volumes per GiB-month;
 //! LoadBalancer Services per hour. Run-to-completion pods (Jobs, CronJobs, Helm hooks) are
 //! not a monthly cost and are left out. An Application's cost is booked to the team and cost
@@ -14,8 +15,9 @@ mod workloads;
 
 use std::collections::BTreeMap;
 
+use platform_core::billing::Billed;
 use platform_core::component::HelmChart;
-use platform_core::model::{CostSettings, HOURS_PER_MONTH};
+use platform_core::model::CostSettings;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -113,6 +115,7 @@ pub fn forecast(
             manifests.entry(application).or_default().push(object);
         }
     }
+    let billed = Billed::of(&cost.pricing);
     let mut applications = Vec::new();
     for (path, object) in objects {
         let Some(name) = path
@@ -138,12 +141,12 @@ pub fn forecast(
                 .unwrap_or_else(|| "unallocated".to_owned())
         };
         let price = |usage: &Usage| {
-            let pricing = &cost.pricing;
-            HOURS_PER_MONTH
-                * (usage.cpu_cores * pricing.cpu_per_vcpu_hour
-                    + usage.memory_gib * pricing.memory_per_gib_hour
-                    + f64::from(spend.load_balancers) * pricing.load_balancer_per_hour)
-                + spend.storage_gib * pricing.storage_per_gib_month
+            billed.monthly(
+                usage.cpu_cores,
+                usage.memory_gib,
+                spend.storage_gib,
+                f64::from(spend.load_balancers),
+            )
         };
         applications.push(AppCost {
             application: name.to_owned(),

@@ -7,11 +7,12 @@
 //! `team` by default, which is this platform's key too.
 
 use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
+use platform_core::billing::OpenCostPrices;
 use platform_core::component::{
     ChartContainer, ChartPod, Component, HelmChart, Layer, PinnedValue, Replicas, tier,
 };
 use platform_core::hardening;
-use platform_core::model::{CostSettings, Environment, HOURS_PER_MONTH};
+use platform_core::model::{CostSettings, Environment};
 use platform_core::names;
 use platform_core::scanner::{self, ChartWaiver};
 use platform_core::sizing::Size;
@@ -101,11 +102,12 @@ pub struct CustomPricing {
     pub cost_model: CostModel,
 }
 
-/// The custom provider's prices, every one per hour and as a string (OpenCost parses each with
-/// `strconv.ParseFloat`; the chart quotes them). Verified in OpenCost's source
-/// (`pkg/cloud/provider/customprovider.go`, `configs/default.json`): `CPU` is the node's
-/// `VCPUCost` per vCPU-hour, `RAM` per GiB-hour, `storage` the PV cost per GiB-hour
-/// (default.json's 0.00005479452 is 0.04 a month / 730), and a load balancer costs
+/// The custom provider's prices, as text (the chart quotes them; OpenCost parses each with
+/// `strconv.ParseFloat`). OpenCost reads `CPU`, `spotCPU`, `RAM`, `spotRAM`, `GPU` and
+/// `storage` as monthly prices and bills a 730th of each, and the load balancer fields as they
+/// are, per hour: [`platform_core::billing`] holds that conversion, and the forecast bills
+/// with it too. `CPU` is the node's cost per vCPU, `RAM` per GiB, `storage` the PV cost per
+/// GiB (`pkg/cloud/provider/customprovider.go`); a load balancer costs
 /// `firstFiveForwardingRulesCost` an hour (one forwarding rule, no data), its two other fields
 /// parsed too. On-premises there are no spot nodes, GPUs or metered egress: those are 0.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -140,23 +142,22 @@ pub struct CostModel {
 
 /// The environment's prices in OpenCost's units.
 pub fn cost_model(cost: &CostSettings) -> CostModel {
-    let pricing = &cost.pricing;
-    let text = |price: f64| format!("{price}");
+    let prices = OpenCostPrices::of(&cost.pricing);
     let zero = || "0".to_owned();
     CostModel {
-        description: "Prices from the environment file (cost.pricing); the forecast of cargo xtask cost uses the same.".to_owned(),
+        description: "Prices from the environment file (cost.pricing), monthly as OpenCost reads them; the forecast of cargo xtask cost bills the same.".to_owned(),
         currency_code: cost.currency.clone(),
-        cpu: text(pricing.cpu_per_vcpu_hour),
-        spot_cpu: text(pricing.cpu_per_vcpu_hour),
-        ram: text(pricing.memory_per_gib_hour),
-        spot_ram: text(pricing.memory_per_gib_hour),
+        cpu: prices.cpu_per_vcpu_month.clone(),
+        spot_cpu: prices.cpu_per_vcpu_month,
+        ram: prices.memory_per_gib_month.clone(),
+        spot_ram: prices.memory_per_gib_month,
         gpu: zero(),
-        storage: text(pricing.storage_per_gib_month / HOURS_PER_MONTH),
+        storage: prices.storage_per_gib_month,
         zone_network_egress: zero(),
         region_network_egress: zero(),
         internet_network_egress: zero(),
-        first_five_forwarding_rules_cost: text(pricing.load_balancer_per_hour),
-        additional_forwarding_rule_cost: text(pricing.load_balancer_per_hour),
+        first_five_forwarding_rules_cost: prices.load_balancer_per_hour.clone(),
+        additional_forwarding_rule_cost: prices.load_balancer_per_hour,
         lb_ingress_data_cost: zero(),
     }
 }
@@ -258,10 +259,11 @@ pub fn components(env: &Environment) -> Vec<Component> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use platform_core::billing::Billed;
     use platform_core::model::Pricing;
 
     #[test]
-    fn prices_reach_opencost_per_hour_and_storage_per_gib_hour() {
+    fn compute_prices_reach_opencost_monthly_and_load_balancers_hourly() {
         let cost = CostSettings {
             currency: "EUR".to_owned(),
             pricing: Pricing {
@@ -274,26 +276,24 @@ mod tests {
             nodes: 1,
         };
         let model = cost_model(&cost);
-        let parse = |text: &str| text.parse::<f64>().unwrap();
         assert_eq!(model.currency_code, "EUR");
-        assert_eq!(parse(&model.cpu), 0.05);
-        assert_eq!(parse(&model.ram), 0.006);
-        // A month of storage is 730 hours of OpenCost's hourly price.
-        assert!(
-            (parse(&model.storage) * 730.0 - 0.073).abs() < 1e-15,
-            "{}",
-            model.storage
-        );
-        assert_eq!(parse(&model.first_five_forwarding_rules_cost), 0.02);
-        assert_eq!(parse(&model.lb_ingress_data_cost), 0.0);
+        assert_eq!(model.cpu, "36.5");
+        assert_eq!(model.spot_cpu, "36.5");
+        assert_eq!(model.ram, "4.38");
+        assert_eq!(model.storage, "0.073");
+        assert_eq!(model.first_five_forwarding_rules_cost, "0.02");
+        assert_eq!(model.lb_ingress_data_cost, "0");
+        let billed = Billed::of(&cost.pricing);
+        assert_eq!(billed.cpu_per_vcpu_hour, 0.05);
+        assert_eq!(billed.storage_per_gib_hour, 0.0001);
     }
 
     #[test]
     fn the_defaults_are_opencosts_own() {
-        let model = cost_model(&CostSettings::default());
-        // configs/default.json of OpenCost.
-        assert_eq!(model.cpu, "0.031611");
-        assert_eq!(model.ram, "0.004237");
-        assert!((model.storage.parse::<f64>().unwrap() - 0.00005479452).abs() < 1e-11);
+        let billed = Billed::of(&CostSettings::default().pricing);
+        // configs/default.json of OpenCost: hourly 0.031611, 0.004237 and 0.00005479452.
+        assert_eq!(billed.cpu_per_vcpu_hour, 0.031611);
+        assert_eq!(billed.memory_per_gib_hour, 0.004237);
+        assert_eq!(billed.storage_per_gib_hour, 0.000055);
     }
 }

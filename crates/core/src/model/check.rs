@@ -7,7 +7,8 @@ use std::fmt;
 
 use platform_syntax::{Ipv4Range, check_repo_url};
 
-use super::{App, ClusterProvider, Environment, ServiceType, VaultMode};
+use super::{App, ClusterProvider, Environment, HOURS_PER_MONTH, ServiceType, VaultMode};
+use crate::billing::{Billed, OPENCOST_HOURLY_DECIMALS, SMALLEST_BILLED_HOURLY, decimal};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModelError {
@@ -316,6 +317,40 @@ fn cost(env: &Environment, errors: &mut Errors) {
             errors.push(
                 format!("cost.pricing.{field}"),
                 format!("{price} is not a price; expected a number of at least 0, e.g. 0.03"),
+            );
+        }
+    }
+    // OpenCost keeps a 730th of each monthly price to six decimals: a price below that
+    // would be reported as free while the forecast counts it.
+    let billed = Billed::of(pricing);
+    let smallest = SMALLEST_BILLED_HOURLY;
+    for (field, price, bills, smallest_here) in [
+        (
+            "cpu_per_vcpu_hour",
+            pricing.cpu_per_vcpu_hour,
+            billed.cpu_per_vcpu_hour,
+            smallest,
+        ),
+        (
+            "memory_per_gib_hour",
+            pricing.memory_per_gib_hour,
+            billed.memory_per_gib_hour,
+            smallest,
+        ),
+        (
+            "storage_per_gib_month",
+            pricing.storage_per_gib_month,
+            billed.storage_per_gib_hour,
+            smallest * HOURS_PER_MONTH,
+        ),
+    ] {
+        if price > 0.0 && price.is_finite() && bills == 0.0 {
+            errors.push(
+                format!("cost.pricing.{field}"),
+                format!(
+                    "{price} is billed as 0: OpenCost keeps the hourly price to {OPENCOST_HOURLY_DECIMALS} decimals; expected 0 or more than {}",
+                    decimal(smallest_here)
+                ),
             );
         }
     }

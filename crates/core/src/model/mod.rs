@@ -368,6 +368,8 @@ impl Default for CostSettings {
 }
 
 /// Prices of the cluster's resources. The defaults are OpenCost's own (`configs/default.json`).
+/// OpenCost bills CPU, memory and storage to six decimals of an hour (`core::billing`), and so
+/// does the forecast; a price it would bill as 0 is an error.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Pricing {
