@@ -98,6 +98,69 @@ fn the_wave_table_agrees_with_the_rendered_applications() {
     }
 }
 
+/// The top README's wave table: a wave alone holds in every environment that renders the
+/// Application; `1 (dev), 3 (staging, prod)` names the environments of each wave.
+#[test]
+fn the_top_readmes_waves_are_the_rendered_ones() {
+    let top = fs::read_to_string(platform_tests::workspace_root().join("README.md")).unwrap();
+    let rows = table_rows(&top, "| wave | Application | what it deploys |");
+    assert!(rows.len() > 10, "{rows:?}");
+    let environments: Vec<_> = load_all()
+        .iter()
+        .map(|loaded| {
+            let rendered = render(loaded);
+            let waves: BTreeMap<String, String> = objects(&rendered)
+                .into_iter()
+                .filter(|(path, o)| path.starts_with("apps/") && o["kind"] == "Application")
+                .filter_map(|(_, o)| {
+                    let name = o["metadata"]["name"].as_str()?;
+                    // A hub's Applications carry the environment's prefix.
+                    let name = name
+                        .strip_prefix(&format!("{}-", loaded.name))
+                        .unwrap_or(name)
+                        .to_owned();
+                    let wave = o["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+                        .as_str()?
+                        .to_owned();
+                    Some((name, wave))
+                })
+                .collect();
+            (loaded.name.clone(), waves)
+        })
+        .collect();
+    for row in rows {
+        let (cell, name) = (row[0], row[1]);
+        let mut stated: BTreeMap<&str, &str> = BTreeMap::new();
+        if cell.parse::<i32>().is_ok() {
+            for (env, _) in &environments {
+                stated.insert(env, cell);
+            }
+        } else {
+            for part in cell.split("), ") {
+                let (wave, envs) = part
+                    .trim_end_matches(')')
+                    .split_once(" (")
+                    .unwrap_or_else(|| panic!("{name}: wave cell `{cell}`"));
+                for env in envs.split(", ") {
+                    stated.insert(env, wave);
+                }
+            }
+        }
+        let mut seen = false;
+        for (env, waves) in &environments {
+            if let Some(wave) = waves.get(name) {
+                seen = true;
+                assert_eq!(
+                    stated.get(env.as_str()).copied(),
+                    Some(wave.as_str()),
+                    "README says `{cell}` for {name}; {env} renders it at wave {wave}"
+                );
+            }
+        }
+        assert!(seen, "{name} is rendered nowhere");
+    }
+}
+
 #[test]
 fn port_forwards_use_the_ports_the_charts_are_given() {
     let rendered = render(&load("dev"));
