@@ -163,6 +163,26 @@ fn grafana_logs_in_with_vaults_password_and_its_dashboards_name_the_provisioned_
             }
         }
         assert!(panels >= 10, "{}: {panels} panels", loaded.name);
+        // Amounts are shown in the currency OpenCost reports in (its `currencyCode`).
+        let currency = &loaded.env.cost.currency;
+        let cost: Value =
+            serde_json::from_str(dashboards["finops-cost.json"].as_str().unwrap()).unwrap();
+        let units: Vec<&str> = cost["panels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["fieldConfig"]["defaults"]["unit"].as_str().unwrap())
+            .collect();
+        let money = units.iter().filter(|u| u.starts_with("currency")).count();
+        assert!(money >= 8, "{}: {units:?}", loaded.name);
+        for unit in units.iter().filter(|u| u.starts_with("currency")) {
+            assert_eq!(*unit, format!("currency{currency}"), "{}", loaded.name);
+        }
+        let opencost = helm_values(&objects, "opencost");
+        assert_eq!(
+            opencost["opencost"]["customPricing"]["costModel"]["currencyCode"],
+            currency.as_str()
+        );
     }
 }
 

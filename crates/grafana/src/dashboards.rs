@@ -18,8 +18,23 @@ pub const PROMETHEUS_UID: &str = "prometheus";
 /// Grafana's dashboard schema version the JSON is written in (Grafana 11-13 read it).
 const SCHEMA_VERSION: u32 = 39;
 
-/// OpenCost's default currency.
-const CURRENCY_UNIT: &str = "currencyUSD";
+/// Currencies Grafana formats with a unit of its own (`currency<ISO code>`, grafana-data
+/// `valueFormats/categories.ts`).
+const GRAFANA_CURRENCIES: [&str; 14] = [
+    "USD", "GBP", "EUR", "JPY", "RUB", "UAH", "BRL", "DKK", "ISK", "NOK", "SEK", "CZK", "CHF",
+    "PLN",
+];
+
+/// The panel unit of an amount in `currency` (ISO 4217, as `cost.currency` and OpenCost's
+/// `currencyCode` hold it): Grafana's own currency unit where it has one, else the code after
+/// the number (Grafana's custom unit `suffix:`).
+pub fn currency_unit(currency: &str) -> String {
+    if GRAFANA_CURRENCIES.contains(&currency) {
+        format!("currency{currency}")
+    } else {
+        format!("suffix: {currency}")
+    }
+}
 
 pub fn prometheus() -> DatasourceRef {
     DatasourceRef {
@@ -101,6 +116,7 @@ impl Layout {
 }
 
 pub fn cost(env: &Environment) -> Dashboard {
+    let money = currency_unit(&env.cost.currency);
     let mut layout = Layout::new();
     let all_pods = format!("sum({})", cost_queries::pod_hourly_cost());
     let by_team = cost_queries::hourly_cost_by_team("");
@@ -121,7 +137,7 @@ pub fn cost(env: &Environment) -> Dashboard {
         6,
         "Monthly run rate",
         &run_rate_note,
-        CURRENCY_UNIT,
+        &money,
         &[("cluster", monthly(&all_pods))],
         true,
     );
@@ -130,7 +146,7 @@ pub fn cost(env: &Environment) -> Dashboard {
         6,
         "Month to date",
         to_date_note,
-        CURRENCY_UNIT,
+        &money,
         &[("cluster", to_date(&all_pods))],
         true,
     );
@@ -139,7 +155,7 @@ pub fn cost(env: &Environment) -> Dashboard {
         12,
         "Monthly run rate by team",
         &run_rate_note,
-        CURRENCY_UNIT,
+        &money,
         &[("{{team}}", monthly(&by_team))],
         true,
     );
@@ -148,7 +164,7 @@ pub fn cost(env: &Environment) -> Dashboard {
         12,
         "Month to date by team",
         to_date_note,
-        CURRENCY_UNIT,
+        &money,
         &[("{{team}}", to_date(&by_team))],
         true,
     );
@@ -157,7 +173,7 @@ pub fn cost(env: &Environment) -> Dashboard {
         12,
         "Monthly run rate by cost center",
         &run_rate_note,
-        CURRENCY_UNIT,
+        &money,
         &[("{{cost_center}}", monthly(&by_cost_center))],
         true,
     );
@@ -166,7 +182,7 @@ pub fn cost(env: &Environment) -> Dashboard {
         12,
         "Month to date by cost center",
         to_date_note,
-        CURRENCY_UNIT,
+        &money,
         &[("{{cost_center}}", to_date(&by_cost_center))],
         true,
     );
@@ -175,7 +191,7 @@ pub fn cost(env: &Environment) -> Dashboard {
         12,
         "Monthly run rate by namespace",
         &run_rate_note,
-        CURRENCY_UNIT,
+        &money,
         &[("{{namespace}}", monthly(&by_namespace))],
         true,
     );
@@ -184,7 +200,7 @@ pub fn cost(env: &Environment) -> Dashboard {
         12,
         "Monthly run rate by app",
         &run_rate_note,
-        CURRENCY_UNIT,
+        &money,
         &[("{{app}}", monthly(&by_app))],
         true,
     );
@@ -206,7 +222,7 @@ pub fn cost(env: &Environment) -> Dashboard {
         24,
         "Hourly cost by team",
         &budget_note,
-        CURRENCY_UNIT,
+        &money,
         &[("{{team}}", by_team.clone())],
         false,
     );
@@ -350,4 +366,16 @@ pub fn all(env: &Environment) -> Vec<(String, Dashboard)> {
     }
     dashboards.push(("platform-health.json".to_owned(), platform_health(env)));
     dashboards
+}
+
+#[cfg(test)]
+mod tests {
+    use super::currency_unit;
+
+    #[test]
+    fn grafanas_own_currency_units_else_the_code_after_the_amount() {
+        assert_eq!(currency_unit("EUR"), "currencyEUR");
+        assert_eq!(currency_unit("CHF"), "currencyCHF");
+        assert_eq!(currency_unit("CAD"), "suffix: CAD");
+    }
 }
