@@ -277,6 +277,7 @@ fn platform_alerts(env: &Environment) -> Vec<Alert> {
                 "1",
             ),
         });
+        alerts.push(vault_not_ready(&group, team, &sealed_for));
         alerts.push(absent_or_down(
             &group,
             team,
@@ -366,6 +367,66 @@ fn up_or_gauge_cases(
         }]
     };
     Case::held(threshold, input(bad), input(good), labels(&target))
+}
+
+/// A Vault server whose pod is not ready. The chart's readiness probe is `vault status`
+/// (vault-0.34.1 `server-statefulset.yaml`, no `readinessProbe.path`), which exits 2 while the
+/// server is sealed. A server that restarts sealed serves `/v1/sys/metrics` (so `up` stays 1)
+/// but emits no `vault_core_unsealed` until it is unsealed (Vault sets that gauge from the
+/// metrics loop the unsealed core runs): only its readiness, which kube-state-metrics exports
+/// as `kube_pod_status_ready`, shows it.
+fn vault_not_ready(group: &str, team: &str, threshold: &Duration) -> Alert {
+    let namespace = platform_core::names::namespace::VAULT;
+    let servers = format!("{}-[0-9]+", platform_core::names::app::VAULT);
+    let pod = [
+        ("namespace", namespace),
+        ("pod", "vault-0"),
+        ("condition", "true"),
+    ];
+    let samples = steps_to(held(Some(threshold)).0);
+    let input = |value: &str| {
+        vec![InputSeries {
+            series: series("kube_pod_status_ready", &pod),
+            values: constant(value, samples),
+        }]
+    };
+    let mut cases = Case::held(Some(threshold), input("0"), input("1"), labels(&pod));
+    // The bootstrap Job's pods and others in the namespace are not servers.
+    cases.push(Case {
+        input_series: vec![InputSeries {
+            series: series(
+                "kube_pod_status_ready",
+                &[
+                    ("namespace", namespace),
+                    ("pod", "vault-bootstrap-x7k2p"),
+                    ("condition", "true"),
+                ],
+            ),
+            values: constant("0", samples),
+        }],
+        eval_after_seconds: held(Some(threshold)).0,
+        firing: Vec::new(),
+    });
+    Alert {
+        group: group.to_owned(),
+        rule: rule(
+            "VaultNotReady",
+            format!(
+                "kube_pod_status_ready{{namespace=\"{namespace}\", pod=~\"{servers}\", condition=\"true\"}} == 0"
+            ),
+            Some(threshold),
+            team,
+            Severity::Critical,
+            "Vault server {{ $labels.pod }} is not ready",
+            "The server's readiness probe (`vault status`) fails: it is sealed (a restarted \
+             server starts sealed and reports no seal gauge), or not answering. Its \
+             ExternalSecrets stop refreshing."
+                .to_owned(),
+        ),
+        runbook: "`kubectl -n vault exec <pod> -- vault status`: if sealed, unseal it \
+                  (`vault operator unseal`, with the keys held outside Git); else read its log.",
+        cases,
+    }
 }
 
 /// A target that answers `up == 0`, or has vanished from discovery altogether.
