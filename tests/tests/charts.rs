@@ -1257,3 +1257,29 @@ fn opencost_reads_the_environments_prices_from_the_configmap_the_chart_writes() 
         );
     }
 }
+
+/// Every NetworkPolicy in a namespace is one the platform rendered from its traffic graph, so
+/// `netpol`, the matrix and the reachability tests see all of them: policies add up, and a
+/// chart's own would allow what they never checked.
+#[test]
+fn no_chart_renders_a_networkpolicy_of_its_own() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    let own: Vec<String> = releases
+        .iter()
+        .flat_map(|release| {
+            release
+                .templated
+                .objects
+                .iter()
+                .filter(|o| o.kind() == "NetworkPolicy")
+                .map(|o| format!("{}: {} ({})", release.app.id(), o.name(), o.source))
+        })
+        .collect();
+    assert!(
+        own.is_empty(),
+        "charts' own NetworkPolicies:\n{}",
+        own.join("\n")
+    );
+}

@@ -184,6 +184,17 @@ pub struct Values {
 #[serde(rename_all = "camelCase")]
 pub struct Global {
     pub security_context: PodSecurityContext,
+    pub network_policy: ChartNetworkPolicies,
+}
+
+/// argo-cd-10.1.1 creates a NetworkPolicy per component by default (`values.yaml:119-121`,
+/// `global.networkPolicy.create: true`), and `argocd-server/networkpolicy.yaml` admits any
+/// pod on every port. The platform's own policies (`netpol`, from the traffic graph) are the
+/// only ones: a chart's policy would add to what they allow, unseen by the checks.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChartNetworkPolicies {
+    pub create: bool,
 }
 
 /// The pre-sync Job that writes Redis's password reads `global` for nothing: its own context.
@@ -264,6 +275,7 @@ pub fn values(env: &Environment) -> Values {
         }),
         global: Global {
             security_context: hardening::pod_as_image_user(ARGOCD_USER),
+            network_policy: ChartNetworkPolicies { create: false },
         },
         redis: Redis {
             automount_service_account_token: false,
