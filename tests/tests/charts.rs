@@ -1226,6 +1226,24 @@ fn opencost_reads_the_environments_prices_from_the_configmap_the_chart_writes() 
                 .unwrap_or_else(|| panic!("{environment}: no {name}"))
                 .to_owned()
         };
+        // The MCP server for AI agents (on by default in the chart) does not run or listen.
+        assert_eq!(env_var("MCP_SERVER_ENABLED"), "false", "{environment}");
+        let mcp_ports: Vec<&Value> = objects
+            .iter()
+            .filter(|o| matches!(o.kind(), "Deployment" | "Service"))
+            .flat_map(|o| {
+                let ports = if o.kind() == "Service" {
+                    o.object["spec"]["ports"].as_array()
+                } else {
+                    exporter["ports"].as_array()
+                };
+                ports.into_iter().flatten()
+            })
+            .filter(|p| {
+                p["name"] == "mcp-server" || p["port"] == 8081 || p["containerPort"] == 8081
+            })
+            .collect();
+        assert!(mcp_ports.is_empty(), "{environment}: {mcp_ports:?}");
         let watched = env_var("PRICING_CONFIGMAP_NAME");
         let config_map = objects
             .iter()

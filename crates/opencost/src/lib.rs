@@ -9,7 +9,7 @@
 use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
 use platform_core::billing::OpenCostPrices;
 use platform_core::component::{
-    ChartContainer, ChartPod, Component, HelmChart, Layer, PinnedValue, Replicas, tier,
+    ChartContainer, ChartPod, Component, HelmChart, Layer, PinnedValue, Replicas, Toggle, tier,
 };
 use platform_core::hardening;
 use platform_core::model::{CostSettings, Environment};
@@ -90,6 +90,10 @@ pub struct OpenCost {
     pub prometheus: Prometheus,
     pub ui: Ui,
     pub custom_pricing: CustomPricing,
+    /// opencost-2.5.17 runs an MCP server for AI agents by default (`values.yaml:224-230`,
+    /// port 8081 on the pod and the Service, no authentication): nothing of the platform
+    /// reads it, so it does not listen at all.
+    pub mcp: Toggle,
 }
 
 /// OpenCost's custom pricing: the chart writes `cost_model` into a ConfigMap that OpenCost's
@@ -222,6 +226,7 @@ pub fn values(env: &Environment) -> Values {
                 enabled: true,
                 cost_model: cost_model(&env.cost),
             },
+            mcp: Toggle { enabled: false },
         },
         pod_security_context: hardening::pod_as_image_user(IMAGE_USER),
     }
