@@ -105,3 +105,42 @@ fn every_namespace_the_platform_creates_or_renders_carries_the_cost_labels() {
         );
     }
 }
+
+/// Cost by team and by cost center is read from the namespace (`kube_namespace_labels`), as
+/// the forecast books it: chart pods carry no cost labels of their own, so a query on pod
+/// labels would leave the platform's whole cost out. Every namespace an Application deploys
+/// into carries both labels, and the budget alert and the dashboards join on them.
+#[test]
+fn cost_by_team_is_read_from_namespaces_that_all_carry_the_labels() {
+    for env in load_all() {
+        let objects = objects(&render(&env));
+        let labels = platform_validate::namespace_labels(objects.values());
+        for (path, app) in objects
+            .iter()
+            .filter(|(p, o)| p.starts_with("apps/") && o["kind"] == "Application")
+        {
+            let namespace = app["spec"]["destination"]["namespace"].as_str().unwrap();
+            let of_namespace = labels.get(namespace);
+            for label in COST_ALLOCATION {
+                assert!(
+                    of_namespace.is_some_and(|l| l.contains_key(label)),
+                    "{}: {path} deploys into {namespace}, which has no {label} label",
+                    env.name
+                );
+            }
+        }
+        let prometheus = objects
+            .iter()
+            .find(|(p, _)| p.starts_with("apps/") && p.ends_with("prometheus.yaml"))
+            .map(|(_, o)| o)
+            .unwrap();
+        let rules = prometheus["spec"]["sources"][0]["helm"]["valuesObject"]["serverFiles"]
+            ["alerting_rules.yml"]
+            .to_string();
+        assert!(
+            rules.contains("TeamOverBudget") && rules.contains("kube_namespace_labels"),
+            "{}: the budget alert joins on namespace labels",
+            env.name
+        );
+    }
+}

@@ -5,9 +5,11 @@
 //! `container_cpu_allocation` (cores) and `container_memory_allocation_bytes`, labelled
 //! `namespace`, `pod`, `container`, `node`; and each node's prices, `node_cpu_hourly_cost` (per
 //! core-hour) and `node_ram_hourly_cost` (per GiB-hour), labelled `node`. Prometheus scrapes
-//! OpenCost with `honor_labels`, so `namespace` and `pod` are the container's own. The cost
-//! allocation labels come from kube-state-metrics' `kube_pod_labels`, which exports exactly the
-//! labels the prometheus component allowlists, as `label_<name>` (`-` and `.` become `_`).
+//! OpenCost with `honor_labels`, so `namespace` and `pod` are the container's own. The team and
+//! cost center come from kube-state-metrics' `kube_namespace_labels` (every namespace the
+//! platform creates carries both, and the forecast books by namespace too), the app from
+//! `kube_pod_labels`; kube-state-metrics exports exactly the labels the prometheus component
+//! allowlists, as `label_<name>` (`-` and `.` become `_`).
 
 use crate::labels;
 
@@ -38,37 +40,63 @@ sum by (namespace, pod, node) (container_cpu_allocation) \
     )
 }
 
-/// The hourly cost by a pod label (`team`, `cost-center`, `app.kubernetes.io/name`), under
-/// the series label `by` (`team`, `cost_center`, `app`); pods without the label are left out.
-/// `matcher` narrows the label's values, e.g. `="finops"`; empty: every value.
-pub fn hourly_cost_by_label(label: &str, by: &str, matcher: &str) -> String {
-    let source = kube_state_metrics_label(label);
+/// Where a cost-allocation label is read: the pod's own labels (`kube_pod_labels`), or its
+/// namespace's (`kube_namespace_labels`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabelSource {
+    Pod,
+    Namespace,
+}
+
+impl LabelSource {
+    fn metric(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Pod => ("kube_pod_labels", "namespace, pod"),
+            Self::Namespace => ("kube_namespace_labels", "namespace"),
+        }
+    }
+}
+
+/// The hourly cost by a label (`team`, `cost-center`, `app.kubernetes.io/name`) of the pods
+/// or of their namespaces, under the series label `by` (`team`, `cost_center`, `app`); pods
+/// without the label are left out. `matcher` narrows the label's values, e.g. `="finops"`;
+/// empty: every value.
+pub fn hourly_cost_by_label(label: &str, source: LabelSource, by: &str, matcher: &str) -> String {
+    let exported = kube_state_metrics_label(label);
     let matcher = if matcher.is_empty() {
         "!=\"\"".to_owned()
     } else {
         matcher.to_owned()
     };
+    let (metric, on) = source.metric();
     format!(
-        "sum by ({by}) (label_replace({pods} * on (namespace, pod) group_left ({source}) \
-max by (namespace, pod, {source}) (kube_pod_labels{{{source}{matcher}}}), \
-\"{by}\", \"$1\", \"{source}\", \"(.+)\"))",
+        "sum by ({by}) (label_replace({pods} * on ({on}) group_left ({exported}) \
+max by ({on}, {exported}) ({metric}{{{exported}{matcher}}}), \
+\"{by}\", \"$1\", \"{exported}\", \"(.+)\"))",
         pods = pod_hourly_cost(),
     )
 }
 
-/// The hourly cost of each team's pods, by `team`.
+/// The hourly cost of each team's pods, by `team`. A team is the team of the namespace, as
+/// the forecast books it: the platform labels every namespace it creates (the platform's
+/// own too), while chart pods carry only the labels their chart gives them.
 pub fn hourly_cost_by_team(matcher: &str) -> String {
-    hourly_cost_by_label(labels::TEAM, labels::TEAM, matcher)
+    hourly_cost_by_label(labels::TEAM, LabelSource::Namespace, labels::TEAM, matcher)
 }
 
-/// The hourly cost of each cost center's pods, by `cost_center`.
+/// The hourly cost of each cost center's pods, by `cost_center`, from their namespaces.
 pub fn hourly_cost_by_cost_center() -> String {
-    hourly_cost_by_label(labels::COST_CENTER, "cost_center", "")
+    hourly_cost_by_label(
+        labels::COST_CENTER,
+        LabelSource::Namespace,
+        "cost_center",
+        "",
+    )
 }
 
 /// The hourly cost of each app's pods (`app.kubernetes.io/name`), by `app`.
 pub fn hourly_cost_by_app() -> String {
-    hourly_cost_by_label(labels::NAME, "app", "")
+    hourly_cost_by_label(labels::NAME, LabelSource::Pod, "app", "")
 }
 
 /// An hourly cost as a monthly run rate.

@@ -822,12 +822,12 @@ fn over_budget(group: &str, team: &str, budget: f64, ours: &str, threshold: &Dur
                 values: constant("0", samples),
             },
             InputSeries {
+                // The pod carries no labels of its own (a chart's pod): its namespace's count.
                 series: series(
-                    "kube_pod_labels",
+                    "kube_namespace_labels",
                     &[
                         ("job", "kubernetes-service-endpoints"),
                         ("namespace", ours),
-                        ("pod", "pod-under-test"),
                         ("label_team", team),
                     ],
                 ),
