@@ -323,25 +323,25 @@ fn cost(env: &Environment, errors: &mut Errors) {
     // OpenCost keeps a 730th of each monthly price to six decimals: a price below that
     // would be reported as free while the forecast counts it.
     let billed = Billed::of(pricing);
-    let smallest = SMALLEST_BILLED_HOURLY;
-    for (field, price, bills, smallest_here) in [
+    // Hours in the unit each price is given per.
+    for (field, price, bills, hours) in [
         (
             "cpu_per_vcpu_hour",
             pricing.cpu_per_vcpu_hour,
             billed.cpu_per_vcpu_hour,
-            smallest,
+            1.0,
         ),
         (
             "memory_per_gib_hour",
             pricing.memory_per_gib_hour,
             billed.memory_per_gib_hour,
-            smallest,
+            1.0,
         ),
         (
             "storage_per_gib_month",
             pricing.storage_per_gib_month,
             billed.storage_per_gib_hour,
-            smallest * HOURS_PER_MONTH,
+            HOURS_PER_MONTH,
         ),
     ] {
         if price > 0.0 && price.is_finite() && bills == 0.0 {
@@ -349,7 +349,7 @@ fn cost(env: &Environment, errors: &mut Errors) {
                 format!("cost.pricing.{field}"),
                 format!(
                     "{price} is billed as 0: OpenCost keeps the hourly price to {OPENCOST_HOURLY_DECIMALS} decimals; expected 0 or more than {}",
-                    decimal(smallest_here)
+                    decimal(SMALLEST_BILLED_HOURLY * hours)
                 ),
             );
         }
