@@ -1228,17 +1228,13 @@ fn opencost_reads_the_environments_prices_from_the_configmap_the_chart_writes() 
         };
         // The MCP server for AI agents (on by default in the chart) does not run or listen.
         assert_eq!(env_var("MCP_SERVER_ENABLED"), "false", "{environment}");
-        let mcp_ports: Vec<&Value> = objects
+        let service_ports = objects
             .iter()
-            .filter(|o| matches!(o.kind(), "Deployment" | "Service"))
-            .flat_map(|o| {
-                let ports = if o.kind() == "Service" {
-                    o.object["spec"]["ports"].as_array()
-                } else {
-                    exporter["ports"].as_array()
-                };
-                ports.into_iter().flatten()
-            })
+            .filter(|o| o.kind() == "Service")
+            .flat_map(|o| o.object["spec"]["ports"].as_array().into_iter().flatten());
+        let container_ports = exporter["ports"].as_array().into_iter().flatten();
+        let mcp_ports: Vec<&Value> = container_ports
+            .chain(service_ports)
             .filter(|p| {
                 p["name"] == "mcp-server" || p["port"] == 8081 || p["containerPort"] == 8081
             })
