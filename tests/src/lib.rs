@@ -84,6 +84,8 @@ pub fn two_teams() -> LoadedEnvironment {
     billing.api_access = true;
     dev.env.apps[0].allow_from = vec!["billing-api".try_into().unwrap()];
     dev.env.apps.push(billing);
+    // What its Argo CD knows of it is resolved at load, so again once changed.
+    platform::resolve_hubs(std::slice::from_mut(&mut dev), &[]);
     let errors = platform_core::model::check(&dev.env);
     assert!(
         errors.is_empty(),

@@ -70,18 +70,30 @@ fn an_app_added_falls_under_its_teams_alerts() {
             .find(|a| a.group == group && a.rule.alert == alert)
             .unwrap_or_else(|| panic!("no {alert} in {group}"))
     };
-    for alert in [
-        "ArgoCdAppDegraded",
-        "ArgoCdAppOutOfSync",
-        "ArgoCdSyncFailed",
-        "ExternalSecretNotReady",
-        "KyvernoAdmissionDenied",
-    ] {
+    for alert in ["ExternalSecretNotReady", "KyvernoAdmissionDenied"] {
         let rule = &of("team-billing", alert).rule;
         assert!(rule.expr.contains(&namespace), "{alert}: {}", rule.expr);
         assert_eq!(rule.labels["team"], "billing", "routed to the team");
         let finops = &of("team-finops", alert).rule;
         assert!(!finops.expr.contains(&namespace), "not finops' {alert}");
+    }
+    // Argo CD's rules select the team's AppProject, which the new team's app is in.
+    for alert in [
+        "ArgoCdAppDegraded",
+        "ArgoCdAppOutOfSync",
+        "ArgoCdSyncFailed",
+    ] {
+        let rules: Vec<_> = alerts
+            .iter()
+            .filter(|a| a.group == "argocd" && a.rule.alert == alert)
+            .map(|a| &a.rule)
+            .collect();
+        let billing: Vec<_> = rules
+            .iter()
+            .filter(|r| r.expr.contains("project=\"team-billing\""))
+            .collect();
+        assert_eq!(billing.len(), 1, "{alert}: {rules:?}");
+        assert_eq!(billing[0].labels["team"], "billing", "routed to the team");
     }
     // The budget alert fires above exactly the declared budget.
     let budget = &of("team-billing", "TeamOverBudget").rule;
@@ -218,4 +230,166 @@ fn prometheus_scrapes_what_the_rules_read_and_vault_serves_it_without_a_token() 
             assert!(config.contains("prometheus_retention_time"), "{config}");
         }
     }
+}
+
+/// Every environment's Applications, as Argo CD's metrics name them, raise their Argo CD
+/// alerts where that Argo CD runs (the environment that manages it: a hub's manager for
+/// all of the hub's), routed to who answers for them: a team's app to the team, anything
+/// else (the platform's components, the root, a team's `tenant-<team>`) to the platform.
+/// promtool evaluates the committed rule file of every Argo CD; none fires for an
+/// Application another Argo CD deploys.
+#[test]
+fn argocd_alerts_fire_where_argocd_runs_for_every_application_it_deploys_to_its_owner() {
+    let all = load_all();
+    let runs_argocd: Vec<_> = all.iter().filter(|e| e.env.argocd.enabled).collect();
+    assert!(runs_argocd.len() >= 2, "dev and the hub's manager");
+    let deployed_by = |e: &platform::LoadedEnvironment| {
+        runs_argocd
+            .iter()
+            .find(|m| {
+                m.name == e.name
+                    || (e.env.argocd.hub.is_some() && m.env.argocd.hub == e.env.argocd.hub)
+            })
+            .map(|m| m.name.clone())
+            .expect("every environment is deployed by an Argo CD")
+    };
+    let dir = std::env::temp_dir().join(format!("argocd-alerts-{}", std::process::id()));
+    let mut checked = 0;
+    for manager in &runs_argocd {
+        let rendered = render(manager);
+        let objects = objects(&rendered);
+        let rules = &helm_values(&objects, "prometheus")["serverFiles"]
+            [platform::catalog::ALERTING_RULES_FILE];
+        let degraded = rules["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["rules"].as_array().unwrap())
+            .find(|r| r["alert"] == "ArgoCdAppDegraded")
+            .expect("the manager evaluates Argo CD's rules")
+            .clone();
+        let threshold = degraded["for"].as_str().unwrap().trim_end_matches('m');
+        let eval_minutes: u64 = threshold.parse::<u64>().unwrap() + 1;
+        let mut tests = Vec::new();
+        for environment in &all {
+            let ours = deployed_by(environment) == manager.name;
+            let env_objects = objects_of(&environment.name);
+            for application in env_objects.values().filter(|o| o["kind"] == "Application") {
+                let name = application["metadata"]["name"].as_str().unwrap();
+                let unprefixed = if environment.env.argocd.hub.is_some() {
+                    name.strip_prefix(&format!("{}-", environment.name))
+                        .unwrap()
+                } else {
+                    name
+                };
+                let owner = environment
+                    .env
+                    .apps
+                    .iter()
+                    .find(|app| app.name.as_str() == unprefixed)
+                    .map_or(environment.env.platform_team.to_string(), |app| {
+                        app.team.to_string()
+                    });
+                let mut series = serde_json::Map::new();
+                for (label, value) in [
+                    ("job", "argocd"),
+                    ("namespace", "argocd"),
+                    ("name", name),
+                    ("project", application["spec"]["project"].as_str().unwrap()),
+                    (
+                        "dest_server",
+                        application["spec"]["destination"]["server"]
+                            .as_str()
+                            .unwrap(),
+                    ),
+                    (
+                        "dest_namespace",
+                        application["spec"]["destination"]["namespace"]
+                            .as_str()
+                            .unwrap(),
+                    ),
+                    ("health_status", "Degraded"),
+                    ("sync_status", "Synced"),
+                ] {
+                    series.insert(label.to_owned(), Value::from(value));
+                }
+                let selector: Vec<String> =
+                    series.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let expected = if ours {
+                    let mut labels = series.clone();
+                    labels.insert("severity".to_owned(), "critical".into());
+                    labels.insert("team".to_owned(), owner.clone().into());
+                    if environment.env.argocd.hub.is_some() {
+                        labels.insert("environment".to_owned(), environment.name.clone().into());
+                    }
+                    let annotations: serde_json::Map<String, Value> = degraded["annotations"]
+                        .as_object()
+                        .unwrap()
+                        .iter()
+                        .map(|(key, template)| {
+                            let mut text = template.as_str().unwrap().to_owned();
+                            for (label, value) in &labels {
+                                text = text.replace(
+                                    &format!("{{{{ $labels.{label} }}}}"),
+                                    value.as_str().unwrap(),
+                                );
+                            }
+                            (key.clone(), Value::from(text))
+                        })
+                        .collect();
+                    vec![serde_json::json!({"exp_labels": labels, "exp_annotations": annotations})]
+                } else {
+                    Vec::new()
+                };
+                tests.push(serde_json::json!({
+                    "interval": "1m",
+                    "input_series": [{
+                        "series": format!("argocd_app_info{{{}}}", selector.join(", ")),
+                        "values": format!("1x{}", eval_minutes + 2),
+                    }],
+                    "alert_rule_test": [{
+                        "eval_time": format!("{eval_minutes}m"),
+                        "alertname": "ArgoCdAppDegraded",
+                        "exp_alerts": expected,
+                    }],
+                }));
+                checked += usize::from(ours);
+            }
+        }
+        let at = dir.join(&manager.name);
+        std::fs::create_dir_all(&at).unwrap();
+        std::fs::write(at.join("rules.yml"), serde_json::to_string(rules).unwrap()).unwrap();
+        let file = serde_json::json!({
+            "rule_files": ["rules.yml"],
+            "evaluation_interval": "1m",
+            "tests": tests,
+        });
+        let test_path = at.join("tests.yml");
+        std::fs::write(&test_path, serde_json::to_string(&file).unwrap()).unwrap();
+        let Some(output) = platform_tests::run_tool(
+            "promtool",
+            &["test", "rules", test_path.to_str().unwrap()],
+            "",
+        ) else {
+            return;
+        };
+        assert!(
+            output.status.success(),
+            "{}'s Argo CD alerts:\n{}{}",
+            manager.name,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let applications: usize = all
+        .iter()
+        .map(|e| {
+            objects_of(&e.name)
+                .values()
+                .filter(|o| o["kind"] == "Application")
+                .count()
+        })
+        .sum();
+    assert_eq!(checked, applications, "every Application alerts somewhere");
 }

@@ -391,3 +391,100 @@ fn environments_on_one_hub_name_their_argo_cd_objects_apart_and_one_manages_it()
         "a lone Argo CD keeps plain names"
     );
 }
+
+/// The environment that manages a hub's Argo CD is told every environment of the hub, the
+/// same whether all environments load or only it does (`render --env prod`); one that only
+/// uses the hub's Argo CD, and a lone Argo CD, serve nothing else.
+#[test]
+fn a_hubs_manager_knows_every_environment_it_deploys_however_it_is_loaded() {
+    let all = platform_tests::load_all();
+    let files = platform_tests::environment_files();
+    for loaded in &all {
+        let alone = platform::load_matching(&files, |name| name == loaded.name)
+            .unwrap()
+            .remove(0);
+        assert_eq!(
+            alone.env.argocd.serves, loaded.env.argocd.serves,
+            "{}",
+            loaded.name
+        );
+        let served: Vec<&str> = loaded
+            .env
+            .argocd
+            .serves
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        let expected: Vec<&str> = match (&loaded.env.argocd.hub, loaded.env.argocd.enabled) {
+            (_, false) => Vec::new(),
+            (None, true) => vec![loaded.name.as_str()],
+            (Some(hub), true) => all
+                .iter()
+                .filter(|e| e.env.argocd.hub.as_ref() == Some(hub))
+                .map(|e| e.name.as_str())
+                .collect(),
+        };
+        assert_eq!(served, expected, "{}", loaded.name);
+    }
+    let prod = all.iter().find(|e| e.name == "prod").unwrap();
+    let staging = prod
+        .env
+        .argocd
+        .serves
+        .iter()
+        .find(|s| s.name == "staging")
+        .unwrap();
+    assert_eq!((staging.api_port, staging.shared), (6443, true));
+    assert_eq!(staging.argo_name("platform"), "staging-platform");
+}
+
+#[test]
+fn an_api_server_url_with_a_port_that_is_none_is_refused_at_cluster_server() {
+    use platform_core::model::{Cluster, ClusterProvider};
+    let at = |server: &str| {
+        Cluster {
+            provider: ClusterProvider::Remote,
+            name: "c".try_into().unwrap(),
+            server: server.to_owned(),
+        }
+        .api_port()
+    };
+    assert_eq!(at("https://kubernetes.default.svc"), Some(443));
+    assert_eq!(at("https://k8s.example.org:6443"), Some(6443));
+    assert_eq!(at("https://k8s.example.org:6443/path"), Some(6443));
+    assert_eq!(at("https://[2001:db8::1]:8443"), Some(8443));
+    assert_eq!(at("https://[2001:db8::1]"), Some(443));
+    for bad in [
+        "https://k8s.example.org:",
+        "https://k8s.example.org:0",
+        "https://k8s.example.org:70000",
+        "https://k8s.example.org:64x3",
+        "http://k8s.example.org",
+    ] {
+        assert_eq!(at(bad), None, "{bad}");
+    }
+    let files: Vec<_> = platform_tests::environment_files()
+        .into_iter()
+        .map(|mut file| {
+            if file.name() == "staging" {
+                file.contents = file.contents.replace(
+                    "https://staging.k8s.example.org:6443",
+                    "https://staging.k8s.example.org:65536",
+                );
+            }
+            file
+        })
+        .collect();
+    let errors = platform::load(&files).expect_err("no such port");
+    let error = errors
+        .iter()
+        .find(|e| e.path.as_deref() == Some("cluster.server"))
+        .unwrap_or_else(|| panic!("{errors:?}"));
+    assert_eq!(error.file, "environments/staging.yaml");
+    assert!(
+        error.message.contains("from 1 to 65535"),
+        "{}",
+        error.message
+    );
+    assert!(error.location.is_some(), "points at the line");
+}

@@ -647,3 +647,88 @@ fn the_policies_a_plan_builds_are_those_its_files_hold() {
         assert_eq!(planned, rendered, "{}", loaded.name);
     }
 }
+
+/// The first address of a range, as a connection to it would be addressed.
+fn first_host(cidr: &str) -> std::net::Ipv4Addr {
+    let (network, _) = cidr.split_once('/').expect("a CIDR");
+    let network: std::net::Ipv4Addr = network.parse().expect("an IPv4 network");
+    std::net::Ipv4Addr::from(u32::from(network) + 1)
+}
+
+/// An Argo CD reaches the API server of every cluster it deploys to, at the port of the
+/// `destination.server` its Applications name, and no other address on those ports: its
+/// egress follows the environments it deploys (a hub's, for its manager), not only the
+/// cluster it runs in.
+#[test]
+fn argocd_reaches_the_api_server_of_every_cluster_its_applications_deploy_to() {
+    let all = load_all();
+    let mut reached = 0;
+    for manager in all.iter().filter(|e| e.env.argocd.enabled) {
+        let policies = matrix::rendered_policies(&render(manager)).unwrap();
+        let pod = component_argocd::CHART
+            .pods
+            .iter()
+            .find(|p| p.workload == "argocd-application-controller")
+            .expect("the application controller");
+        let labels = pod
+            .labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let pod_ip = first_host(&manager.env.network_ranges().pods[0]);
+        let controller = platform_netpol::Endpoint::pod(pod.workload, "argocd", labels, pod_ip);
+        let deployed = all.iter().filter(|e| {
+            e.name == manager.name
+                || (e.env.argocd.hub.is_some() && e.env.argocd.hub == manager.env.argocd.hub)
+        });
+        let mut ports = BTreeSet::new();
+        for environment in deployed {
+            for application in objects(&render(environment))
+                .values()
+                .filter(|o| o["kind"] == "Application")
+            {
+                let server = application["spec"]["destination"]["server"]
+                    .as_str()
+                    .unwrap();
+                if server == platform_core::names::IN_CLUSTER_SERVER {
+                    continue;
+                }
+                let port = platform_core::model::Cluster {
+                    server: server.to_owned(),
+                    ..environment.env.cluster.clone()
+                }
+                .api_port()
+                .unwrap();
+                ports.insert(port);
+                for cidr in environment.env.network_ranges().api_server {
+                    let api = platform_netpol::Endpoint::outside("api", first_host(cidr));
+                    let tcp = Port {
+                        number: port,
+                        protocol: "TCP",
+                    };
+                    assert!(
+                        policies.allows(&controller, &api, tcp),
+                        "{}'s Argo CD cannot reach {server} ({cidr}) on {port}, where {} deploys",
+                        manager.name,
+                        application["metadata"]["name"]
+                    );
+                    reached += 1;
+                }
+            }
+        }
+        let elsewhere =
+            platform_netpol::Endpoint::outside("elsewhere", "192.0.2.1".parse().unwrap());
+        for port in ports.into_iter().filter(|p| ![443, 22].contains(p)) {
+            let tcp = Port {
+                number: port,
+                protocol: "TCP",
+            };
+            assert!(
+                !policies.allows(&controller, &elsewhere, tcp),
+                "{}'s Argo CD reaches any address on {port}",
+                manager.name
+            );
+        }
+    }
+    assert!(reached > 10, "only {reached} destinations checked");
+}

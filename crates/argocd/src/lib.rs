@@ -3,6 +3,8 @@
 //! The `argocd` Application installs the same chart, with the same values, that the bootstrap
 //! step installs by hand, so the first self-sync changes nothing.
 
+use std::collections::BTreeSet;
+
 use k8s_openapi::api::core::v1::PodSecurityContext;
 use platform_core::argocd::SyncOption;
 use platform_core::component::{
@@ -13,7 +15,7 @@ use platform_core::model::Environment;
 use platform_core::names;
 use platform_core::scanner::{self, ChartWaiver};
 use platform_core::sizing::Size;
-use platform_core::traffic::{GIT_PORTS, Peer, Traffic};
+use platform_core::traffic::{GIT_PORTS, KUBERNETES_API_PORTS, Peer, Port, Traffic};
 use serde::Serialize;
 
 pub const CHART: HelmChart = HelmChart {
@@ -297,14 +299,37 @@ pub fn values(env: &Environment) -> Values {
 const ARGOCD_USER: i64 = 999;
 
 /// Its controller, repo server, Redis and API server talk among themselves; it reads the API
-/// of every cluster, and Git and chart repositories where the environment says they are.
+/// of the cluster it runs in and of every cluster it deploys to (each environment of its hub,
+/// at its `cluster.server`'s port), and Git and chart repositories where the environment
+/// says they are.
 fn traffic(env: &Environment) -> Traffic {
-    env.repository_cidrs().iter().fold(
-        Traffic::release(names::app::ARGOCD)
-            .among_themselves()
-            .calls_kubernetes_api(),
-        |traffic, cidr| traffic.calls(Peer::External { cidr: cidr.clone() }, &GIT_PORTS),
-    )
+    let own_api = env.network_ranges().api_server;
+    let mut traffic = Traffic::release(names::app::ARGOCD)
+        .among_themselves()
+        .calls_kubernetes_api();
+    let mut deployed_to: BTreeSet<(&str, u16)> = BTreeSet::new();
+    for served in &env.argocd.serves {
+        for cidr in &served.api_server_cidrs {
+            let reached = own_api.contains(cidr)
+                && KUBERNETES_API_PORTS.contains(&Port::tcp(served.api_port));
+            if !reached {
+                deployed_to.insert((cidr, served.api_port));
+            }
+        }
+    }
+    for (cidr, port) in deployed_to {
+        traffic = traffic.calls(
+            Peer::External {
+                cidr: cidr.to_owned(),
+            },
+            &[Port::tcp(port)],
+        );
+    }
+    env.repository_cidrs()
+        .iter()
+        .fold(traffic, |traffic, cidr| {
+            traffic.calls(Peer::External { cidr: cidr.clone() }, &GIT_PORTS)
+        })
 }
 
 pub fn components(env: &Environment) -> Vec<Component> {

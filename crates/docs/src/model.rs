@@ -190,6 +190,9 @@ pub struct Bootstrap {
     pub argocd_hub: Option<String>,
     /// Whether the environment's `argocd` Application manages the Argo CD it runs in.
     pub manages_argocd: bool,
+    /// The environments of the hub this one manages, itself included, by name; empty
+    /// unless it manages a hub.
+    pub hub_environments: Vec<String>,
     /// The name of the root Application.
     pub root_application: String,
     /// How often an auto-sync retries a failed sync, when the environment sets it.

@@ -126,13 +126,15 @@ fn secret_flows(env: &Environment, plan: &Plan) -> Vec<SecretFlow> {
     flows
 }
 
-/// One row per alert, with the teams whose groups hold it.
+/// One row per alert, with the teams it is routed to (a hub's rules repeat per environment).
 fn alerts(env: &Environment) -> Vec<AlertDoc> {
     let mut docs: Vec<AlertDoc> = Vec::new();
     for alert in crate::catalog::alerts(env) {
         let team = alert.rule.labels[labels::TEAM].clone();
         if let Some(doc) = docs.iter_mut().find(|d| d.name == alert.rule.alert) {
-            doc.teams.push(team);
+            if !doc.teams.contains(&team) {
+                doc.teams.push(team);
+            }
             continue;
         }
         docs.push(AlertDoc {
@@ -233,6 +235,11 @@ pub fn model(loaded: &LoadedEnvironment, plan: &Plan) -> DocModel {
             vault_tls_secret: names::VAULT_TLS_SECRET.to_owned(),
             argocd_hub: env.argocd.hub.as_ref().map(ToString::to_string),
             manages_argocd: env.argocd.enabled,
+            hub_environments: if env.argocd.hub.is_some() {
+                env.argocd.serves.iter().map(|s| s.name.clone()).collect()
+            } else {
+                Vec::new()
+            },
             root_application: RenderedPaths::new(&loaded.name, env)
                 .argo_name(platform_core::application::ROOT_APPLICATION),
             retry_limit: env.argocd.sync_retry.as_ref().map(|r| i64::from(r.limit)),

@@ -1,8 +1,69 @@
-//! Environments that share one Argo CD (`argocd.hub`): exactly one of them manages it.
+//! Environments that share one Argo CD (`argocd.hub`): exactly one of them manages it, and
+//! it is told every environment it deploys.
 
 use std::collections::BTreeMap;
 
-use platform_environments::{Diagnostic, LoadedEnvironment};
+use platform_core::model::ServedEnvironment;
+use platform_environments::{Diagnostic, EnvironmentFile, LoadedEnvironment};
+
+/// Parses, layers and checks every file ([`platform_environments::load`]), and tells each
+/// environment that runs Argo CD which environments it deploys.
+pub fn load(files: &[EnvironmentFile]) -> Result<Vec<LoadedEnvironment>, Vec<Diagnostic>> {
+    let mut loaded = platform_environments::load(files)?;
+    resolve(&mut loaded, &[]);
+    Ok(loaded)
+}
+
+/// Like [`load`], but types and checks only the environments `wanted` names, and the others
+/// of a hub one of them manages: its Argo CD deploys them too, so they must load.
+pub fn load_matching(
+    files: &[EnvironmentFile],
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Vec<LoadedEnvironment>, Vec<Diagnostic>> {
+    let mut loaded = platform_environments::load_matching(files, &wanted)?;
+    let manages_a_hub = loaded
+        .iter()
+        .any(|e| e.env.argocd.enabled && e.env.argocd.hub.is_some());
+    let others = if manages_a_hub {
+        platform_environments::load_matching(files, |name| !wanted(name))?
+    } else {
+        Vec::new()
+    };
+    resolve(&mut loaded, &others);
+    Ok(loaded)
+}
+
+/// Sets `argocd.serves` of each environment of `loaded` that runs Argo CD: itself alone, or,
+/// if it manages a hub, every environment on that hub, of `others` and itself, by name. [`load`]
+/// does this; an environment changed in code afterwards is resolved again with this.
+pub fn resolve(loaded: &mut [LoadedEnvironment], others: &[LoadedEnvironment]) {
+    let everything: Vec<LoadedEnvironment> = loaded
+        .iter()
+        .cloned()
+        .chain(
+            others
+                .iter()
+                .filter(|o| !loaded.iter().any(|l| l.name == o.name))
+                .cloned(),
+        )
+        .collect();
+    for environment in loaded {
+        let argocd = &environment.env.argocd;
+        environment.env.argocd.serves = match (&argocd.hub, argocd.enabled) {
+            (_, false) => Vec::new(),
+            (None, true) => vec![ServedEnvironment::of(&environment.name, &environment.env)],
+            (Some(hub), true) => {
+                let mut members: Vec<ServedEnvironment> = everything
+                    .iter()
+                    .filter(|other| other.env.argocd.hub.as_ref() == Some(hub))
+                    .map(|other| ServedEnvironment::of(&other.name, &other.env))
+                    .collect();
+                members.sort_by(|a, b| a.name.cmp(&b.name));
+                members
+            }
+        };
+    }
+}
 
 /// Every hub that no environment, or more than one, manages. Checked across environments, so
 /// only when all of them are loaded.

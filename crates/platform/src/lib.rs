@@ -18,11 +18,10 @@ pub mod projects;
 pub mod render;
 
 pub use conventions::conventions;
-pub use hubs::check_hubs;
+pub use hubs::{check_hubs, load, load_matching, resolve as resolve_hubs};
 pub use plan::{Plan, PlannedComponent, plan};
 pub use platform_environments::{
     Diagnostic, EnvironmentFile, LoadedEnvironment, complete_schema, concrete_names, layer_schema,
-    load, load_matching,
 };
 pub use render::{
     RenderedEnvironment, check, combined, plan_located, render, render_checked, render_plan,

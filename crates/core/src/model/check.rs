@@ -120,6 +120,14 @@ fn git_and_cluster(env: &Environment, errors: &mut Errors) {
                 env.cluster.server
             ),
         );
+    } else if env.cluster.api_port().is_none() {
+        errors.push(
+            "cluster.server",
+            format!(
+                "`{}` names no valid port; expected https://host or https://host:port with a port from 1 to 65535, e.g. https://k8s.example.org:6443",
+                env.cluster.server
+            ),
+        );
     }
 }
 

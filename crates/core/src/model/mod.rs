@@ -87,6 +87,25 @@ pub struct Cluster {
     pub server: String,
 }
 
+impl Cluster {
+    /// The port `server` names, or 443 when it names none; `None` when the URL is not
+    /// `https://host[:port][/path]` with a port of 1 to 65535.
+    pub fn api_port(&self) -> Option<u16> {
+        let rest = self.server.strip_prefix("https://")?;
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+        // An IPv6 literal is bracketed; its colons are not the port's.
+        let after_host = match authority.strip_prefix('[') {
+            Some(bracketed) => bracketed.split_once(']')?.1,
+            None => authority.find(':').map_or("", |at| &authority[at..]),
+        };
+        match after_host.strip_prefix(':') {
+            None if after_host.is_empty() => Some(443),
+            None => None,
+            Some(port) => port.parse().ok().filter(|&port| port != 0),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ClusterProvider {
@@ -113,7 +132,11 @@ pub struct ArgoCdSettings {
     /// (hub and spoke: one Argo CD deploying to several clusters). Its Applications and
     /// AppProjects then take the environment's name as a prefix (`prod-vault`), so that
     /// environments on one hub never take over each other's; and exactly one environment of
-    /// a hub keeps `enabled: true`, managing the Argo CD it runs in. Unset: a lone Argo CD.
+    /// a hub keeps `enabled: true`, managing the Argo CD it runs in. That Argo CD runs in the
+    /// managing environment's cluster: its egress admits every environment's API server (at
+    /// `cluster.server`'s port, in `network.api_server_cidrs`, which must then hold the
+    /// address `cluster.server` resolves to from that cluster), and that environment's
+    /// Prometheus evaluates Argo CD's alerts for all of them. Unset: a lone Argo CD.
     #[serde(default)]
     pub hub: Option<DnsLabel>,
     /// Address ranges of the Git and chart repositories Argo CD clones (on 443 and 22): the
@@ -122,6 +145,68 @@ pub struct ArgoCdSettings {
     /// anywhere.
     #[serde(default)]
     pub repository_cidrs: Option<Vec<String>>,
+    /// Not read from the file: every environment this one's Argo CD deploys, itself
+    /// included, resolved when the environments are loaded (the environments of its hub, or
+    /// itself alone); empty where the environment does not run Argo CD. The hub's Argo CD
+    /// runs in the managing environment's cluster, so its egress, its scrape and its alert
+    /// rules are that environment's, and they must know every cluster it deploys to.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub serves: Vec<ServedEnvironment>,
+}
+
+/// An environment as the Argo CD that deploys it sees it: where its API server is, and how
+/// its Applications and AppProjects are named and owned.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServedEnvironment {
+    /// The environment's name (its file's).
+    pub name: String,
+    /// Whether its Argo CD is shared (`argocd.hub`), so its Applications and AppProjects
+    /// carry its name as a prefix.
+    pub shared: bool,
+    /// `cluster.server`.
+    pub server: String,
+    /// The port of `cluster.server`: 443 unless the URL names one.
+    pub api_port: u16,
+    /// The API server's address ranges, as declared or, on kind, by default.
+    pub api_server_cidrs: Vec<String>,
+    /// The team that answers for the platform's own Applications.
+    pub platform_team: DnsLabel,
+    /// The teams with apps, in declaration order: each has an AppProject of its own.
+    pub app_teams: Vec<DnsLabel>,
+    /// How long an Application may be degraded or out of sync before it alerts.
+    pub thresholds: AlertThresholds,
+}
+
+impl ServedEnvironment {
+    pub fn of(name: &str, env: &Environment) -> Self {
+        let mut app_teams: Vec<DnsLabel> = Vec::new();
+        for team in &env.teams {
+            if env.apps.iter().any(|app| app.team == team.name) {
+                app_teams.push(team.name.clone());
+            }
+        }
+        Self {
+            name: name.to_owned(),
+            shared: env.argocd.hub.is_some(),
+            server: env.cluster.server.clone(),
+            api_port: env.cluster.api_port().unwrap_or(443),
+            api_server_cidrs: env.network_ranges().api_server.to_vec(),
+            platform_team: env.platform_team.clone(),
+            app_teams,
+            thresholds: env.alerting.thresholds.clone(),
+        }
+    }
+
+    /// An Argo CD object's name in this environment: prefixed with the environment's name
+    /// where its Argo CD is shared.
+    pub fn argo_name(&self, name: &str) -> String {
+        if self.shared {
+            format!("{}-{name}", self.name)
+        } else {
+            name.to_owned()
+        }
+    }
 }
 
 impl ArgoCdSettings {
@@ -138,6 +223,7 @@ impl Default for ArgoCdSettings {
             sync_retry: None,
             hub: None,
             repository_cidrs: None,
+            serves: Vec::new(),
         }
     }
 }

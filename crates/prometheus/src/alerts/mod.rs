@@ -13,6 +13,8 @@
 //! `pkg/metrics/admission.go` (`kyverno_admission_requests_total{request_allowed,
 //! resource_namespace, resource_kind}`), Vault's `vault.core.unsealed` gauge.
 
+pub mod argocd;
+
 use std::collections::BTreeMap;
 
 use platform_core::cost_queries;
@@ -109,6 +111,7 @@ pub fn alerts(env: &Environment) -> Vec<Alert> {
         return Vec::new();
     }
     let mut alerts = platform_alerts(env);
+    alerts.extend(argocd::alerts(env));
     for team in &env.teams {
         let namespaces = team_namespaces(env, &team.name);
         if namespaces.is_empty() {
@@ -481,74 +484,6 @@ fn team_alerts(
     let ours = namespaces[0].as_str();
     let outside = "not-a-team-namespace";
     let mut alerts = Vec::new();
-    if env.argocd.enabled {
-        for (alert, status_label, bad, good, threshold, severity, summary, runbook) in [
-            (
-                "ArgoCdAppDegraded",
-                "health_status",
-                "Degraded",
-                "Healthy",
-                &thresholds.degraded,
-                Severity::Critical,
-                "Application {{ $labels.name }} is degraded",
-                "Open the Application in Argo CD: the resource tree shows which object is \
-                 Degraded and why (a crash-looping pod, a failed Job, an unready ExternalSecret).",
-            ),
-            (
-                "ArgoCdAppOutOfSync",
-                "sync_status",
-                "OutOfSync",
-                "Synced",
-                &thresholds.out_of_sync,
-                Severity::Warning,
-                "Application {{ $labels.name }} is out of sync",
-                "Compare Git with the cluster (`argocd app diff`); a manual-sync Application \
-                 (Kyverno) waits for a person, an automated one for a failing sync or an \
-                 ignored difference.",
-            ),
-        ] {
-            let info = |namespace, status| app_info(status_label, namespace, status);
-            let (fires_at, _) = held(Some(threshold));
-            let samples = steps_to(fires_at);
-            let one = |pairs: &[(&str, &str)]| InputSeries {
-                series: series("argocd_app_info", pairs),
-                values: constant("1", samples),
-            };
-            let mut cases = Case::held(
-                Some(threshold),
-                vec![one(&info(ours, bad))],
-                vec![one(&info(ours, good))],
-                labels(&info(ours, bad)),
-            );
-            // Another team's namespace is not this team's alert.
-            cases.push(Case {
-                input_series: vec![one(&info(outside, bad))],
-                eval_after_seconds: fires_at,
-                firing: Vec::new(),
-            });
-            alerts.push(Alert {
-                group: group.clone(),
-                rule: rule(
-                    alert,
-                    format!(
-                        "argocd_app_info{{{status_label}=\"{bad}\", dest_namespace=~\"{in_team}\"}}"
-                    ),
-                    Some(threshold),
-                    team,
-                    severity,
-                    summary,
-                    format!(
-                        "Argo CD reports Application {{{{ $labels.name }}}} (deploying to \
-                         {{{{ $labels.dest_namespace }}}}) {bad} for more than {}.",
-                        threshold.as_prometheus()
-                    ),
-                ),
-                runbook,
-                cases,
-            });
-        }
-        alerts.push(sync_failed(&group, team, &in_team, ours, outside));
-    }
     if env.secrets.enabled {
         alerts.push(secret_not_ready(
             &group,
@@ -571,97 +506,6 @@ fn team_alerts(
         ));
     }
     alerts
-}
-
-/// An `argocd_app_info` series of an Application deploying to `namespace`, healthy and synced
-/// but for `status_label`, which reads `status`.
-fn app_info<'a>(
-    status_label: &str,
-    namespace: &'a str,
-    status: &'a str,
-) -> Vec<(&'a str, &'a str)> {
-    let mut pairs = vec![
-        ("job", job::ARGOCD),
-        ("namespace", "argocd"),
-        ("name", "app-under-test"),
-        ("project", "under-test"),
-        ("dest_namespace", namespace),
-        ("health_status", "Healthy"),
-        ("sync_status", "Synced"),
-    ];
-    for pair in &mut pairs {
-        if pair.0 == status_label {
-            pair.1 = status;
-        }
-    }
-    pairs
-}
-
-fn sync_failed(group: &str, team: &str, in_team: &str, ours: &str, outside: &str) -> Alert {
-    let window = "15m";
-    fn sync(phase: &str) -> Vec<(&str, &str)> {
-        vec![
-            ("job", job::ARGOCD),
-            ("namespace", "argocd"),
-            ("name", "app-under-test"),
-            ("project", "under-test"),
-            ("dest_server", names::IN_CLUSTER_SERVER),
-            ("phase", phase),
-            ("dry_run", "false"),
-        ]
-    }
-    fn info(namespace: &str) -> Vec<(&str, &str)> {
-        vec![
-            ("job", job::ARGOCD),
-            ("namespace", "argocd"),
-            ("name", "app-under-test"),
-            ("project", "under-test"),
-            ("dest_namespace", namespace),
-        ]
-    }
-    let case = |phase: &str, namespace: &str, fires: bool| Case {
-        input_series: vec![
-            InputSeries {
-                series: series("argocd_app_sync_total", &sync(phase)),
-                values: "0+1x20".to_owned(),
-            },
-            InputSeries {
-                series: series("argocd_app_info", &info(namespace)),
-                values: constant("1", 20),
-            },
-        ],
-        eval_after_seconds: 10 * STEP_SECONDS,
-        firing: if fires {
-            vec![labels(&sync(phase))]
-        } else {
-            Vec::new()
-        },
-    };
-    Alert {
-        group: group.to_owned(),
-        rule: rule(
-            "ArgoCdSyncFailed",
-            format!(
-                "increase(argocd_app_sync_total{{phase=~\"Error|Failed\"}}[{window}]) > 0 \
-                 and on (namespace, name) argocd_app_info{{dest_namespace=~\"{in_team}\"}}"
-            ),
-            None,
-            team,
-            Severity::Warning,
-            "A sync of Application {{ $labels.name }} failed",
-            format!(
-                "Argo CD recorded a sync of {{{{ $labels.name }}}} ending in {{{{ $labels.phase }}}} in the last {window}."
-            ),
-        ),
-        runbook: "`argocd app get <name>` shows the failed operation's message: usually an \
-                  object the API server or Kyverno rejected, or a hook that failed.",
-        cases: vec![
-            case("Failed", ours, true),
-            case("Error", ours, true),
-            case("Succeeded", ours, false),
-            case("Failed", outside, false),
-        ],
-    }
 }
 
 fn secret_not_ready(
