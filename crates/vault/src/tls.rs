@@ -113,7 +113,8 @@ pub fn manifests() -> Vec<Manifest> {
                 dns_names: dns_names(),
                 ip_addresses: vec!["127.0.0.1".to_owned()],
                 // A year, renewed a month ahead: Vault reads its certificate at start, so the
-                // renewed one is used from the next restart of each server (see README).
+                // renewed one is used from the next restart of each server, which the alert
+                // `VaultCertificateNotLoaded` asks for (see README).
                 duration: "8760h".to_owned(),
                 renew_before: "720h".to_owned(),
                 private_key: key(),

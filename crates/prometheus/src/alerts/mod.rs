@@ -281,6 +281,9 @@ fn platform_alerts(env: &Environment) -> Vec<Alert> {
             ),
         });
         alerts.push(vault_not_ready(&group, team, &sealed_for));
+        if env.vault_tls() {
+            alerts.push(vault_certificate_not_loaded(&group, team));
+        }
         alerts.push(absent_or_down(
             &group,
             team,
@@ -428,6 +431,88 @@ fn vault_not_ready(group: &str, team: &str, threshold: &Duration) -> Alert {
         ),
         runbook: "`kubectl -n vault exec <pod> -- vault status`: if sealed, unseal it \
                   (`vault operator unseal`, with the keys held outside Git); else read its log.",
+        cases,
+    }
+}
+
+/// A Vault server that has run since before cert-manager last issued its certificate: Vault
+/// reads `tls_cert_file` when it starts (or on SIGHUP, `command/server.go`'s listener reload
+/// functions), so it still serves the old certificate, which expires a month after renewal
+/// (`renewBefore: 720h`). cert-manager v1.21.1 exports the issuance time as
+/// `certmanager_certificate_not_before_timestamp_seconds{name, namespace}`
+/// (`internal/collectors/certificate_collector.go`, from `status.notBefore`); kube-state-metrics
+/// the container's start as `kube_pod_container_state_started{namespace, pod, container}`.
+fn vault_certificate_not_loaded(group: &str, team: &str) -> Alert {
+    let namespace = platform_core::names::namespace::VAULT;
+    let servers = format!("{}-[0-9]+", platform_core::names::app::VAULT);
+    let certificate = platform_core::names::VAULT_TLS_SECRET;
+    let threshold = Duration::try_from("15m").expect("valid literal");
+    let (fires_at, _) = held(Some(&threshold));
+    let samples = steps_to(fires_at);
+    let issued_at = 1_000_000u64;
+    let started = |pod: &str, at: u64| InputSeries {
+        series: series(
+            "kube_pod_container_state_started",
+            &[
+                ("namespace", namespace),
+                ("pod", pod),
+                ("container", "vault"),
+                ("uid", "u"),
+            ],
+        ),
+        values: constant(&at.to_string(), samples),
+    };
+    let issued = InputSeries {
+        series: series(
+            "certmanager_certificate_not_before_timestamp_seconds",
+            &[
+                ("namespace", namespace),
+                ("name", certificate),
+                ("issuer_name", "vault-ca"),
+                ("issuer_kind", "Issuer"),
+                ("issuer_group", "cert-manager.io"),
+            ],
+        ),
+        values: constant(&issued_at.to_string(), samples),
+    };
+    let pod = |name: &'static str| labels(&[("namespace", namespace), ("pod", name)]);
+    let mut cases = Case::held(
+        Some(&threshold),
+        vec![issued.clone(), started("vault-0", issued_at - 3600)],
+        vec![issued.clone(), started("vault-0", issued_at + 60)],
+        pod("vault-0"),
+    );
+    // Only the servers that started before the renewal; a pod that is not a server never.
+    cases.push(Case {
+        input_series: vec![
+            issued.clone(),
+            started("vault-0", issued_at + 60),
+            started("vault-1", issued_at - 60),
+            started("vault-bootstrap-x7k2p", issued_at - 60),
+        ],
+        eval_after_seconds: fires_at,
+        firing: vec![pod("vault-1")],
+    });
+    Alert {
+        group: group.to_owned(),
+        rule: rule(
+            "VaultCertificateNotLoaded",
+            format!(
+                "max by (namespace, pod) (kube_pod_container_state_started{{namespace=\"{namespace}\", pod=~\"{servers}\", container=\"vault\"}}) \
+                 < on (namespace) group_left () \
+                 max by (namespace) (certmanager_certificate_not_before_timestamp_seconds{{namespace=\"{namespace}\", name=\"{certificate}\"}})"
+            ),
+            Some(&threshold),
+            team,
+            Severity::Warning,
+            "Vault server {{ $labels.pod }} serves its previous certificate",
+            "cert-manager renewed Vault's certificate after this server started; Vault reads \
+             it only at start (or on SIGHUP), so clients get the old one until it expires, a \
+             month after renewal."
+                .to_owned(),
+        ),
+        runbook: "Restart the servers one at a time (`kubectl -n vault delete pod <pod>`, standbys \
+                  first), unsealing each (`vault operator unseal`) before the next.",
         cases,
     }
 }
