@@ -1297,3 +1297,127 @@ fn no_chart_renders_a_networkpolicy_of_its_own() {
         own.join("\n")
     );
 }
+
+/// Deleting an Application whose chart has `pre-delete` hooks runs them first: Argo CD
+/// v3.4.4 counts a `helm.sh/hook` naming `pre-delete` among its comma-separated values as a
+/// PreDelete hook (`controller/hook.go`, `hookTypeAnnotations`, `isHookOfType`), keeps such
+/// hooks out of the sync (`controller/state.go`, `partitionTargetObjsForSync`), sets its
+/// pre-delete finalizer on the Application while the chart declares one
+/// (`controller/appcontroller.go`, `SetPreDeleteFinalizer`), and on deletion runs them and
+/// waits for them before deleting anything (`executePreDeleteHooks`). So removing Kyverno
+/// runs its `kyverno-rm-webhooks` Job, and its `failurePolicy: Fail` webhooks do not outlive
+/// it; the Job can reach the API (its pod is in the inventory, whose flows are checked),
+/// and the Application deletes its resources in cascade.
+#[test]
+fn deleting_an_application_runs_its_charts_pre_delete_hooks_first() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    let mut kyverno_cleanups = 0;
+    let mut deleted_with_hooks: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for release in releases {
+        for object in &release.templated.objects {
+            let Some(hook) = &object.hook else { continue };
+            let argocd_runs_at_delete =
+                hook.helm.split(',').any(|kind| kind.trim() == "pre-delete");
+            assert_eq!(
+                hook.phases.contains(&"PreDelete"),
+                argocd_runs_at_delete,
+                "{}/{}: {} {} is `{}`",
+                release.app.environment,
+                release.app.name,
+                object.kind(),
+                object.name(),
+                hook.helm
+            );
+            if !argocd_runs_at_delete {
+                continue;
+            }
+            let chart = CHARTS.iter().find(|c| c.name == release.app.chart).unwrap();
+            assert!(
+                chart
+                    .pods
+                    .iter()
+                    .any(|p| p.workload == object.name() && p.hook && p.calls_api),
+                "{}: pre-delete hook {} is not in the {} inventory as a hook that calls the API",
+                release.app.environment,
+                object.name(),
+                chart.name
+            );
+            deleted_with_hooks.insert((&release.app.environment, &release.app.name));
+            if object.name() == "kyverno-rm-webhooks" {
+                kyverno_cleanups += 1;
+            }
+        }
+    }
+    for (environment, name) in deleted_with_hooks {
+        let loaded = platform_tests::load(environment);
+        let application = platform_tests::objects(&platform_tests::render(&loaded))
+            .into_values()
+            .find(|o| o["kind"] == "Application" && o["metadata"]["name"] == name)
+            .unwrap();
+        let finalizers = application["metadata"]["finalizers"].to_string();
+        assert!(
+            finalizers.contains("resources-finalizer.argocd.argoproj.io"),
+            "{environment}/{name}: deleting it leaves its objects behind: {finalizers}"
+        );
+    }
+    assert_eq!(
+        kyverno_cleanups, 3,
+        "every environment's Kyverno removes its webhooks on delete"
+    );
+}
+
+/// A chart's LoadBalancer Services publish outside the cluster only ports its component
+/// declares as published (`Traffic::exposed`), which the policies admit from the nodes'
+/// addresses, where kube-proxy delivers them from. vault-0.34.1's `vault` Service always
+/// adds Raft's 8201 (`server-service.yaml`), so dev's LoadBalancer is `vault-ui`, with 8200
+/// alone.
+#[test]
+fn a_load_balancer_publishes_only_ports_the_policies_admit_from_outside() {
+    let Some(releases) = chart_releases() else {
+        return;
+    };
+    let mut published = 0;
+    for release in releases {
+        let loaded = platform_tests::load(&release.app.environment);
+        let plan = platform::plan(&loaded.env).unwrap();
+        let prefix = if loaded.env.argocd.hub.is_some() {
+            format!("{}-", loaded.name)
+        } else {
+            String::new()
+        };
+        let component = &plan
+            .components
+            .iter()
+            .find(|c| format!("{prefix}{}", c.component.name) == release.app.name)
+            .unwrap()
+            .component;
+        for service in release
+            .templated
+            .objects
+            .iter()
+            .filter(|o| o.kind() == "Service" && o.object["spec"]["type"] == "LoadBalancer")
+        {
+            for port in service.object["spec"]["ports"].as_array().unwrap() {
+                let target = port["targetPort"]
+                    .as_u64()
+                    .or_else(|| port["port"].as_u64())
+                    .unwrap();
+                assert!(
+                    component
+                        .traffic
+                        .exposed
+                        .iter()
+                        .any(|p| u64::from(p.number) == target),
+                    "{}: LoadBalancer {} publishes {target}, which {} does not declare published: nothing outside may reach it, or nothing should",
+                    release.app.name,
+                    service.name(),
+                    component.name
+                );
+                published += 1;
+            }
+        }
+    }
+    assert!(published >= 1, "dev's Vault is a LoadBalancer");
+}

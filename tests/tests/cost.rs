@@ -135,10 +135,12 @@ fn a_charts_pods_volumes_and_load_balancers_are_priced_from_its_rendered_values(
         "{} != {expected}",
         app.monthly
     );
-    // dev: one Vault in dev mode (no volume) behind a LoadBalancer Service.
+    // dev: one Vault in dev mode (no volume) behind a LoadBalancer Service, the `vault-ui`
+    // one (the server's own stays ClusterIP).
     let dev = billed("dev");
     let vault = values("dev", "vault");
-    assert_eq!(vault["server"]["service"]["type"], "LoadBalancer");
+    assert_eq!(vault["server"]["service"]["type"], "ClusterIP");
+    assert_eq!(vault["ui"]["serviceType"], "LoadBalancer");
     let requests = &vault["server"]["resources"]["requests"];
     let expected = HOURS
         * (amount(requests["cpu"].as_str().unwrap()) * dev.cpu

@@ -68,15 +68,15 @@ fn declared(plan: &Plan, loaded: &LoadedEnvironment, from: &str, to: &str, port:
         });
     }
     if outside(from) {
-        // The API server calls webhooks from the API server's address range.
+        let ranges = loaded.env.network_ranges();
+        // The API server calls webhooks from the API server's address range; a LoadBalancer's
+        // traffic arrives from the nodes' addresses.
         return component(to).is_some_and(|callee| {
-            callee.traffic.webhooks.iter().any(|p| as_port(*p) == port)
-                && loaded
-                    .env
-                    .network_ranges()
-                    .api_server
-                    .iter()
-                    .any(|c| contains(c, ip_of(from)))
+            let webhook = callee.traffic.webhooks.iter().any(|p| as_port(*p) == port)
+                && ranges.api_server.iter().any(|c| contains(c, ip_of(from)));
+            let published = callee.traffic.exposed.iter().any(|p| as_port(*p) == port)
+                && ranges.nodes.iter().any(|c| contains(c, ip_of(from)));
+            webhook || published
         });
     }
     false
@@ -181,6 +181,29 @@ fn vault_admits_only_external_secrets_on_8200_in_every_environment() {
                     loaded.name,
                     endpoint.name
                 ),
+                // A LoadBalancer (dev's) is reached from outside: through kube-proxy, from
+                // a node's address, on the API's port alone. No pod gets in that way.
+                other
+                    if endpoint.namespace.is_none()
+                        && loaded.env.vault.service_type
+                            == platform_core::model::ServiceType::LoadBalancer
+                        && loaded
+                            .env
+                            .network_ranges()
+                            .nodes
+                            .iter()
+                            .any(|c| platform_syntax::cidr::contains(c, endpoint.ip)) =>
+                {
+                    assert_eq!(
+                        reach,
+                        &Reach::Ports(vec![Port {
+                            number: 8200,
+                            protocol: "TCP"
+                        }]),
+                        "{}: {other}",
+                        loaded.name
+                    );
+                }
                 other => assert_eq!(
                     reach,
                     &Reach::Denied,

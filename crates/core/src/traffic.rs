@@ -104,6 +104,10 @@ pub struct Traffic {
     /// Whether the component's pods talk to each other (controllers and their caches,
     /// Raft peers), within the component only: on these ports, or on any port when empty.
     pub among_themselves: Option<Vec<Port>>,
+    /// Ports a LoadBalancer (or NodePort) Service publishes outside the cluster. Admitted
+    /// from the node ranges: kube-proxy delivers that traffic from a node's address, which it
+    /// masquerades to under `externalTrafficPolicy: Cluster` (the Services' default).
+    pub exposed: Vec<Port>,
 }
 
 impl Traffic {
@@ -138,6 +142,12 @@ impl Traffic {
 
     pub fn webhooks(mut self, ports: &[Port]) -> Self {
         self.webhooks.extend_from_slice(ports);
+        self
+    }
+
+    /// A LoadBalancer Service publishes these ports of the component's pods.
+    pub fn exposed_on(mut self, ports: &[Port]) -> Self {
+        self.exposed.extend_from_slice(ports);
         self
     }
 

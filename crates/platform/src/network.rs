@@ -152,6 +152,20 @@ impl Builder<'_> {
             );
             self.ship(name, webhooks);
         }
+        if !component.traffic.exposed.is_empty() {
+            let ranges = self.env.network_ranges();
+            let published = policy(
+                &format!("allow-{name}-from-outside"),
+                namespace,
+                own_pods,
+                vec![ingress(
+                    ip_peers(ranges.nodes, ranges.pods),
+                    &component.traffic.exposed,
+                )],
+                Vec::new(),
+            );
+            self.ship(name, published);
+        }
         let mut external = Vec::new();
         for edge in &component.traffic.calls {
             match &edge.to {

@@ -50,7 +50,7 @@ pub const CHART: HelmChart = HelmChart {
         // vault-helm 0.34.1 statefulset.yaml: no volumeClaimTemplates in dev mode.
         unless: Some("server.dev.enabled"),
     }],
-    service_types: &["server.service.type"],
+    service_types: &["server.service.type", "ui.serviceType"],
     pinned_values: &[
         PinnedValue {
             path: "server.service.port",
@@ -163,9 +163,13 @@ pub struct Service {
     pub port: u16,
 }
 
+/// The chart's `vault-ui` Service (`ui-service.yaml`): port 8200 only, the API and the UI.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Ui {
     pub enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_type: Option<String>,
 }
 
 pub fn values(env: &Environment) -> Values {
@@ -218,8 +222,11 @@ pub fn values(env: &Environment) -> Values {
         server: Server {
             dev,
             ha,
+            // The server's Service always publishes the Raft port 8201 too
+            // (vault-0.34.1 `server-service.yaml`), so a LoadBalancer is the `vault-ui`
+            // Service instead, which publishes 8200 alone.
             service: Service {
-                service_type: settings.service_type.as_str().to_owned(),
+                service_type: ServiceType::ClusterIP.as_str().to_owned(),
                 port: names::VAULT.port,
             },
             volumes,
@@ -232,8 +239,15 @@ pub fn values(env: &Environment) -> Values {
                 },
             },
         },
-        ui: Ui {
-            enabled: settings.ui,
+        ui: match settings.service_type {
+            ServiceType::LoadBalancer => Ui {
+                enabled: true,
+                service_type: Some(ServiceType::LoadBalancer.as_str().to_owned()),
+            },
+            ServiceType::ClusterIP => Ui {
+                enabled: settings.ui,
+                service_type: None,
+            },
         },
     }
 }
@@ -299,10 +313,15 @@ const CLUSTER_PORT: u16 = 8201;
 /// The kubernetes auth method reviews ESO's token with the API. HA servers forward requests
 /// (8200) and replicate Raft (8201) among themselves, on those ports only; a dev server is
 /// alone, but its bootstrap hook (a pod of the release) configures it on 8200. Who else may
-/// call Vault is declared by the caller: only External Secrets does.
+/// call Vault is declared by the caller: only External Secrets does; a LoadBalancer (dev's,
+/// for a person's `vault` CLI and the UI) is reached from outside the cluster.
 fn traffic(env: &Environment) -> Traffic {
     let api = Port::tcp(names::VAULT.port);
-    let traffic = Traffic::release(names::app::VAULT).calls_kubernetes_api();
+    let mut traffic = Traffic::release(names::app::VAULT).calls_kubernetes_api();
+    if env.vault.service_type == ServiceType::LoadBalancer {
+        // A LoadBalancer is there to be reached from outside, on the API's port alone.
+        traffic = traffic.exposed_on(&[api]);
+    }
     match env.vault.mode {
         VaultMode::Ha => traffic.among_themselves_on(&[api, Port::tcp(CLUSTER_PORT)]),
         VaultMode::Dev => traffic.among_themselves_on(&[api]),
