@@ -686,6 +686,10 @@ fn every_target_prometheus_discovers_among_chart_pods_is_reachable() {
     );
 }
 
+/// Every port a policy opens into a chart's pods is one that every pod it selects listens
+/// on (a container port, as the real Helm renders it): the policies select a port's
+/// listeners (`Traffic::listeners`), not the whole release, so a hook Job or a release's
+/// other workloads never get a port opened that they do not serve.
 #[test]
 fn every_port_a_policy_opens_into_chart_pods_is_one_they_listen_on() {
     let Some(releases) = chart_releases() else {
@@ -719,11 +723,15 @@ fn every_port_a_policy_opens_into_chart_pods_is_one_they_listen_on() {
                         continue;
                     };
                     let number = u16::try_from(number).unwrap();
-                    if !selected.iter().any(|pod| listens_on(pod, number)) {
+                    let deaf: Vec<&String> = selected
+                        .iter()
+                        .filter(|pod| !listens_on(pod, number))
+                        .map(|pod| &pod.workload)
+                        .collect();
+                    if !deaf.is_empty() {
                         dead.push(format!(
-                            "{environment}: NetworkPolicy {namespace}/{} admits port {number}, on which none of {:?} listens",
+                            "{environment}: NetworkPolicy {namespace}/{} admits port {number} into {deaf:?}, which do not listen on it",
                             policy.metadata.name.as_deref().unwrap_or_default(),
-                            selected.iter().map(|p| &p.workload).collect::<Vec<_>>()
                         ));
                     }
                 }

@@ -269,27 +269,47 @@ fn no_allow_policy_selects_nothing() {
     let mut policies = 0;
     for loaded in load_all() {
         let plan = platform::plan(&loaded.env).unwrap();
-        let pods: Vec<(String, BTreeMap<String, String>)> = plan
+        // A chart's pods as its inventory labels them; a component of our own manifests by
+        // its declared labels.
+        let mut pods: Vec<(String, BTreeMap<String, String>)> = Vec::new();
+        for planned in plan
             .components
             .iter()
             .filter(|c| c.component.traffic.runs_pods())
-            .map(|c| {
-                (
-                    c.component.namespace.clone(),
-                    c.component.traffic.pods.clone(),
-                )
-            })
-            .collect();
+        {
+            let component = &planned.component;
+            match &component.source {
+                platform_core::component::Source::Helm(release) => {
+                    pods.extend(
+                        release
+                            .chart
+                            .pods
+                            .iter()
+                            .filter(|p| !p.host_network)
+                            .map(|p| {
+                                let labels = p
+                                    .labels
+                                    .iter()
+                                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                                    .collect();
+                                (component.namespace.clone(), labels)
+                            }),
+                    );
+                }
+                platform_core::component::Source::Manifests(_) => {
+                    pods.push((component.namespace.clone(), component.traffic.pods.clone()));
+                }
+            }
+        }
         for (path, object) in objects(&render(&loaded)) {
             if object["kind"] != "NetworkPolicy" {
                 continue;
             }
             let namespace = object["metadata"]["namespace"].as_str().unwrap();
-            let selector: BTreeMap<String, String> =
-                serde_json::from_value(object["spec"]["podSelector"]["matchLabels"].clone())
-                    .unwrap_or_default();
+            let selector: k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector =
+                serde_json::from_value(object["spec"]["podSelector"].clone()).unwrap();
             let selects_some = pods.iter().any(|(ns, labels)| {
-                ns == namespace && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+                ns == namespace && platform_netpol::selects(Some(&selector), labels)
             });
             assert!(selects_some, "{}/{path} selects no pod", loaded.name);
             policies += 1;
@@ -754,4 +774,56 @@ fn argocd_reaches_the_api_server_of_every_cluster_its_applications_deploy_to() {
         }
     }
     assert!(reached > 10, "only {reached} destinations checked");
+}
+
+/// The reachability matrix stands a component's pods by one that listens on every port the
+/// component serves; such a pod must exist in the declarations: every listener's labels are
+/// its, and a real pod of the chart carries them (the inventory's labels are the chart's).
+#[test]
+fn a_components_representative_pod_is_one_of_every_listener_and_a_real_pod_of_each() {
+    let mut listeners = 0;
+    for loaded in load_all() {
+        let plan = platform::plan(&loaded.env).unwrap();
+        for planned in &plan.components {
+            let traffic = &planned.component.traffic;
+            let representative = traffic.representative_labels();
+            for (port, subset) in &traffic.listeners {
+                let mut labels = traffic.pods.clone();
+                labels.extend(subset.labels.clone());
+                let fits = subset
+                    .labels
+                    .iter()
+                    .all(|(k, v)| representative.get(k) == Some(v))
+                    && subset.one_of.iter().all(|(k, values)| {
+                        representative.get(k).is_some_and(|v| values.contains(v))
+                    });
+                assert!(
+                    fits,
+                    "{}: {}'s representative {representative:?} does not listen on {port}",
+                    loaded.name, planned.component.name
+                );
+                let platform_core::component::Source::Helm(release) = &planned.component.source
+                else {
+                    continue;
+                };
+                let real = release.chart.pods.iter().any(|pod| {
+                    let pod: BTreeMap<&str, &str> = pod.labels.iter().copied().collect();
+                    labels
+                        .iter()
+                        .all(|(k, v)| pod.get(k.as_str()) == Some(&v.as_str()))
+                        && subset.one_of.iter().all(|(k, values)| {
+                            pod.get(k.as_str())
+                                .is_some_and(|v| values.iter().any(|x| x == v))
+                        })
+                });
+                assert!(
+                    real,
+                    "{}: no pod of {} listens on {port} as declared",
+                    loaded.name, planned.component.name
+                );
+                listeners += 1;
+            }
+        }
+    }
+    assert!(listeners >= 10, "only {listeners} listeners");
 }

@@ -11,11 +11,12 @@ use platform_core::component::{
     ChartContainer, ChartPod, Component, HelmChart, Layer, Replicas, TargetCluster, Toggle, tier,
 };
 use platform_core::hardening;
+use platform_core::labels;
 use platform_core::model::Environment;
 use platform_core::names;
 use platform_core::scanner::{self, ChartWaiver};
 use platform_core::sizing::Size;
-use platform_core::traffic::{GIT_PORTS, KUBERNETES_API_PORTS, Peer, Port, Traffic};
+use platform_core::traffic::{GIT_PORTS, KUBERNETES_API_PORTS, Peer, PodSubset, Port, Traffic};
 use serde::Serialize;
 
 pub const CHART: HelmChart = HelmChart {
@@ -25,7 +26,7 @@ pub const CHART: HelmChart = HelmChart {
     crd_groups: &["argoproj.io"],
     // argo-helm argo-cd-10.1.1: every pod carries `argo-cd.selectorLabels` (instance = release).
     pods: &[
-        ChartPod::api_client("argocd-application-controller", ARGOCD_PODS)
+        ChartPod::api_client("argocd-application-controller", CONTROLLER_PODS)
             .runs(&[ChartContainer::new(
                 "application-controller",
                 "controller.resources",
@@ -159,6 +160,11 @@ pub const CHART: HelmChart = HelmChart {
 };
 
 const ARGOCD_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "argocd")];
+/// The application controller, the one pod that serves the metrics (8082) Prometheus reads.
+const CONTROLLER_PODS: &[(&str, &str)] = &[
+    ("app.kubernetes.io/instance", "argocd"),
+    (labels::NAME, "argocd-application-controller"),
+];
 
 /// The health check that makes a parent Application wait for its children.
 pub const APPLICATION_HEALTH_LUA: &str = include_str!("application_health.lua");
@@ -306,7 +312,11 @@ fn traffic(env: &Environment) -> Traffic {
     let own_api = env.network_ranges().api_server;
     let mut traffic = Traffic::release(names::app::ARGOCD)
         .among_themselves()
-        .calls_kubernetes_api();
+        .calls_kubernetes_api()
+        .listening_on(
+            &[Port::tcp(names::ARGOCD_METRICS.port)],
+            &PodSubset::labelled(&CONTROLLER_PODS[1..]),
+        );
     let mut deployed_to: BTreeSet<(&str, u16)> = BTreeSet::new();
     for served in &env.argocd.serves {
         for cidr in &served.api_server_cidrs {

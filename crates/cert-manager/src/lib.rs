@@ -9,7 +9,7 @@ use platform_core::model::Environment;
 use platform_core::names;
 use platform_core::scanner::{self, ChartWaiver};
 use platform_core::sizing::Size;
-use platform_core::traffic::{Port, Traffic};
+use platform_core::traffic::{PodSubset, Port, Traffic};
 use serde::Serialize;
 
 pub const CHART: HelmChart = HelmChart {
@@ -21,37 +21,46 @@ pub const CHART: HelmChart = HelmChart {
     // cert-manager v1.21.1: controller, cainjector, webhook, and the startupapicheck
     // post-install hook, each with `app.kubernetes.io/instance: <release>`.
     pods: &[
-        ChartPod::api_client("cert-manager", CERT_MANAGER_PODS)
-            .runs(&[ChartContainer::new(
-                "cert-manager-controller",
-                "resources",
-                Size::Small,
-            )])
-            .replicas(Replicas::At {
-                path: "replicaCount",
-                default: 1,
-            }),
-        ChartPod::api_client("cert-manager-cainjector", CERT_MANAGER_PODS)
-            .runs(&[ChartContainer::new(
-                "cert-manager-cainjector",
-                "cainjector.resources",
-                Size::Small,
-            )])
-            .replicas(Replicas::At {
-                path: "cainjector.replicaCount",
-                default: 1,
-            }),
-        ChartPod::api_client("cert-manager-webhook", CERT_MANAGER_PODS)
-            .serving_webhook(WEBHOOK_PORT)
-            .runs(&[ChartContainer::new(
-                "cert-manager-webhook",
-                "webhook.resources",
-                Size::Small,
-            )])
-            .replicas(Replicas::At {
-                path: "webhook.replicaCount",
-                default: 1,
-            }),
+        ChartPod::api_client(
+            "cert-manager",
+            &[INSTANCE, ("app.kubernetes.io/component", "controller")],
+        )
+        .runs(&[ChartContainer::new(
+            "cert-manager-controller",
+            "resources",
+            Size::Small,
+        )])
+        .replicas(Replicas::At {
+            path: "replicaCount",
+            default: 1,
+        }),
+        ChartPod::api_client(
+            "cert-manager-cainjector",
+            &[INSTANCE, ("app.kubernetes.io/component", "cainjector")],
+        )
+        .runs(&[ChartContainer::new(
+            "cert-manager-cainjector",
+            "cainjector.resources",
+            Size::Small,
+        )])
+        .replicas(Replicas::At {
+            path: "cainjector.replicaCount",
+            default: 1,
+        }),
+        ChartPod::api_client(
+            "cert-manager-webhook",
+            &[INSTANCE, ("app.kubernetes.io/component", "webhook")],
+        )
+        .serving_webhook(WEBHOOK_PORT)
+        .runs(&[ChartContainer::new(
+            "cert-manager-webhook",
+            "webhook.resources",
+            Size::Small,
+        )])
+        .replicas(Replicas::At {
+            path: "webhook.replicaCount",
+            default: 1,
+        }),
         ChartPod::api_client("cert-manager-startupapicheck", CERT_MANAGER_PODS)
             .hook()
             .runs(&[ChartContainer::new(
@@ -101,7 +110,11 @@ pub const CHART: HelmChart = HelmChart {
     ],
 };
 
-const CERT_MANAGER_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "cert-manager")];
+const INSTANCE: (&str, &str) = ("app.kubernetes.io/instance", "cert-manager");
+const CERT_MANAGER_PODS: &[(&str, &str)] = &[INSTANCE];
+/// v1.21.1 labels each workload `app.kubernetes.io/component`; the startupapicheck hook
+/// serves nothing.
+const COMPONENT: &str = "app.kubernetes.io/component";
 
 /// The webhook's port (chart value `webhook.securePort`, 10250 by default in v1.21.1), which
 /// the API server calls to validate Issuers and Certificates.
@@ -136,7 +149,15 @@ pub fn components(env: &Environment) -> Vec<Component> {
         .traffic(
             Traffic::release(names::app::CERT_MANAGER)
                 .calls_kubernetes_api()
-                .webhooks(&[Port::tcp(WEBHOOK_PORT)]),
+                .webhooks(&[Port::tcp(WEBHOOK_PORT)])
+                .listening_on(
+                    &[Port::tcp(WEBHOOK_PORT)],
+                    &PodSubset::labelled(&[(COMPONENT, "webhook")]),
+                )
+                .listening_on(
+                    &[Port::tcp(names::CERT_MANAGER_METRICS_PORT)],
+                    &PodSubset::one_of(COMPONENT, &["controller", "cainjector", "webhook"]),
+                ),
         )
         // The CRDs are larger than client-side apply's last-applied annotation allows.
         .sync_options(&[SyncOption::ServerSideApply]),

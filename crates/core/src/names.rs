@@ -160,6 +160,10 @@ pub const ALERTMANAGER: ServiceEndpoint = ServiceEndpoint {
 
 /// Argo CD's application controller metrics (`argocd_app_info`, `argocd_app_sync_total`):
 /// argo-cd chart 10.1.1 `controller.metrics`, the controller's `metrics` port.
+/// cert-manager's controller, cainjector and webhook serve `/metrics` on this pod port
+/// (chart value `prometheus` on, the default), which Prometheus scrapes by annotation.
+pub const CERT_MANAGER_METRICS_PORT: u16 = 9402;
+
 pub const ARGOCD_METRICS: ServiceEndpoint = ServiceEndpoint {
     namespace: namespace::ARGOCD,
     service: "argocd-application-controller-metrics",

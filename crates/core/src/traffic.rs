@@ -92,11 +92,45 @@ pub struct Edge {
     pub ports: Vec<Port>,
 }
 
+/// Some of a component's pods: those that also carry every one of `labels`, and for each key
+/// of `one_of` one of its values.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PodSubset {
+    pub labels: BTreeMap<String, String>,
+    pub one_of: BTreeMap<String, Vec<String>>,
+}
+
+impl PodSubset {
+    pub fn labelled(pairs: &[(&str, &str)]) -> Self {
+        Self {
+            labels: pairs
+                .iter()
+                .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+                .collect(),
+            one_of: BTreeMap::new(),
+        }
+    }
+
+    pub fn one_of(key: &str, values: &[&str]) -> Self {
+        Self {
+            labels: BTreeMap::new(),
+            one_of: BTreeMap::from([(
+                key.to_owned(),
+                values.iter().map(|v| (*v).to_owned()).collect(),
+            )]),
+        }
+    }
+}
+
 /// The traffic of one component.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Traffic {
     /// Labels that select exactly this component's pods; empty for a component that runs none.
     pub pods: BTreeMap<String, String>,
+    /// Ports on which only some of the pods listen, and which: a policy that admits traffic
+    /// on such a port selects only those pods (a chart's hook Jobs, its other workloads, never
+    /// get a port opened that they do not serve).
+    pub listeners: BTreeMap<Port, PodSubset>,
     /// Connections the pods open (cluster DNS is implied for every pod).
     pub calls: Vec<Edge>,
     /// Ports on which the API server calls the pods: admission and conversion webhooks.
@@ -122,6 +156,37 @@ impl Traffic {
 
     pub fn runs_pods(&self) -> bool {
         !self.pods.is_empty()
+    }
+
+    /// Only the pods of `subset` listen on `ports`.
+    pub fn listening_on(mut self, ports: &[Port], subset: &PodSubset) -> Self {
+        for port in ports {
+            self.listeners.insert(*port, subset.clone());
+        }
+        self
+    }
+
+    /// The pods that listen on `port`, where not all of the component's do.
+    pub fn listeners_of(&self, port: Port) -> Option<&PodSubset> {
+        self.listeners.get(&port)
+    }
+
+    /// The labels of a pod that listens on every port the component serves: the component's
+    /// labels, each listener's, and the first value of each `one_of` that no label fixes.
+    /// What a component-level view (the reachability matrix) stands its pods by.
+    pub fn representative_labels(&self) -> BTreeMap<String, String> {
+        let mut labels = self.pods.clone();
+        for subset in self.listeners.values() {
+            labels.extend(subset.labels.clone());
+        }
+        for subset in self.listeners.values() {
+            for (key, values) in &subset.one_of {
+                if let Some(first) = values.first() {
+                    labels.entry(key.clone()).or_insert_with(|| first.clone());
+                }
+            }
+        }
+        labels
     }
 
     pub fn calls(mut self, to: Peer, ports: &[Port]) -> Self {

@@ -16,7 +16,7 @@ use platform_core::model::Environment;
 use platform_core::names;
 use platform_core::scanner::{self, ChartWaiver};
 use platform_core::sizing::Size;
-use platform_core::traffic::{Port, Traffic};
+use platform_core::traffic::{PodSubset, Port, Traffic};
 use serde::Serialize;
 
 /// The port ESO's webhook pod listens on; the API server calls it for validation and CRD
@@ -40,7 +40,7 @@ pub const CHART: HelmChart = HelmChart {
                 path: "replicaCount",
                 default: 1,
             }),
-        ChartPod::api_client("external-secrets-webhook", ESO_PODS)
+        ChartPod::api_client("external-secrets-webhook", WEBHOOK_PODS)
             .serving_webhook(WEBHOOK_PORT)
             .runs(&[ChartContainer::new(
                 "webhook",
@@ -97,6 +97,11 @@ pub const CHART: HelmChart = HelmChart {
 };
 
 const ESO_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "external-secrets")];
+/// The webhook's pod, the one that serves the admission and conversion webhook (10250).
+const WEBHOOK_PODS: &[(&str, &str)] = &[
+    ("app.kubernetes.io/instance", "external-secrets"),
+    ("app.kubernetes.io/name", "external-secrets-webhook"),
+];
 
 /// Values of the external-secrets chart this platform sets.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -189,7 +194,11 @@ pub fn components(env: &Environment) -> Vec<Component> {
         Traffic::release(names::app::EXTERNAL_SECRETS)
             .calls_component(names::app::VAULT, &[Port::tcp(names::VAULT.port)])
             .calls_kubernetes_api()
-            .webhooks(&[Port::tcp(WEBHOOK_PORT)]),
+            .webhooks(&[Port::tcp(WEBHOOK_PORT)])
+            .listening_on(
+                &[Port::tcp(WEBHOOK_PORT)],
+                &PodSubset::labelled(&WEBHOOK_PODS[1..]),
+            ),
     )
     .ignore_differences(vec![
         ResourceIgnoreDifferences::jq(

@@ -16,7 +16,7 @@ use platform_core::model::Environment;
 use platform_core::names;
 use platform_core::scanner::{self, ChartWaiver};
 use platform_core::sizing::Size;
-use platform_core::traffic::{Port, Traffic};
+use platform_core::traffic::{PodSubset, Port, Traffic};
 use serde::Serialize;
 
 /// The admission controller's webhook port.
@@ -30,7 +30,7 @@ pub const CHART: HelmChart = HelmChart {
     // kyverno-chart-3.9.0 `kyverno.matchLabels.common`; the hooks' pods carry only what
     // crds.migration.podLabels and webhooksCleanup.podLabels give them (set below).
     pods: &[
-        ChartPod::api_client("kyverno-admission-controller", KYVERNO_PODS)
+        ChartPod::api_client("kyverno-admission-controller", CONTROLLER_PODS)
             .serving_webhook(WEBHOOK_PORT)
             .runs(&[
                 ChartContainer::new(
@@ -48,7 +48,7 @@ pub const CHART: HelmChart = HelmChart {
                 path: "admissionController.replicas",
                 default: 1,
             }),
-        ChartPod::api_client("kyverno-background-controller", KYVERNO_PODS)
+        ChartPod::api_client("kyverno-background-controller", CONTROLLER_PODS)
             .runs(&[ChartContainer::new(
                 "controller",
                 "backgroundController.resources",
@@ -58,7 +58,7 @@ pub const CHART: HelmChart = HelmChart {
                 path: "backgroundController.replicas",
                 default: 1,
             }),
-        ChartPod::api_client("kyverno-cleanup-controller", KYVERNO_PODS)
+        ChartPod::api_client("kyverno-cleanup-controller", CONTROLLER_PODS)
             .serving_webhook(WEBHOOK_PORT)
             .runs(&[ChartContainer::new(
                 "controller",
@@ -69,7 +69,7 @@ pub const CHART: HelmChart = HelmChart {
                 path: "cleanupController.replicas",
                 default: 1,
             }),
-        ChartPod::api_client("kyverno-reports-controller", KYVERNO_PODS)
+        ChartPod::api_client("kyverno-reports-controller", CONTROLLER_PODS)
             .runs(&[ChartContainer::new(
                 "controller",
                 "reportsController.resources",
@@ -152,6 +152,13 @@ pub const CHART: HelmChart = HelmChart {
 };
 
 const KYVERNO_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "kyverno")];
+/// Its four controllers, which serve the webhooks (9443) and metrics (8000); the hook Jobs'
+/// pods carry only the release label (kyverno-chart-3.9.0 `kyverno.labels.common`, which
+/// only the controllers get).
+const CONTROLLER_PODS: &[(&str, &str)] = &[
+    ("app.kubernetes.io/instance", "kyverno"),
+    ("app.kubernetes.io/part-of", "kyverno"),
+];
 
 /// Values of the kyverno chart this platform sets.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -248,7 +255,14 @@ pub fn components(env: &Environment) -> Vec<Component> {
     .traffic(
         Traffic::release(names::app::KYVERNO)
             .calls_kubernetes_api()
-            .webhooks(&[Port::tcp(WEBHOOK_PORT)]),
+            .webhooks(&[Port::tcp(WEBHOOK_PORT)])
+            .listening_on(
+                &[
+                    Port::tcp(WEBHOOK_PORT),
+                    Port::tcp(names::KYVERNO_METRICS.port),
+                ],
+                &PodSubset::labelled(&CONTROLLER_PODS[1..]),
+            ),
     )
     // Kyverno's CRDs are too large for client-side apply's last-applied annotation.
     .sync_options(&[

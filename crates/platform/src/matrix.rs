@@ -66,7 +66,7 @@ pub fn endpoints(plan: &Plan, network: NetworkRanges<'_>) -> Vec<Endpoint> {
             Endpoint::pod(
                 &c.component.name,
                 &c.component.namespace,
-                c.component.traffic.pods.clone(),
+                c.component.traffic.representative_labels(),
                 pod_address(i + 1),
             )
         })

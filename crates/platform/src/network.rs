@@ -11,14 +11,14 @@ use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
     NetworkPolicyPort, NetworkPolicySpec,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use platform_core::application::metadata;
 use platform_core::component::Component;
 use platform_core::labels;
 use platform_core::manifest::Manifest;
 use platform_core::model::Environment;
-use platform_core::traffic::{DNS_PORTS, KUBERNETES_API_PORTS, Peer, Port};
+use platform_core::traffic::{DNS_PORTS, KUBERNETES_API_PORTS, Peer, PodSubset, Port, Traffic};
 use platform_syntax::cidr;
 
 /// The label Kubernetes puts on every namespace with its own name.
@@ -44,12 +44,7 @@ pub fn attach(
         pods: components
             .iter()
             .filter(|c| c.traffic.runs_pods())
-            .map(|c| {
-                (
-                    c.name.clone(),
-                    (c.namespace.clone(), c.traffic.pods.clone()),
-                )
-            })
+            .map(|c| (c.name.clone(), (c.namespace.clone(), c.traffic.clone())))
             .collect(),
         policies: BTreeMap::new(),
         dangling: Vec::new(),
@@ -88,8 +83,8 @@ pub fn attach(
 /// The policies of an environment as they are derived, by the component that ships each.
 struct Builder<'a> {
     env: &'a Environment,
-    /// Every component that runs pods: its namespace and pod labels.
-    pods: BTreeMap<String, (String, BTreeMap<String, String>)>,
+    /// Every component that runs pods: its namespace and traffic (pod labels, listeners).
+    pods: BTreeMap<String, (String, Traffic)>,
     policies: BTreeMap<String, Vec<NetworkPolicy>>,
     dangling: Vec<DanglingEdge>,
 }
@@ -139,15 +134,14 @@ impl Builder<'_> {
             );
             self.ship(name, internal);
         }
-        if !component.traffic.webhooks.is_empty() {
-            let webhooks = policy(
-                &format!("allow-{name}-from-kubernetes-api"),
+        let webhooks = by_listener(&component.traffic, &component.traffic.webhooks);
+        let split = webhooks.len() > 1;
+        for (listeners, ports) in webhooks {
+            let webhooks = policy_selecting(
+                &named(&format!("allow-{name}-from-kubernetes-api"), split, &ports),
                 namespace,
-                own_pods,
-                vec![ingress(
-                    self.api_server_peers(),
-                    &component.traffic.webhooks,
-                )],
+                narrowed(own_pods, listeners),
+                vec![ingress(self.api_server_peers(), &ports)],
                 Vec::new(),
             );
             self.ship(name, webhooks);
@@ -202,35 +196,50 @@ impl Builder<'_> {
     fn call(&mut self, caller: &Component, callee: &str, ports: &[Port]) {
         let name = caller.name.as_str();
         let namespace = caller.namespace.as_str();
-        let Some((callee_namespace, callee_pods)) = self.pods.get(callee).cloned() else {
+        let Some((callee_namespace, callee_traffic)) = self.pods.get(callee).cloned() else {
             self.dangling.push(DanglingEdge {
                 component: name.to_owned(),
                 peer: callee.to_owned(),
             });
             return;
         };
+        // The callee's pods that listen on each port: one egress rule, and one ingress policy,
+        // per set of them.
+        let groups = by_listener(&callee_traffic, ports);
+        let split = groups.len() > 1;
+        let to_callee = groups
+            .iter()
+            .map(|(listeners, ports)| {
+                egress(
+                    vec![pod_peer_selecting(
+                        Some(&callee_namespace),
+                        narrowed(&callee_traffic.pods, *listeners),
+                    )],
+                    ports,
+                )
+            })
+            .collect();
         let out = policy(
             &format!("allow-{name}-to-{callee}"),
             namespace,
             &caller.traffic.pods,
             Vec::new(),
-            vec![egress(
-                vec![pod_peer(Some(&callee_namespace), &callee_pods)],
-                ports,
-            )],
+            to_callee,
         );
         self.ship(name, out);
-        let into = policy(
-            &format!("allow-{callee}-from-{name}"),
-            &callee_namespace,
-            &callee_pods,
-            vec![ingress(
-                vec![pod_peer(Some(namespace), &caller.traffic.pods)],
-                ports,
-            )],
-            Vec::new(),
-        );
-        self.ship(callee, into);
+        for (listeners, ports) in &groups {
+            let into = policy_selecting(
+                &named(&format!("allow-{callee}-from-{name}"), split, ports),
+                &callee_namespace,
+                narrowed(&callee_traffic.pods, *listeners),
+                vec![ingress(
+                    vec![pod_peer(Some(namespace), &caller.traffic.pods)],
+                    ports,
+                )],
+                Vec::new(),
+            );
+            self.ship(callee, into);
+        }
     }
 }
 
@@ -279,8 +288,61 @@ fn selector(labels: &BTreeMap<String, String>) -> LabelSelector {
     }
 }
 
+/// `ports`, grouped by the pods of `traffic` that listen on them (`None`: all its pods), in
+/// a stable order.
+fn by_listener<'a>(
+    traffic: &'a Traffic,
+    ports: &[Port],
+) -> Vec<(Option<&'a PodSubset>, Vec<Port>)> {
+    let mut groups: BTreeMap<Option<&PodSubset>, Vec<Port>> = BTreeMap::new();
+    for port in ports {
+        groups
+            .entry(traffic.listeners_of(*port))
+            .or_default()
+            .push(*port);
+    }
+    groups.into_iter().collect()
+}
+
+/// A policy's name, with its ports when one edge needs several (one per set of listeners).
+fn named(name: &str, split: bool, ports: &[Port]) -> String {
+    if split {
+        let ports: Vec<String> = ports.iter().map(|p| p.number.to_string()).collect();
+        format!("{name}-{}", ports.join("-"))
+    } else {
+        name.to_owned()
+    }
+}
+
+/// The pods with `pods` labels, narrowed to `listeners` where only those listen.
+fn narrowed(pods: &BTreeMap<String, String>, listeners: Option<&PodSubset>) -> LabelSelector {
+    let Some(subset) = listeners else {
+        return selector(pods);
+    };
+    let mut labels = pods.clone();
+    labels.extend(subset.labels.clone());
+    let expressions: Vec<LabelSelectorRequirement> = subset
+        .one_of
+        .iter()
+        .map(|(key, values)| LabelSelectorRequirement {
+            key: key.clone(),
+            operator: "In".to_owned(),
+            values: Some(values.clone()),
+        })
+        .collect();
+    LabelSelector {
+        match_labels: (!labels.is_empty()).then_some(labels),
+        match_expressions: (!expressions.is_empty()).then_some(expressions),
+    }
+}
+
 /// Pods with `labels`, in `namespace` (or the policy's own namespace when `None`).
 fn pod_peer(namespace: Option<&str>, labels: &BTreeMap<String, String>) -> NetworkPolicyPeer {
+    pod_peer_selecting(namespace, selector(labels))
+}
+
+/// Pods `pods` selects, in `namespace` (or the policy's own namespace when `None`).
+fn pod_peer_selecting(namespace: Option<&str>, pods: LabelSelector) -> NetworkPolicyPeer {
     NetworkPolicyPeer {
         namespace_selector: namespace.map(|ns| {
             selector(&BTreeMap::from([(
@@ -288,7 +350,7 @@ fn pod_peer(namespace: Option<&str>, labels: &BTreeMap<String, String>) -> Netwo
                 ns.to_owned(),
             )]))
         }),
-        pod_selector: Some(selector(labels)),
+        pod_selector: Some(pods),
         ..NetworkPolicyPeer::default()
     }
 }
@@ -351,6 +413,17 @@ fn policy(
     ingress: Vec<NetworkPolicyIngressRule>,
     egress: Vec<NetworkPolicyEgressRule>,
 ) -> NetworkPolicy {
+    policy_selecting(name, namespace, selector(pods), ingress, egress)
+}
+
+/// [`policy`] for the pods `pods` selects.
+fn policy_selecting(
+    name: &str,
+    namespace: &str,
+    pods: LabelSelector,
+    ingress: Vec<NetworkPolicyIngressRule>,
+    egress: Vec<NetworkPolicyEgressRule>,
+) -> NetworkPolicy {
     let mut types = Vec::new();
     if !ingress.is_empty() {
         types.push("Ingress".to_owned());
@@ -366,7 +439,7 @@ fn policy(
     NetworkPolicy {
         metadata: meta,
         spec: Some(NetworkPolicySpec {
-            pod_selector: Some(selector(pods)),
+            pod_selector: Some(pods),
             policy_types: Some(types),
             ingress: (!ingress.is_empty()).then_some(ingress),
             egress: (!egress.is_empty()).then_some(egress),

@@ -18,7 +18,7 @@ use platform_core::model::Environment;
 use platform_core::names;
 use platform_core::scanner::{self, ChartWaiver};
 use platform_core::sizing::Size;
-use platform_core::traffic::{Peer, Port, Traffic};
+use platform_core::traffic::{Peer, PodSubset, Port, Traffic};
 use serde::Serialize;
 
 pub const CHART: HelmChart = HelmChart {
@@ -29,7 +29,7 @@ pub const CHART: HelmChart = HelmChart {
     // prometheus-29.27.0 `prometheus.common.matchLabels`, and its subcharts'; node-exporter
     // (prometheus-node-exporter 4.56) runs on the host network.
     pods: &[
-        ChartPod::api_client("prometheus-server", PROMETHEUS_PODS)
+        ChartPod::api_client("prometheus-server", SERVER_PODS)
             .runs(&[
                 ChartContainer::new("prometheus-server", "server.resources", Size::XLarge),
                 ChartContainer::new(
@@ -110,6 +110,13 @@ pub const CHART: HelmChart = HelmChart {
 };
 
 const PROMETHEUS_PODS: &[(&str, &str)] = &[("app.kubernetes.io/instance", "prometheus")];
+/// The server, the one pod of the release that answers queries (9090): kube-state-metrics
+/// and the node exporters are of the same release.
+const SERVER_PODS: &[(&str, &str)] = &[
+    ("app.kubernetes.io/instance", "prometheus"),
+    ("app.kubernetes.io/name", "prometheus"),
+    ("app.kubernetes.io/component", "server"),
+];
 
 /// Values of the prometheus chart this platform sets.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -451,7 +458,11 @@ fn vault_scrape_config(env: &Environment) -> ScrapeConfig {
 fn traffic(env: &Environment) -> Traffic {
     let mut traffic = Traffic::release(names::app::PROMETHEUS)
         .among_themselves()
-        .calls_kubernetes_api();
+        .calls_kubernetes_api()
+        .listening_on(
+            &[Port::tcp(names::PROMETHEUS_SERVER_POD_PORT)],
+            &PodSubset::labelled(&SERVER_PODS[1..]),
+        );
     for cidr in env.network_ranges().nodes {
         traffic = traffic.calls(
             Peer::External { cidr: cidr.clone() },
@@ -471,7 +482,7 @@ fn traffic(env: &Environment) -> Traffic {
     if env.vault_tls() {
         traffic = traffic.calls_component(
             names::app::CERT_MANAGER,
-            &[Port::tcp(CERT_MANAGER_METRICS_PORT)],
+            &[Port::tcp(names::CERT_MANAGER_METRICS_PORT)],
         );
     }
     if alerting(env) {
@@ -493,8 +504,6 @@ fn traffic(env: &Environment) -> Traffic {
     traffic
 }
 
-/// cert-manager's controllers serve `/metrics` here (chart value `prometheus` on, the default).
-const CERT_MANAGER_METRICS_PORT: u16 = 9402;
 /// Node exporters listen on each node's address, outside the pod network.
 const NODE_EXPORTER_PORT: u16 = 9100;
 /// The kubelet, which the chart's `kubernetes-nodes` and `kubernetes-nodes-cadvisor` jobs
