@@ -182,6 +182,14 @@ fn inventory_differences(release: &ChartRelease) -> Vec<String> {
                     container.init
                 ));
             }
+            let real_ports: BTreeSet<u16> = real_container.ports.iter().copied().collect();
+            let listed_ports: BTreeSet<u16> = container.ports.iter().copied().collect();
+            if real_ports != listed_ports {
+                differ(format!(
+                    "{at}: container {} declares ports {real_ports:?}, the inventory {listed_ports:?}",
+                    container.name
+                ));
+            }
             let given = value_at(values, container.resources)
                 .cloned()
                 .unwrap_or(Value::Null);

@@ -301,15 +301,9 @@ fn no_allow_policy_selects_nothing() {
                 }
             }
         }
-        for (path, object) in objects(&render(&loaded)) {
-            if object["kind"] != "NetworkPolicy" {
-                continue;
-            }
-            let namespace = object["metadata"]["namespace"].as_str().unwrap();
-            let selector: k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector =
-                serde_json::from_value(object["spec"]["podSelector"].clone()).unwrap();
+        for (path, _, namespace, selector) in network_policies(&loaded) {
             let selects_some = pods.iter().any(|(ns, labels)| {
-                ns == namespace && platform_netpol::selects(Some(&selector), labels)
+                *ns == namespace && platform_netpol::selects(Some(&selector), labels)
             });
             assert!(selects_some, "{}/{path} selects no pod", loaded.name);
             policies += 1;
@@ -826,4 +820,91 @@ fn a_components_representative_pod_is_one_of_every_listener_and_a_real_pod_of_ea
         }
     }
     assert!(listeners >= 10, "only {listeners} listeners");
+}
+
+/// Every rendered NetworkPolicy of an environment: its path, the object, its namespace and
+/// the pods it selects.
+fn network_policies(
+    loaded: &LoadedEnvironment,
+) -> Vec<(
+    String,
+    Value,
+    String,
+    k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
+)> {
+    objects(&render(loaded))
+        .into_iter()
+        .filter(|(_, object)| object["kind"] == "NetworkPolicy")
+        .map(|(path, object)| {
+            let namespace = object["metadata"]["namespace"].as_str().unwrap().to_owned();
+            let selector = serde_json::from_value(object["spec"]["podSelector"].clone()).unwrap();
+            (path, object, namespace, selector)
+        })
+        .collect()
+}
+
+/// A chart pod of the inventory: namespace, labels, the ports its containers declare, name.
+type InventoryPod<'a> = (&'a str, BTreeMap<String, String>, BTreeSet<u16>, &'a str);
+
+/// Without Helm: every port a rendered policy admits into a chart's pods is one that every
+/// pod of the inventory it selects declares (the inventory's ports are held to the real
+/// Helm's by `the_chart_inventory_is_what_helm_renders`).
+#[test]
+fn every_port_a_policy_admits_into_a_charts_pods_is_one_each_of_them_declares() {
+    let mut checked = 0;
+    for loaded in load_all() {
+        let plan = platform::plan(&loaded.env).unwrap();
+        let pods: Vec<InventoryPod<'_>> = plan
+            .components
+            .iter()
+            .flat_map(|planned| {
+                let component = &planned.component;
+                let chart_pods = match &component.source {
+                    platform_core::component::Source::Helm(release) => release.chart.pods,
+                    platform_core::component::Source::Manifests(_) => &[],
+                };
+                chart_pods
+                    .iter()
+                    .filter(|p| !p.host_network)
+                    .map(move |pod| {
+                        let labels = pod
+                            .labels
+                            .iter()
+                            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                            .collect();
+                        let ports = pod
+                            .containers
+                            .iter()
+                            .filter(|c| !c.init)
+                            .flat_map(|c| c.ports.iter().copied())
+                            .collect();
+                        (component.namespace.as_str(), labels, ports, pod.workload)
+                    })
+            })
+            .collect();
+        for (path, object, namespace, selector) in network_policies(&loaded) {
+            let selected: Vec<_> = pods
+                .iter()
+                .filter(|(ns, labels, ..)| {
+                    *ns == namespace && platform_netpol::selects(Some(&selector), labels)
+                })
+                .collect();
+            for rule in object["spec"]["ingress"].as_array().into_iter().flatten() {
+                for port in rule["ports"].as_array().into_iter().flatten() {
+                    let Some(number) = port["port"].as_u64() else {
+                        continue;
+                    };
+                    for (_, _, ports, workload) in &selected {
+                        assert!(
+                            ports.contains(&u16::try_from(number).unwrap()),
+                            "{}/{path} admits {number} into {workload}, which declares {ports:?}",
+                            loaded.name
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 30, "only {checked} ports checked");
 }

@@ -31,11 +31,7 @@ pub const CHART: HelmChart = HelmChart {
     // `configmapReload.enabled` is off by default: no reloader sidecar.
     pods: &[ChartPod::api_client("alertmanager", ALERTMANAGER_PODS)
         .quiet()
-        .runs(&[ChartContainer::new(
-            "alertmanager",
-            "resources",
-            Size::Small,
-        )])
+        .runs(&[ChartContainer::new("alertmanager", "resources", Size::Small).listening(&[9093])])
         .replicas(Replicas::At {
             path: "replicaCount",
             default: 1,

@@ -31,17 +31,17 @@ pub const CHART: HelmChart = HelmChart {
                 "application-controller",
                 "controller.resources",
                 Size::Large,
-            )])
+            )
+            .listening(&[8082])])
             .replicas(Replicas::At {
                 path: "controller.replicas",
                 default: 1,
             }),
         ChartPod::api_client("argocd-server", ARGOCD_PODS)
-            .runs(&[ChartContainer::new(
-                "server",
-                "server.resources",
-                Size::Small,
-            )])
+            .runs(&[
+                ChartContainer::new("server", "server.resources", Size::Small)
+                    .listening(&[8080, 8083]),
+            ])
             .replicas(Replicas::At {
                 path: "server.replicas",
                 default: 1,
@@ -49,7 +49,8 @@ pub const CHART: HelmChart = HelmChart {
         ChartPod::api_client("argocd-repo-server", ARGOCD_PODS)
             .quiet()
             .runs(&[
-                ChartContainer::new("repo-server", "repoServer.resources", Size::Medium),
+                ChartContainer::new("repo-server", "repoServer.resources", Size::Medium)
+                    .listening(&[8081, 8084]),
                 ChartContainer::init("copyutil", "repoServer.copyutil.resources", Size::Tiny),
             ])
             .replicas(Replicas::At {
@@ -58,14 +59,17 @@ pub const CHART: HelmChart = HelmChart {
             }),
         ChartPod::api_client("argocd-redis", ARGOCD_PODS)
             .quiet()
-            .runs(&[ChartContainer::new("redis", "redis.resources", Size::Small)])
+            .runs(
+                &[ChartContainer::new("redis", "redis.resources", Size::Small).listening(&[6379])],
+            )
             .replicas(Replicas::One),
         ChartPod::api_client("argocd-applicationset-controller", ARGOCD_PODS)
             .runs(&[ChartContainer::new(
                 "applicationset-controller",
                 "applicationSet.resources",
                 Size::Small,
-            )])
+            )
+            .listening(&[7000, 8080, 8081])])
             .replicas(Replicas::At {
                 path: "applicationSet.replicas",
                 default: 1,
@@ -75,7 +79,8 @@ pub const CHART: HelmChart = HelmChart {
                 "notifications-controller",
                 "notifications.resources",
                 Size::Small,
-            )])
+            )
+            .listening(&[9001])])
             .replicas(Replicas::One),
         // templates/redis-secret-init/job.yaml: pre-install, pre-upgrade.
         ChartPod::api_client("argocd-redis-secret-init", ARGOCD_PODS)

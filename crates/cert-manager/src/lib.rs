@@ -25,11 +25,10 @@ pub const CHART: HelmChart = HelmChart {
             "cert-manager",
             &[INSTANCE, ("app.kubernetes.io/component", "controller")],
         )
-        .runs(&[ChartContainer::new(
-            "cert-manager-controller",
-            "resources",
-            Size::Small,
-        )])
+        .runs(&[
+            ChartContainer::new("cert-manager-controller", "resources", Size::Small)
+                .listening(&[9402, 9403]),
+        ])
         .replicas(Replicas::At {
             path: "replicaCount",
             default: 1,
@@ -42,7 +41,8 @@ pub const CHART: HelmChart = HelmChart {
             "cert-manager-cainjector",
             "cainjector.resources",
             Size::Small,
-        )])
+        )
+        .listening(&[9402])])
         .replicas(Replicas::At {
             path: "cainjector.replicaCount",
             default: 1,
@@ -52,11 +52,10 @@ pub const CHART: HelmChart = HelmChart {
             &[INSTANCE, ("app.kubernetes.io/component", "webhook")],
         )
         .serving_webhook(WEBHOOK_PORT)
-        .runs(&[ChartContainer::new(
-            "cert-manager-webhook",
-            "webhook.resources",
-            Size::Small,
-        )])
+        .runs(&[
+            ChartContainer::new("cert-manager-webhook", "webhook.resources", Size::Small)
+                .listening(&[6080, 9402, 10250]),
+        ])
         .replicas(Replicas::At {
             path: "webhook.replicaCount",
             default: 1,

@@ -62,6 +62,9 @@ pub struct ChartContainer {
     /// An init container: it runs to completion before the others start, so the pod asks
     /// for the larger of it and the sum of the others, not for both.
     pub init: bool,
+    /// The ports it declares (`containerPort`), as the chart renders them with the
+    /// platform's values: what a NetworkPolicy may open into it.
+    pub ports: &'static [u16],
 }
 
 impl ChartContainer {
@@ -71,7 +74,14 @@ impl ChartContainer {
             resources,
             size,
             init: false,
+            ports: &[],
         }
+    }
+
+    /// It listens on `ports`.
+    pub const fn listening(mut self, ports: &'static [u16]) -> Self {
+        self.ports = ports;
+        self
     }
 
     /// An init container of the pod.

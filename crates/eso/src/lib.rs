@@ -31,22 +31,20 @@ pub const CHART: HelmChart = HelmChart {
     // external-secrets helm-chart-2.9.0 `*.selectorLabels`.
     pods: &[
         ChartPod::api_client("external-secrets", ESO_PODS)
-            .runs(&[ChartContainer::new(
-                "external-secrets",
-                "resources",
-                Size::Small,
-            )])
+            .runs(&[
+                ChartContainer::new("external-secrets", "resources", Size::Small)
+                    .listening(&[8080, 8082]),
+            ])
             .replicas(Replicas::At {
                 path: "replicaCount",
                 default: 1,
             }),
         ChartPod::api_client("external-secrets-webhook", WEBHOOK_PODS)
             .serving_webhook(WEBHOOK_PORT)
-            .runs(&[ChartContainer::new(
-                "webhook",
-                "webhook.resources",
-                Size::Small,
-            )])
+            .runs(&[
+                ChartContainer::new("webhook", "webhook.resources", Size::Small)
+                    .listening(&[8080, 8081, 10250]),
+            ])
             .replicas(Replicas::At {
                 path: "webhook.replicaCount",
                 default: 1,
@@ -56,7 +54,8 @@ pub const CHART: HelmChart = HelmChart {
                 "cert-controller",
                 "certController.resources",
                 Size::Small,
-            )])
+            )
+            .listening(&[8080, 8081])])
             .replicas(Replicas::At {
                 path: "certController.replicaCount",
                 default: 1,

@@ -39,7 +39,9 @@ pub const CHART: HelmChart = HelmChart {
     // Without persistence the chart adds no init-chown-data container.
     pods: &[ChartPod::api_client("grafana", GRAFANA_PODS)
         .quiet()
-        .runs(&[ChartContainer::new("grafana", "resources", Size::Small)])
+        .runs(&[
+            ChartContainer::new("grafana", "resources", Size::Small).listening(&[3000, 6060, 9094])
+        ])
         .replicas(Replicas::At {
             path: "replicas",
             default: 1,

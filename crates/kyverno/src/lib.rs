@@ -37,7 +37,8 @@ pub const CHART: HelmChart = HelmChart {
                     "kyverno",
                     "admissionController.container.resources",
                     Size::Medium,
-                ),
+                )
+                .listening(&[8000, 9443]),
                 ChartContainer::init(
                     "kyverno-pre",
                     "admissionController.initContainer.resources",
@@ -53,28 +54,27 @@ pub const CHART: HelmChart = HelmChart {
                 "controller",
                 "backgroundController.resources",
                 Size::Small,
-            )])
+            )
+            .listening(&[8000, 9443])])
             .replicas(Replicas::At {
                 path: "backgroundController.replicas",
                 default: 1,
             }),
         ChartPod::api_client("kyverno-cleanup-controller", CONTROLLER_PODS)
             .serving_webhook(WEBHOOK_PORT)
-            .runs(&[ChartContainer::new(
-                "controller",
-                "cleanupController.resources",
-                Size::Small,
-            )])
+            .runs(&[
+                ChartContainer::new("controller", "cleanupController.resources", Size::Small)
+                    .listening(&[8000, 9443]),
+            ])
             .replicas(Replicas::At {
                 path: "cleanupController.replicas",
                 default: 1,
             }),
         ChartPod::api_client("kyverno-reports-controller", CONTROLLER_PODS)
-            .runs(&[ChartContainer::new(
-                "controller",
-                "reportsController.resources",
-                Size::Small,
-            )])
+            .runs(&[
+                ChartContainer::new("controller", "reportsController.resources", Size::Small)
+                    .listening(&[8000, 9443]),
+            ])
             .replicas(Replicas::At {
                 path: "reportsController.replicas",
                 default: 1,

@@ -25,20 +25,18 @@ pub const CHART: HelmChart = HelmChart {
     pods: &[
         ChartPod::api_client("metallb-controller", METALLB_PODS)
             .serving_webhook(WEBHOOK_PORT)
-            .runs(&[ChartContainer::new(
-                "controller",
-                "controller.resources",
-                Size::Small,
-            )])
+            .runs(&[
+                ChartContainer::new("controller", "controller.resources", Size::Small)
+                    .listening(&[9120, 9443]),
+            ])
             .replicas(Replicas::One),
         // FRR is off (`speaker.frr.enabled: false`): the speaker runs alone, no init containers.
         ChartPod::api_client("metallb-speaker", METALLB_PODS)
             .on_host_network()
-            .runs(&[ChartContainer::new(
-                "speaker",
-                "speaker.resources",
-                Size::Small,
-            )])
+            .runs(&[
+                ChartContainer::new("speaker", "speaker.resources", Size::Small)
+                    .listening(&[7946, 9120]),
+            ])
             .replicas(Replicas::PerNode),
     ],
     pods_verified_at: "0.16.1",

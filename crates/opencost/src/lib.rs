@@ -27,8 +27,10 @@ pub const CHART: HelmChart = HelmChart {
     // opencost-2.5.17 `opencost.selectorLabels`.
     pods: &[ChartPod::api_client("opencost", OPENCOST_PODS)
         .runs(&[
-            ChartContainer::new("opencost", "opencost.exporter.resources", Size::Medium),
-            ChartContainer::new("opencost-ui", "opencost.ui.resources", Size::Tiny),
+            ChartContainer::new("opencost", "opencost.exporter.resources", Size::Medium)
+                .listening(&[9003]),
+            ChartContainer::new("opencost-ui", "opencost.ui.resources", Size::Tiny)
+                .listening(&[9090]),
         ])
         .replicas(Replicas::At {
             path: "opencost.exporter.replicas",

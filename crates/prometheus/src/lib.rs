@@ -31,12 +31,14 @@ pub const CHART: HelmChart = HelmChart {
     pods: &[
         ChartPod::api_client("prometheus-server", SERVER_PODS)
             .runs(&[
-                ChartContainer::new("prometheus-server", "server.resources", Size::XLarge),
+                ChartContainer::new("prometheus-server", "server.resources", Size::XLarge)
+                    .listening(&[9090]),
                 ChartContainer::new(
                     "prometheus-server-configmap-reload",
                     "configmapReload.prometheus.resources",
                     Size::Tiny,
-                ),
+                )
+                .listening(&[8080]),
             ])
             .replicas(Replicas::At {
                 path: "server.replicaCount",
@@ -48,7 +50,8 @@ pub const CHART: HelmChart = HelmChart {
                 "kube-state-metrics",
                 "kube-state-metrics.resources",
                 Size::Small,
-            )])
+            )
+            .listening(&[8080, 8081])])
             .replicas(Replicas::At {
                 path: "kube-state-metrics.replicas",
                 default: 1,
@@ -62,7 +65,8 @@ pub const CHART: HelmChart = HelmChart {
                 "node-exporter",
                 "prometheus-node-exporter.resources",
                 Size::Tiny,
-            )])
+            )
+            .listening(&[9100])])
             .replicas(Replicas::PerNode),
     ],
     pods_verified_at: "29.27.0",

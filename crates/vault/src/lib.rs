@@ -30,11 +30,10 @@ pub const CHART: HelmChart = HelmChart {
     // vault-helm v0.34.1 server-statefulset.yaml; the injector is off. The kubernetes auth
     // method reviews tokens with the API.
     pods: &[ChartPod::api_client("vault", VAULT_PODS)
-        .runs(&[ChartContainer::new(
-            "vault",
-            "server.resources",
-            Size::Large,
-        )])
+        .runs(&[
+            ChartContainer::new("vault", "server.resources", Size::Large)
+                .listening(&[8200, 8201, 8202]),
+        ])
         .replicas(Replicas::WhenEnabled {
             enabled: "server.ha.enabled",
             replicas: "server.ha.replicas",
