@@ -171,3 +171,62 @@ fn policies_judge_the_teams_namespaces_and_never_the_platforms() {
         }
     }
 }
+
+/// A pod in a team's namespace is billed to that team: one labelled for another team (or its
+/// cost center) fails `require-cost-allocation-labels`, since OpenCost would bill it by its
+/// own labels while the dashboards and budgets bill its namespace's. The team's own labels
+/// pass, in every team's namespace, as Kyverno's engine evaluates the rendered policy.
+#[test]
+fn a_pod_labelled_for_another_team_than_its_namespaces_is_refused() {
+    let loaded = platform_tests::two_teams();
+    let objects = platform_tests::objects(&platform_tests::render(&loaded));
+    let policy = objects
+        .values()
+        .filter_map(|object| Policy::from_value(object).unwrap())
+        .find(|p| p.metadata.name == "require-cost-allocation-labels")
+        .expect("the cost-allocation policy");
+    let namespaces: Vec<&Value> = objects
+        .values()
+        .filter(|o| o["kind"] == "Namespace" && o["metadata"]["labels"]["team"].is_string())
+        .collect();
+    assert!(namespaces.len() >= 2, "finops' and billing's namespaces");
+    for namespace in namespaces {
+        let name = namespace["metadata"]["name"].as_str().unwrap();
+        let labels: BTreeMap<String, String> =
+            serde_json::from_value(namespace["metadata"]["labels"].clone()).unwrap();
+        let team = &labels["team"];
+        let request = Request {
+            namespace_labels: Some(&labels),
+            ..Request::default()
+        };
+        let pod = |team: &str, cost_center: &str| {
+            json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "p", "namespace": name,
+                             "labels": {"team": team, "cost-center": cost_center}},
+                "spec": {"containers": [{"name": "c", "image": "ghcr.io/example-org/app:1.0"}]}
+            })
+        };
+        let failed = |pod: &Value| {
+            kyverno_engine::evaluate(&policy, pod, &request)
+                .iter()
+                .any(|r| r.status == Status::Fail)
+        };
+        assert!(
+            !failed(&pod(team, &labels["cost-center"])),
+            "{name}: its own team refused"
+        );
+        for other in loaded.env.teams.iter().filter(|t| t.name.as_str() != team) {
+            assert!(
+                failed(&pod(other.name.as_str(), other.cost_center.as_str())),
+                "{name} ({team}) admits a pod billed to {}",
+                other.name
+            );
+            assert!(
+                failed(&pod(team, other.cost_center.as_str())),
+                "{name} ({team}) admits a pod billed to cost center {}",
+                other.cost_center
+            );
+        }
+    }
+}

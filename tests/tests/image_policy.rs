@@ -57,7 +57,7 @@ fn latest_is_found_wherever_the_registry_is() {
 
 #[test]
 fn both_rules_look_at_every_kind_of_container() {
-    let policy = component_kyverno::policies::all(&platform_tests::load("dev").env.policies)
+    let policy = component_kyverno::policies::all(&platform_tests::load("dev").env.policies, &[])
         .into_iter()
         .find(|p| p.metadata.name.as_deref() == Some("disallow-latest-tag"))
         .unwrap();
@@ -109,10 +109,21 @@ fn the_policies_govern_exactly_the_namespaces_the_platform_creates_for_teams() {
                     for rule in object["spec"]["rules"].as_array().unwrap() {
                         let any = rule["match"]["any"].as_array().unwrap();
                         assert_eq!(any.len(), 1, "{path}");
-                        let selector = &any[0]["resources"]["namespaceSelector"]["matchLabels"];
+                        // Every rule selects tenants; a team's billing rule only its own.
+                        let mut selector = any[0]["resources"]["namespaceSelector"]["matchLabels"]
+                            .as_object()
+                            .unwrap()
+                            .clone();
+                        if let Some(team) = selector.remove("team") {
+                            assert_eq!(
+                                rule["name"],
+                                format!("cost-allocation-labels-{}", team.as_str().unwrap()),
+                                "{path}"
+                            );
+                        }
                         assert_eq!(
-                            selector,
-                            &serde_json::json!({ TENANT: TENANT_VALUE }),
+                            Value::Object(selector),
+                            serde_json::json!({ TENANT: TENANT_VALUE }),
                             "{path}"
                         );
                         assert!(
@@ -131,25 +142,46 @@ fn the_policies_govern_exactly_the_namespaces_the_platform_creates_for_teams() {
         assert_eq!(tenants, loaded.env.apps.len(), "{}", loaded.name);
 
         // Evaluated as Kyverno would, every policy's namespace selector takes in the tenant
-        // namespaces and leaves the platform's and an add-on's it has never heard of alone.
-        let selects = |namespace_labels: &Value| {
-            objects
-                .values()
-                .filter(|o| o["kind"] == "ClusterPolicy")
-                .flat_map(|policy| policy["spec"]["rules"].as_array().unwrap().clone())
-                .all(|rule| {
-                    let wanted =
-                        &rule["match"]["any"][0]["resources"]["namespaceSelector"]["matchLabels"];
-                    wanted
-                        .as_object()
-                        .unwrap()
+        // namespaces (a team's billing rule its own team's only) and leaves the platform's and
+        // an add-on's it has never heard of alone.
+        let rules: Vec<Value> = objects
+            .values()
+            .filter(|o| o["kind"] == "ClusterPolicy")
+            .flat_map(|policy| policy["spec"]["rules"].as_array().unwrap().clone())
+            .collect();
+        let wanted = |rule: &Value| {
+            rule["match"]["any"][0]["resources"]["namespaceSelector"]["matchLabels"]
+                .as_object()
+                .unwrap()
+                .clone()
+        };
+        let governing = |namespace_labels: &Value| -> Vec<String> {
+            rules
+                .iter()
+                .filter(|rule| {
+                    wanted(rule)
                         .iter()
                         .all(|(key, value)| &namespace_labels[key] == value)
                 })
+                .map(|rule| rule["name"].as_str().unwrap().to_owned())
+                .collect()
         };
+        let selects = |namespace_labels: &Value| !governing(namespace_labels).is_empty();
         for (path, object) in &objects {
             match object["kind"].as_str() {
-                Some("Namespace") => assert!(selects(&object["metadata"]["labels"]), "{path}"),
+                Some("Namespace") => {
+                    let labels = &object["metadata"]["labels"];
+                    let expected: Vec<String> = rules
+                        .iter()
+                        .filter(|rule| {
+                            wanted(rule)
+                                .get("team")
+                                .is_none_or(|team| team == &labels["team"])
+                        })
+                        .map(|rule| rule["name"].as_str().unwrap().to_owned())
+                        .collect();
+                    assert_eq!(governing(labels), expected, "{path}");
+                }
                 // A platform component's namespace, as Argo CD creates it (a tenant
                 // Application renders its Namespace objects, checked above).
                 Some("Application")

@@ -307,7 +307,7 @@ pub fn components(env: &Environment) -> Vec<Component> {
         names::namespace::KYVERNO,
         Layer::SecurityAndPolicy,
         Source::Manifests(
-            policies::all(&env.policies)
+            policies::all(&env.policies, &env.teams)
                 .into_iter()
                 .map(Manifest::new)
                 .collect(),

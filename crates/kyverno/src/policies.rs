@@ -7,16 +7,29 @@ use serde_json::{Value, json};
 
 use platform_core::application::metadata;
 use platform_core::labels;
-use platform_core::model::{FailureAction, PolicySettings};
+use platform_core::model::{FailureAction, PolicySettings, Team};
 
 use crate::cluster_policy::{
     AnyConditions, ClusterPolicy, ClusterPolicySpec, Condition, Deny, LabelSelector,
     MatchResources, ResourceDescription, ResourceFilter, Rule, Validation,
 };
 
-/// Every ClusterPolicy the platform renders.
-pub fn all(settings: &PolicySettings) -> Vec<ClusterPolicy> {
+/// Every ClusterPolicy the platform renders; `teams` are billed by the labels of their
+/// namespaces' pods.
+pub fn all(settings: &PolicySettings, teams: &[Team]) -> Vec<ClusterPolicy> {
     let action = settings.failure_action;
+    let mut cost_rules = vec![rule(
+        "cost-allocation-labels",
+        action,
+        &format!(
+            "Workloads must carry the cost-allocation labels {}, which OpenCost allocates cost by.",
+            labels::COST_ALLOCATION
+                .map(|l| format!("`{l}`"))
+                .join(" and ")
+        ),
+        Pattern::One(json!({ "metadata": { "labels": cost_allocation_pattern() } })),
+    )];
+    cost_rules.extend(teams.iter().map(|team| team_billing(team, action)));
     let mut policies = vec![
         policy(
             "disallow-privileged-containers",
@@ -93,20 +106,7 @@ pub fn all(settings: &PolicySettings) -> Vec<ClusterPolicy> {
                 ),
             ],
         ),
-        policy(
-            "require-cost-allocation-labels",
-            vec![rule(
-                "cost-allocation-labels",
-                action,
-                &format!(
-                    "Workloads must carry the cost-allocation labels {}, which OpenCost allocates cost by.",
-                    labels::COST_ALLOCATION
-                        .map(|l| format!("`{l}`"))
-                        .join(" and ")
-                ),
-                Pattern::One(json!({ "metadata": { "labels": cost_allocation_pattern() } })),
-            )],
-        ),
+        policy("require-cost-allocation-labels", cost_rules),
     ];
     if !settings.allowed_registries.is_empty() {
         let allowed = settings.allowed_registries.join(" | ");
@@ -181,6 +181,36 @@ fn count_of_images(filter: &str) -> Condition {
         operator: "GreaterThan".to_owned(),
         value: json!(0),
     }
+}
+
+/// A pod in one of `team`'s namespaces is billed to `team` and its cost center. OpenCost
+/// lets a pod's own labels win over its namespace's when it allocates by label (opencost
+/// `pkg/costmodel/allocation_helpers.go`, `applyLabels`: node, then namespace, then pod
+/// labels), while the dashboards and budgets read the namespace's: a pod labelled for another
+/// team would be billed to it by one and not the other.
+fn team_billing(team: &Team, action: FailureAction) -> Rule {
+    let billed = labels::cost_allocation(team.name.as_str(), team.cost_center.as_str());
+    let mut rule = rule(
+        &format!("cost-allocation-labels-{}", team.name),
+        action,
+        &format!(
+            "Pods in team {}'s namespaces are billed to it: labels `{}: {}` and `{}: {}`.",
+            team.name,
+            labels::TEAM,
+            team.name,
+            labels::COST_CENTER,
+            team.cost_center
+        ),
+        Pattern::One(json!({ "metadata": { "labels": billed } })),
+    );
+    for filter in &mut rule.match_resources.any {
+        if let Some(selector) = filter.resources.namespace_selector.as_mut() {
+            selector
+                .match_labels
+                .insert(labels::TEAM.to_owned(), team.name.to_string());
+        }
+    }
+    rule
 }
 
 fn cost_allocation_pattern() -> Value {

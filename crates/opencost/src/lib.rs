@@ -1,9 +1,11 @@
 //! OpenCost: reads the in-cluster Prometheus and allocates cost by the platform's
 //! cost-allocation labels.
 //!
-//! OpenCost aggregates by any pod label (`aggregate=label:team`, `label:cost-center`) as long
-//! as Prometheus holds the pods' labels: the prometheus component makes kube-state-metrics
-//! export exactly the cost-allocation labels. OpenCost's own `team` property reads the label
+//! OpenCost aggregates by any label (`aggregate=label:team`, `label:cost-center`) as long as
+//! Prometheus holds the labels: the prometheus component makes kube-state-metrics export
+//! exactly the cost-allocation labels of pods and namespaces. A pod's allocation takes its
+//! node's, then its namespace's, then its own labels (`pkg/costmodel/allocation_helpers.go`,
+//! `applyLabels`), so the platform's chart pods are billed by their namespaces. OpenCost's own `team` property reads the label
 //! `team` by default, which is this platform's key too.
 
 use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
