@@ -232,7 +232,7 @@ fn with_finops_budget(env: &str, budget: f64) -> platform::LoadedEnvironment {
 fn a_team_over_budget_stops_render_where_budgets_hold_and_warns_elsewhere() {
     let prod = with_finops_budget("prod", 1.0);
     assert!(prod.env.cost.enforce_budgets);
-    let result = platform::render_checked(std::slice::from_ref(&prod), 1, &|_| {});
+    let result = platform::render_checked(std::slice::from_ref(&prod), 1, None, &|_| {});
     let errors = result.into_iter().next().unwrap().expect_err("over budget");
     let error = errors
         .iter()
@@ -247,7 +247,7 @@ fn a_team_over_budget_stops_render_where_budgets_hold_and_warns_elsewhere() {
 
     let dev = with_finops_budget("dev", 1.0);
     assert!(!dev.env.cost.enforce_budgets);
-    let result = platform::render_checked(std::slice::from_ref(&dev), 1, &|_| {});
+    let result = platform::render_checked(std::slice::from_ref(&dev), 1, None, &|_| {});
     let (tree, findings) = result.into_iter().next().unwrap().expect("dev warns");
     assert!(findings.is_empty());
     assert_eq!(tree.over_budget.len(), 1, "{:?}", tree.over_budget);

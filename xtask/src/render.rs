@@ -55,7 +55,7 @@ pub fn run(
     // will need; if any environment fails, everything staged is removed.
     let mut broken = Vec::new();
     let (results, staged) = if check {
-        let results = platform::render_checked(&loaded, jobs, &|_| {});
+        let results = platform::render_checked(&loaded, jobs, None, &|_| {});
         (results, Staged::nothing(&output))
     } else {
         let disk = DiskAhead::new(&output);
@@ -67,7 +67,7 @@ pub fn run(
             let worker = scope.spawn(move || disk.run(receiver));
             // The disk's thread writes or compares the files while the environment's own
             // thread goes on to the next environment.
-            let results = platform::render_checked(&loaded, jobs, &|tree| {
+            let results = platform::render_checked(&loaded, jobs, None, &|tree| {
                 let _ = sender.send((tree.name.clone(), std::mem::take(&mut tree.files)));
             });
             drop(sender);

@@ -116,6 +116,8 @@ pub fn child_application(
         ..git_source(env, paths.manifests(&component.name))
     };
     let (source, sources) = match &component.source {
+        // A hydrated chart's objects are files of the folder, like the platform's own.
+        Source::Helm(release) if release.hydrated.is_some() => (Some(folder()), Vec::new()),
         Source::Helm(release) => {
             let chart = ApplicationSource {
                 repo_url: release.chart.repo_url.to_owned(),

@@ -327,7 +327,7 @@ impl Component {
     pub fn folder_manifests(&self) -> impl Iterator<Item = &Manifest> {
         let own = match &self.source {
             Source::Manifests(manifests) => manifests.as_slice(),
-            Source::Helm(_) => &[],
+            Source::Helm(release) => release.hydrated.as_deref().unwrap_or_default(),
         };
         own.iter().chain(&self.extra_manifests)
     }
@@ -336,7 +336,7 @@ impl Component {
     pub fn into_folder_manifests(self) -> impl Iterator<Item = Manifest> {
         let own = match self.source {
             Source::Manifests(manifests) => manifests,
-            Source::Helm(_) => Vec::new(),
+            Source::Helm(release) => release.hydrated.unwrap_or_default(),
         };
         own.into_iter().chain(self.extra_manifests)
     }
@@ -404,6 +404,10 @@ pub struct HelmRelease {
     pub version: String,
     pub release_name: String,
     pub values: serde_json::Value,
+    /// The chart's objects, templated at render time (`argocd.hydrate`): the Application then
+    /// syncs them from Git, one file each, and needs no chart repository. `None`: Argo CD's
+    /// repo-server templates the chart at sync time.
+    pub hydrated: Option<Vec<Manifest>>,
 }
 
 impl HelmRelease {
@@ -430,6 +434,7 @@ impl HelmRelease {
             version: chart.version.to_owned(),
             release_name: release_name.to_owned(),
             values,
+            hydrated: None,
         }
     }
 

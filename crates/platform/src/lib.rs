@@ -11,6 +11,7 @@ pub mod catalog;
 mod conventions;
 pub mod docs;
 mod hubs;
+pub mod hydrate;
 pub mod matrix;
 pub mod network;
 pub mod plan;
@@ -25,4 +26,5 @@ pub use platform_environments::{
 };
 pub use render::{
     RenderedEnvironment, check, combined, plan_located, render, render_checked, render_plan,
+    render_with,
 };

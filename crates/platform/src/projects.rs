@@ -61,7 +61,10 @@ fn platform_spec(
 ) -> AppProjectSpec {
     let mut repos = BTreeSet::from([env.git.repo_url.clone()]);
     repos.extend(components.iter().filter_map(|c| match &c.source {
-        Source::Helm(release) => Some(release.chart.repo_url.to_owned()),
+        Source::Helm(release) if release.hydrated.is_none() => {
+            Some(release.chart.repo_url.to_owned())
+        }
+        Source::Helm(_) => None,
         Source::Manifests(_) => None,
     }));
     let mut destinations = vec![destination(&env.cluster.server, "*")];

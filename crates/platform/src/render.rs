@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use platform_core::application::{RenderedPaths, child_application, root_application};
 use platform_core::manifest::{Manifest, to_yaml};
 
+use crate::hydrate::ChartTemplater;
 use crate::plan::{Plan, PlanError, plan};
 use crate::{bootstrap, docs, projects};
 use platform_core::model::Environment;
@@ -47,10 +48,11 @@ pub type Checked = Result<(RenderedEnvironment, Vec<platform_validate::Finding>)
 pub fn render_checked(
     loaded: &[LoadedEnvironment],
     jobs: usize,
+    templater: Option<&dyn ChartTemplater>,
     ready: &(dyn Fn(&mut RenderedEnvironment) + Sync),
 ) -> Vec<Checked> {
     let one = |environment: &LoadedEnvironment| {
-        render(environment).and_then(|mut tree| {
+        render_with(environment, templater).and_then(|mut tree| {
             let checked = checked_tree(&mut tree);
             ready(&mut tree);
             let report = platform_validate::check_built(&checked, &crate::conventions());
@@ -116,9 +118,20 @@ fn checked_tree(rendered: &mut RenderedEnvironment) -> platform_validate::Render
     platform_validate::RenderedTree::from_objects(files, objects)
 }
 
-/// Plans and renders one loaded environment.
+/// Plans and renders one loaded environment that does not hydrate its charts.
 pub fn render(loaded: &LoadedEnvironment) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
-    render_plan(loaded, plan_located(loaded)?)
+    render_with(loaded, None)
+}
+
+/// Plans and renders one loaded environment, templating its charts with `templater` where
+/// it hydrates them (`argocd.hydrate`).
+pub fn render_with(
+    loaded: &LoadedEnvironment,
+    templater: Option<&dyn ChartTemplater>,
+) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
+    let mut plan = plan_located(loaded)?;
+    crate::hydrate::hydrate(loaded, &mut plan, templater)?;
+    render_plan(loaded, plan)
 }
 
 /// Plans one loaded environment; each error points at the line of the field that caused it.

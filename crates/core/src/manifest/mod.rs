@@ -68,6 +68,31 @@ impl Manifest {
         }
     }
 
+    /// An object this generator did not build (a chart's, as Helm rendered it), kept as the
+    /// JSON Kubernetes reads from its YAML: written back as it is, never changed.
+    ///
+    /// # Errors
+    /// When it has no `apiVersion`, `kind` or `metadata.name`.
+    pub fn foreign(object: serde_json::Value) -> Result<Self, String> {
+        let field = |pointer: &str| {
+            object
+                .pointer(pointer)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| format!("an object without {pointer}"))
+        };
+        let id = ObjectRef {
+            api_version: field("/apiVersion")?,
+            kind: field("/kind")?,
+            namespace: field("/metadata/namespace").ok(),
+            name: field("/metadata/name")?,
+        };
+        Ok(Self {
+            id,
+            object: Box::new(object),
+        })
+    }
+
     /// `<kind>-<name>.yaml`, lower case: stable, and unique within one Application.
     pub fn file_name(&self) -> String {
         format!("{}-{}.yaml", self.id.kind.to_lowercase(), self.id.name)

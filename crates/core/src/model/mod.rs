@@ -145,6 +145,15 @@ pub struct ArgoCdSettings {
     /// anywhere.
     #[serde(default)]
     pub repository_cidrs: Option<Vec<String>>,
+    /// Template every chart at render time, from the vendored chart with the pinned Helm, and
+    /// commit its objects, one file each, under `rendered/<env>/manifests/<app>/`: Argo CD
+    /// then needs nothing but this Git repository, and every object it applies is in Git.
+    /// Not read from the file yet (issue 28): the invariants, the pre-flight and the cost
+    /// must first read the charts' real objects, which they do not all do; until then only
+    /// code and tests set it.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub hydrate: bool,
     /// Not read from the file: every environment this one's Argo CD deploys, itself
     /// included, resolved when the environments are loaded (the environments of its hub, or
     /// itself alone); empty where the environment does not run Argo CD. The hub's Argo CD
@@ -223,6 +232,7 @@ impl Default for ArgoCdSettings {
             sync_retry: None,
             hub: None,
             repository_cidrs: None,
+            hydrate: false,
             serves: Vec::new(),
         }
     }
