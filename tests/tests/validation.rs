@@ -69,6 +69,7 @@ type Mutation = (
 const VAULT: &str = "dev/apps/vault.yaml";
 const APP: &str = "dev/apps/finops-app.yaml";
 const DEPLOYMENT: &str = "dev/manifests/finops-app/deployment-finops-app.yaml";
+const TENANT_NAMESPACE: &str = "dev/manifests/tenant-finops/namespace-finops-app.yaml";
 const EXTERNAL_SECRET: &str = "dev/manifests/finops-app/externalsecret-finops-db-creds.yaml";
 const STORE: &str = "dev/manifests/vault-config/clustersecretstore-vault-backend.yaml";
 const POLICY: &str = "dev/manifests/security-policies/clusterpolicy-disallow-latest-tag.yaml";
@@ -404,8 +405,13 @@ fn mutations() -> Vec<Mutation> {
             "unique-object",
         ),
         (
-            "workload without a cost label",
-            Box::new(|f| edit(f, DEPLOYMENT, remove("/spec/template/metadata/labels/team"))),
+            // OpenCost falls back on the namespace's labels (`applyLabels`): a pod without
+            // its own is allocated only if its namespace has none either.
+            "workload without a cost label, in a namespace without one",
+            Box::new(|f| {
+                edit(f, DEPLOYMENT, remove("/spec/template/metadata/labels/team"));
+                edit(f, TENANT_NAMESPACE, remove("/metadata/labels/team"));
+            }),
             DEPLOYMENT,
             "/spec/template/metadata/labels",
             "cost-labels",

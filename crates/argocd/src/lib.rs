@@ -82,9 +82,11 @@ pub const CHART: HelmChart = HelmChart {
             )
             .listening(&[9001])])
             .replicas(Replicas::One),
-        // templates/redis-secret-init/job.yaml: pre-install, pre-upgrade.
+        // templates/redis-secret-init/job.yaml: pre-install, pre-upgrade (PreSync), runs
+        // `argocd admin redis-initial-password`, which creates Secret `argocd-redis`.
         ChartPod::api_client("argocd-redis-secret-init", ARGOCD_PODS)
             .hook()
+            .creating_secrets(&["argocd-redis"])
             .runs(&[ChartContainer::new(
                 "secret-init",
                 "redisSecretInit.resources",

@@ -146,6 +146,9 @@ pub struct ChartPod {
     pub containers: &'static [ChartContainer],
     /// How many run.
     pub replicas: Replicas,
+    /// Secrets it creates in its namespace when it runs (a hook Job's), which the pods that
+    /// read them wait for.
+    pub creates_secrets: &'static [&'static str],
 }
 
 impl ChartPod {
@@ -167,7 +170,14 @@ impl ChartPod {
                 path: "replicas",
                 default: 1,
             },
+            creates_secrets: &[],
         }
+    }
+
+    /// It creates these Secrets in its namespace when it runs.
+    pub const fn creating_secrets(mut self, secrets: &'static [&'static str]) -> Self {
+        self.creates_secrets = secrets;
+        self
     }
 
     /// Its containers and where the chart reads their resources.

@@ -48,5 +48,14 @@ pub fn conventions() -> Conventions {
                 (chart.name.to_owned(), paths)
             })
             .collect(),
+        secrets_created_by: CHARTS
+            .iter()
+            .flat_map(|chart| chart.pods)
+            .flat_map(|pod| {
+                pod.creates_secrets
+                    .iter()
+                    .map(|secret| (pod.workload.to_owned(), (*secret).to_owned()))
+            })
+            .collect(),
     }
 }

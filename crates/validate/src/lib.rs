@@ -46,6 +46,9 @@ pub struct Conventions {
     pub platform_only_kinds: Vec<String>,
     /// Where each chart reads its containers' resources: `(chart, values paths)`.
     pub chart_resources: Vec<(String, Vec<String>)>,
+    /// Secrets a chart's workload creates in its namespace when it runs:
+    /// `(workload, Secret)`.
+    pub secrets_created_by: Vec<(String, String)>,
 }
 
 /// A tree in the generator's layout, all of it: schema checks when `schemas` is given, and

@@ -1,9 +1,14 @@
-//! Every workload and its pods carry the cost-allocation labels.
+//! Every workload and its pods carry the cost-allocation labels, or their namespace does.
+//! OpenCost labels a pod's cost with its node's, then its namespace's, then its own labels
+//! (opencost `pkg/costmodel/allocation_helpers.go`, `applyLabels`): a chart's pods, which
+//! carry none, are allocated by the namespace the platform labels.
 
 use super::*;
 
 impl<'a> Environment<'a> {
     pub(super) fn workloads_carry_cost_labels(&mut self) {
+        let namespace_labels =
+            crate::tree::namespace_labels(self.objects.iter().map(|o| &o.object));
         let workloads: Vec<(&RenderedObject, &str)> = self
             .objects
             .iter()
@@ -15,6 +20,9 @@ impl<'a> Environment<'a> {
             })
             .collect();
         for (workload, template) in workloads {
+            let from_namespace = workload
+                .namespace()
+                .and_then(|namespace| namespace_labels.get(namespace));
             let places: BTreeSet<&str> = ["/metadata", template]
                 .into_iter()
                 .filter(|p| !p.is_empty())
@@ -30,7 +38,10 @@ impl<'a> Environment<'a> {
                         .get(key.as_str())
                         .and_then(Value::as_str)
                         .unwrap_or_default();
-                    if value.is_empty() {
+                    let allocated_by_namespace = from_namespace
+                        .and_then(|labels| labels.get(key.as_str()))
+                        .is_some_and(|value| !value.is_empty());
+                    if value.is_empty() && !allocated_by_namespace {
                         self.finding(workload, &format!("{place}/labels"), "cost-labels", &labels_value, format!("missing the cost-allocation label `{key}`, so OpenCost cannot allocate this workload's cost"));
                     }
                 }

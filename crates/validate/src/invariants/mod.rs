@@ -63,6 +63,7 @@ pub fn read_in_full(kind: &str) -> bool {
             | "Policy"
             | "PersistentVolumeClaim"
             | "Service"
+            | "Certificate"
     ) || WORKLOADS.iter().any(|(workload, _)| *workload == kind)
 }
 

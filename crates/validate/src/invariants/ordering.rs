@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// The namespaces the API server itself creates on every cluster.
+const BUILT_IN_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
 impl<'a> Environment<'a> {
     /// Namespaces, and the wave from which each exists.
     pub(super) fn namespaces(&self) -> BTreeMap<&'a str, i64> {
@@ -57,6 +60,11 @@ impl<'a> Environment<'a> {
                 );
                 continue;
             };
+            // Every cluster has these from the start (kube-apiserver's system namespaces): a
+            // chart's leader-election Role in kube-system needs no one to create it.
+            if BUILT_IN_NAMESPACES.contains(&namespace) {
+                continue;
+            }
             match namespaces.get(namespace) {
                 None => self.finding(object, "/metadata/namespace", "namespace", &Value::String(namespace.into()), format!("namespace `{namespace}` is neither rendered nor created by an Application (CreateNamespace=true)")),
                 Some(created) if *created > wave => self.finding(object, "/metadata/namespace", "wave-deadlock", &Value::String(namespace.into()), format!("namespace `{namespace}` appears in wave {created}, after this object's wave {wave}")),
@@ -66,6 +74,25 @@ impl<'a> Environment<'a> {
     }
 
     pub(super) fn custom_resources_follow_their_crds(&mut self) {
+        // A CRD among an Application's own files (a chart hydrated into its folder) is
+        // installed by that Application, in its wave: `<plural>.<group>` names its group.
+        let mut in_folders: BTreeMap<&str, (&str, i64)> = BTreeMap::new();
+        for crd in self
+            .objects
+            .iter()
+            .filter(|o| o.kind() == "CustomResourceDefinition")
+        {
+            if let (Some((_, group)), Some(app), Some(wave)) = (
+                crd.name().split_once('.'),
+                crd.app.as_deref(),
+                self.wave_of(crd),
+            ) {
+                let entry = in_folders.entry(group).or_insert((app, wave));
+                if wave < entry.1 {
+                    *entry = (app, wave);
+                }
+            }
+        }
         let providers: BTreeMap<&str, (&str, i64)> = self
             .applications
             .iter()
@@ -96,8 +123,14 @@ impl<'a> Environment<'a> {
                 .iter()
                 .find(|(g, _)| g == group)
                 .map(|(_, c)| c.as_str());
-            let installer = chart.and_then(|c| providers.get(c));
+            let installer = chart
+                .and_then(|c| providers.get(c))
+                .or_else(|| in_folders.get(group));
             match installer {
+                // In the same sync as its CRD, Argo CD applies the CRD first and skips the
+                // custom resource's dry run by itself (gitops-engine v3.4.4
+                // `sync_context.go`, `hasCRDOfGroupKind`).
+                Some((app, _)) if Some(*app) == resource.app.as_deref() => {}
                 None => self.finding(resource, "/apiVersion", "crd-order", &resource.object["apiVersion"], format!("no Application of this environment installs the CRD of {} ({group})", resource.kind())),
                 Some((app, crd_wave)) if *crd_wave >= wave => self.finding(resource, "/apiVersion", "crd-order", &resource.object["apiVersion"], format!("its CRD comes with `{app}` in wave {crd_wave}, not before this object's wave {wave}")),
                 Some(_) => {

@@ -88,11 +88,29 @@ impl<'a> Environment<'a> {
         let mut produced: BTreeMap<(&str, &str), Option<i64>> = BTreeMap::new();
         for object in &self.objects {
             let namespace = object.namespace().unwrap_or_default();
+            // A workload that creates Secrets when it runs (a chart's hook Job).
+            for (_, secret) in self
+                .conventions
+                .secrets_created_by
+                .iter()
+                .filter(|(workload, _)| {
+                    workload == object.name() && WORKLOADS.iter().any(|(k, _)| *k == object.kind())
+                })
+            {
+                produced.insert((namespace, secret.as_str()), self.wave_of(object));
+            }
             let name = match object.kind() {
                 "ExternalSecret" => object.object["spec"]["target"]["name"]
                     .as_str()
                     .unwrap_or(object.name()),
                 "Secret" => object.name(),
+                // cert-manager writes the certificate and its key into `spec.secretName`.
+                "Certificate" if object.group() == "cert-manager.io" => {
+                    match object.object["spec"]["secretName"].as_str() {
+                        Some(secret) => secret,
+                        None => continue,
+                    }
+                }
                 _ => continue,
             };
             produced.insert((namespace, name), self.wave_of(object));
@@ -129,7 +147,14 @@ impl<'a> Environment<'a> {
     }
 }
 
-/// Secret names a pod reads, with the JSON pointer of each reference.
+/// Whether a reference is `optional: true`: the kubelet starts the pod without the Secret
+/// (core/v1 `SecretVolumeSource.optional`, `SecretKeySelector.optional`,
+/// `SecretEnvSource.optional`), so nothing needs to produce it.
+fn optional(reference: &Value) -> bool {
+    reference["optional"].as_bool() == Some(true)
+}
+
+/// Secret names a pod cannot start without, with the JSON pointer of each reference.
 fn secret_references(workload: &Value) -> Vec<(String, String)> {
     let spec_pointer = match workload["kind"].as_str() {
         Some("Pod") => "/spec",
@@ -148,7 +173,9 @@ fn secret_references(workload: &Value) -> Vec<(String, String)> {
                 .flatten()
                 .enumerate()
             {
-                if let Some(name) = source["secretRef"]["name"].as_str() {
+                if let Some(name) = source["secretRef"]["name"].as_str()
+                    && !optional(&source["secretRef"])
+                {
                     references.push((
                         format!("{spec_pointer}/{list}/{c}/envFrom/{e}/secretRef/name"),
                         name.to_owned(),
@@ -161,7 +188,9 @@ fn secret_references(workload: &Value) -> Vec<(String, String)> {
                 .flatten()
                 .enumerate()
             {
-                if let Some(name) = variable["valueFrom"]["secretKeyRef"]["name"].as_str() {
+                if let Some(name) = variable["valueFrom"]["secretKeyRef"]["name"].as_str()
+                    && !optional(&variable["valueFrom"]["secretKeyRef"])
+                {
                     references.push((
                         format!("{spec_pointer}/{list}/{c}/env/{e}/valueFrom/secretKeyRef/name"),
                         name.to_owned(),
@@ -171,7 +200,9 @@ fn secret_references(workload: &Value) -> Vec<(String, String)> {
         }
     }
     for (v, volume) in spec["volumes"].as_array().into_iter().flatten().enumerate() {
-        if let Some(name) = volume["secret"]["secretName"].as_str() {
+        if let Some(name) = volume["secret"]["secretName"].as_str()
+            && !optional(&volume["secret"])
+        {
             references.push((
                 format!("{spec_pointer}/volumes/{v}/secret/secretName"),
                 name.to_owned(),
