@@ -108,8 +108,13 @@ fn alertmanager_routes_by_team_and_severity_and_reads_every_credential_from_vaul
     let config = &helm_values(&objects, "alertmanager")["config"];
     assert_eq!(config["route"]["receiver"], "platform-slack");
     let routes = config["route"]["routes"].as_array().unwrap();
-    assert_eq!(routes[0]["matchers"][0], "severity=\"critical\"");
-    assert_eq!(routes[1]["matchers"][0], "team=\"finops\"");
+    // Staging's critical alerts (the hub's Argo CD alerts, evaluated here) go to Slack.
+    assert_eq!(
+        routes[0]["matchers"],
+        serde_json::json!(["severity=\"critical\"", "environment=\"staging\""])
+    );
+    assert_eq!(routes[1]["matchers"][0], "severity=\"critical\"");
+    assert_eq!(routes[2]["matchers"][0], "team=\"finops\"");
     let text = config.to_string();
     for field in [
         "\"api_url\"",
@@ -392,4 +397,88 @@ fn argocd_alerts_fire_where_argocd_runs_for_every_application_it_deploys_to_its_
         })
         .sum();
     assert_eq!(checked, applications, "every Application alerts somewhere");
+}
+
+/// Alertmanager itself (`amtool config routes test`) routes prod's alerts as prod's file says:
+/// a critical alert of prod pages, the same of staging (a hub's Argo CD alert, labelled
+/// `environment: staging`) goes to Slack, a finops warning to finops' channel whichever
+/// environment raised it.
+#[test]
+fn alertmanager_routes_a_hubs_alerts_by_environment() {
+    let objects = objects(&render(&load("prod")));
+    let mut config = helm_values(&objects, "alertmanager")["config"].clone();
+    config.as_object_mut().unwrap().shift_remove("enabled");
+    let dir = std::env::temp_dir().join(format!("alert-routes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("alertmanager.yml");
+    std::fs::write(&file, serde_json::to_string(&config).unwrap()).unwrap();
+    let flag = format!("--config.file={}", file.display());
+    for (labels, receiver) in [
+        (
+            ["severity=critical", "team=platform", "environment=prod"],
+            "platform-pager",
+        ),
+        (
+            ["severity=critical", "team=platform", "environment=staging"],
+            "platform-slack",
+        ),
+        (
+            ["severity=critical", "team=finops", "environment=staging"],
+            "platform-slack",
+        ),
+        (
+            ["severity=warning", "team=finops", "environment=staging"],
+            "finops-slack",
+        ),
+        (
+            ["severity=warning", "team=platform", "environment=prod"],
+            "platform-slack",
+        ),
+    ] {
+        let mut args = vec!["config", "routes", "test", flag.as_str()];
+        args.extend(labels);
+        let Some(output) = platform_tests::run_tool("amtool", &args, "") else {
+            return;
+        };
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            receiver,
+            "{labels:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A route may name only environments whose alerts reach this Alertmanager: those of the
+/// hub the environment's Argo CD deploys.
+#[test]
+fn a_route_for_an_environment_that_alerts_elsewhere_is_refused_at_its_line() {
+    let files: Vec<_> = platform_tests::environment_files()
+        .into_iter()
+        .map(|mut file| {
+            if file.name() == "prod" {
+                file.contents = file
+                    .contents
+                    .replace("environments: [staging]", "environments: [dev]");
+            }
+            file
+        })
+        .collect();
+    let errors = platform::check_hubs(&platform::load(&files).unwrap());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0].path.as_deref(),
+        Some("alerting.routes[0].environments[0]")
+    );
+    assert!(errors[0].location.is_some(), "points at the line");
+    assert!(
+        errors[0].message.contains("expected one of: prod, staging"),
+        "{}",
+        errors[0].message
+    );
 }

@@ -220,6 +220,9 @@ fn receiver(declared: &AlertReceiver) -> Receiver {
     receiver
 }
 
+/// The label a hub's Argo CD alerts name their environment by.
+pub const ENVIRONMENT_LABEL: &str = platform_core::labels::ENVIRONMENT;
+
 /// Alertmanager's configuration, from the environment's receivers and routes.
 pub fn config(env: &Environment) -> Config {
     let alerting = &env.alerting;
@@ -252,6 +255,11 @@ pub fn config(env: &Environment) -> Config {
                 let severities: Vec<&str> = route.severities.iter().map(|s| s.as_str()).collect();
                 matchers.push(matcher("severity", &severities));
             }
+            if !route.environments.is_empty() {
+                let environments: Vec<&str> =
+                    route.environments.iter().map(|e| e.as_str()).collect();
+                matchers.push(matcher(ENVIRONMENT_LABEL, &environments));
+            }
             ChildRoute {
                 receiver: route.receiver.to_string(),
                 matchers,
@@ -262,9 +270,11 @@ pub fn config(env: &Environment) -> Config {
         enabled: true,
         route: Route {
             receiver: default,
+            // A hub's environments fire the same Argo CD alerts apart.
             group_by: vec![
                 "alertname".to_owned(),
                 platform_core::labels::TEAM.to_owned(),
+                ENVIRONMENT_LABEL.to_owned(),
             ],
             group_wait: "30s".to_owned(),
             group_interval: "5m".to_owned(),

@@ -16,6 +16,8 @@ pub const COST_ALLOCATION: [&str; 2] = [TEAM, COST_CENTER];
 pub const NAME: &str = "app.kubernetes.io/name";
 pub const INSTANCE: &str = "app.kubernetes.io/instance";
 pub const PART_OF: &str = "app.kubernetes.io/part-of";
+/// The label of the alerts a hub's Argo CD raises for each of its environments, naming it.
+pub const ENVIRONMENT: &str = "environment";
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 
 /// `app.kubernetes.io/part-of` of everything the platform itself runs.

@@ -33,6 +33,49 @@ pub fn load_matching(
     Ok(loaded)
 }
 
+/// Every environment an alert route names sends alerts to its Alertmanager: it is one of the
+/// hub's that the environment's Argo CD deploys (only a hub's alerts name their
+/// environment). A hub that no environment, or several, manage is reported by
+/// [`check_hubs`] instead: its routes cannot be judged.
+fn routed_environments_exist(
+    loaded: &[LoadedEnvironment],
+    unmanaged: &[String],
+) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    for environment in loaded {
+        if let Some(hub) = &environment.env.argocd.hub
+            && unmanaged.contains(&hub.to_string())
+        {
+            continue;
+        }
+        let labelled: Vec<&str> = environment
+            .env
+            .argocd
+            .serves
+            .iter()
+            .filter(|served| served.shared)
+            .map(|served| served.name.as_str())
+            .collect();
+        for (i, route) in environment.env.alerting.routes.iter().enumerate() {
+            for (j, name) in route.environments.iter().enumerate() {
+                if labelled.contains(&name.as_str()) {
+                    continue;
+                }
+                let expected = if labelled.is_empty() {
+                    "no alert of this Alertmanager names an environment: only the environment that manages a hub's Argo CD receives alerts by environment".to_owned()
+                } else {
+                    format!("expected one of: {}", labelled.join(", "))
+                };
+                errors.push(environment.diagnostic(
+                    Some(&format!("alerting.routes[{i}].environments[{j}]")),
+                    format!("environment `{name}` raises no alert here; {expected}"),
+                ));
+            }
+        }
+    }
+    errors
+}
+
 /// Sets `argocd.serves` of each environment of `loaded` that runs Argo CD: itself alone, or,
 /// if it manages a hub, every environment on that hub, of `others` and itself, by name. [`load`]
 /// does this; an environment changed in code afterwards is resolved again with this.
@@ -65,8 +108,9 @@ pub fn resolve(loaded: &mut [LoadedEnvironment], others: &[LoadedEnvironment]) {
     }
 }
 
-/// Every hub that no environment, or more than one, manages. Checked across environments, so
-/// only when all of them are loaded.
+/// Every hub that no environment, or more than one, manages, and every alert route naming
+/// an environment whose alerts do not reach it. Checked across environments, so only when
+/// all of them are loaded.
 pub fn check_hubs(environments: &[LoadedEnvironment]) -> Vec<Diagnostic> {
     let mut hubs: BTreeMap<String, Vec<&LoadedEnvironment>> = BTreeMap::new();
     for environment in environments {
@@ -75,10 +119,14 @@ pub fn check_hubs(environments: &[LoadedEnvironment]) -> Vec<Diagnostic> {
         }
     }
     let mut diagnostics = Vec::new();
+    let mut unmanaged = Vec::new();
     for (hub, members) in hubs {
         let names: Vec<&str> = members.iter().map(|e| e.name.as_str()).collect();
         let managers: Vec<&&LoadedEnvironment> =
             members.iter().filter(|e| e.env.argocd.enabled).collect();
+        if managers.len() != 1 {
+            unmanaged.push(hub.clone());
+        }
         match managers.as_slice() {
             [_] => {}
             [] => diagnostics.extend(members.iter().map(|e| {
@@ -102,5 +150,6 @@ pub fn check_hubs(environments: &[LoadedEnvironment]) -> Vec<Diagnostic> {
             })),
         }
     }
+    diagnostics.extend(routed_environments_exist(environments, &unmanaged));
     diagnostics
 }

@@ -611,6 +611,11 @@ pub struct AlertRoute {
     /// Severities that take this route; empty: every severity.
     #[serde(default)]
     pub severities: Vec<Severity>,
+    /// Environments whose alerts take this route, by the `environment` label that the Argo
+    /// CD alerts of a hub carry (the managing environment's Alertmanager receives every hub
+    /// environment's); empty: alerts of any environment, or none.
+    #[serde(default)]
+    pub environments: Vec<DnsLabel>,
 }
 
 #[derive(

@@ -19,7 +19,7 @@ use super::{Alert, Case, STEP_SECONDS, constant, held, job, labels, rule, steps_
 use crate::rules::{InputSeries, series};
 
 /// The label a hub's rules carry, naming the environment whose Application fired.
-pub const ENVIRONMENT: &str = "environment";
+pub const ENVIRONMENT: &str = platform_core::labels::ENVIRONMENT;
 
 /// Every Argo CD alert of the environments `env`'s Argo CD deploys; none where it runs no
 /// Argo CD (a hub's other environments: the managing one's Prometheus evaluates theirs).
