@@ -178,27 +178,15 @@ fn hydration_is_deterministic_and_needs_helm_only_where_it_is_on() {
 }
 
 /// What the invariants and the admission pre-flight say of hydrated prod, as `render` checks
-/// it: the charts' real objects break none, but for one gap of the vendored charts. The
-/// external-secrets chart is vendored from its source tree at v2.9.0, whose
-/// `templates/crds/` holds only a README (the CRDs are generated when the chart is
-/// packaged), so hydrated, no Application installs the CRDs of `external-secrets.io`.
+/// it: the charts' real objects break none.
 #[test]
-fn hydrated_prod_passes_the_invariants_and_the_pre_flight_but_for_the_unvendored_eso_crds() {
+fn hydrated_prod_passes_the_invariants_and_the_pre_flight() {
     let Some(charts) = charts() else { return };
     let loaded = hydrating("prod");
     let results =
         platform::render_checked(std::slice::from_ref(&loaded), 1, Some(&charts), &|_| {});
-    let findings = match &results[0] {
-        Ok((_, findings)) => findings,
+    match &results[0] {
+        Ok((_, findings)) => assert!(findings.is_empty(), "{findings:#?}"),
         Err(errors) => panic!("{errors:#?}"),
-    };
-    let unexpected: Vec<_> = findings
-        .iter()
-        .filter(|f| !(f.rule == "crd-order" && f.message.contains("(external-secrets.io)")))
-        .collect();
-    assert!(unexpected.is_empty(), "{unexpected:#?}");
-    assert!(
-        !findings.is_empty(),
-        "the ESO CRDs are vendored now: drop this exception"
-    );
+    }
 }
