@@ -80,31 +80,30 @@ fn routed_environments_exist(
 /// if it manages a hub, every environment on that hub, of `others` and itself, by name. [`load`]
 /// does this; an environment changed in code afterwards is resolved again with this.
 pub fn resolve(loaded: &mut [LoadedEnvironment], others: &[LoadedEnvironment]) {
-    let everything: Vec<LoadedEnvironment> = loaded
+    // Each hub's environments as its Argo CD sees them, by name: `loaded` first, so that an
+    // environment changed in code wins over the copy of it in `others`.
+    let mut hubs: BTreeMap<String, BTreeMap<&str, ServedEnvironment>> = BTreeMap::new();
+    for environment in others.iter().chain(loaded.iter()) {
+        if let Some(hub) = &environment.env.argocd.hub {
+            hubs.entry(hub.to_string()).or_default().insert(
+                &environment.name,
+                ServedEnvironment::of(&environment.name, &environment.env),
+            );
+        }
+    }
+    let serves: Vec<Vec<ServedEnvironment>> = loaded
         .iter()
-        .cloned()
-        .chain(
-            others
-                .iter()
-                .filter(|o| !loaded.iter().any(|l| l.name == o.name))
-                .cloned(),
-        )
-        .collect();
-    for environment in loaded {
-        let argocd = &environment.env.argocd;
-        environment.env.argocd.serves = match (&argocd.hub, argocd.enabled) {
-            (_, false) => Vec::new(),
-            (None, true) => vec![ServedEnvironment::of(&environment.name, &environment.env)],
-            (Some(hub), true) => {
-                let mut members: Vec<ServedEnvironment> = everything
-                    .iter()
-                    .filter(|other| other.env.argocd.hub.as_ref() == Some(hub))
-                    .map(|other| ServedEnvironment::of(&other.name, &other.env))
-                    .collect();
-                members.sort_by(|a, b| a.name.cmp(&b.name));
-                members
+        .map(|environment| {
+            let argocd = &environment.env.argocd;
+            match (&argocd.hub, argocd.enabled) {
+                (_, false) => Vec::new(),
+                (None, true) => vec![ServedEnvironment::of(&environment.name, &environment.env)],
+                (Some(hub), true) => hubs[hub.as_str()].values().cloned().collect(),
             }
-        };
+        })
+        .collect();
+    for (environment, serves) in loaded.iter_mut().zip(serves) {
+        environment.env.argocd.serves = serves;
     }
 }
 

@@ -210,11 +210,11 @@ impl ServedEnvironment {
     /// An Argo CD object's name in this environment: prefixed with the environment's name
     /// where its Argo CD is shared.
     pub fn argo_name(&self, name: &str) -> String {
-        if self.shared {
-            format!("{}-{name}", self.name)
-        } else {
-            name.to_owned()
+        crate::application::RenderedPaths {
+            env_name: &self.name,
+            shared_argocd: self.shared,
         }
+        .argo_name(name)
     }
 }
 

@@ -223,19 +223,27 @@ fn app_info(
     status_label: &'static str,
     status: &str,
 ) -> Vec<(&'static str, String)> {
-    let mut pairs: Vec<(&'static str, String)> = vec![
+    let mut pairs = application_labels(served);
+    pairs.extend([
+        ("dest_namespace", "under-test".to_owned()),
+        ("health_status", "Healthy".to_owned()),
+        ("sync_status", "Synced".to_owned()),
+    ]);
+    let status = (status_label, status.to_owned());
+    overridden(&mut pairs, selector.iter().chain([&status]));
+    pairs
+}
+
+/// The labels both metrics give an Application of `served` (`descAppDefaultLabels` and
+/// `dest_server`), for a test's series: its own, once a case overrides them.
+fn application_labels(served: &ServedEnvironment) -> Vec<(&'static str, String)> {
+    vec![
         ("job", job::ARGOCD.to_owned()),
         ("namespace", names::namespace::ARGOCD.to_owned()),
         ("name", "app-under-test".to_owned()),
         ("project", "under-test".to_owned()),
         ("dest_server", served.server.clone()),
-        ("dest_namespace", "under-test".to_owned()),
-        ("health_status", "Healthy".to_owned()),
-        ("sync_status", "Synced".to_owned()),
-    ];
-    let status = (status_label, status.to_owned());
-    overridden(&mut pairs, selector.iter().chain([&status]));
-    pairs
+    ]
 }
 
 /// Sets each of `pairs`' labels that `overrides` names to its value there.
@@ -253,15 +261,8 @@ fn overridden<'a>(
 fn sync_failed(served: &ServedEnvironment, owner: &Owner) -> Alert {
     let window = "15m";
     let sync = |selector: &[(&'static str, String)], phase: &str| {
-        let mut pairs: Vec<(&'static str, String)> = vec![
-            ("job", job::ARGOCD.to_owned()),
-            ("namespace", names::namespace::ARGOCD.to_owned()),
-            ("name", "app-under-test".to_owned()),
-            ("project", "under-test".to_owned()),
-            ("dest_server", served.server.clone()),
-            ("phase", phase.to_owned()),
-            ("dry_run", "false".to_owned()),
-        ];
+        let mut pairs = application_labels(served);
+        pairs.extend([("phase", phase.to_owned()), ("dry_run", "false".to_owned())]);
         overridden(&mut pairs, selector);
         pairs
     };
