@@ -11,6 +11,8 @@ use platform::{EnvironmentFile, LoadedEnvironment, RenderedEnvironment};
 
 pub use platform_checkout::{SCHEMAS_ENV, SchemaFolder};
 
+pub mod charts;
+
 /// The checkout under test, found at run time: cargo runs tests with `CARGO_MANIFEST_DIR`
 /// set to this package, in whichever checkout `cargo test` was invoked.
 pub fn checkout() -> Checkout {
@@ -94,8 +96,10 @@ pub fn two_teams() -> LoadedEnvironment {
     dev
 }
 
+/// An environment rendered as `cargo xtask render` renders it, its charts hydrated where it
+/// hydrates them ([`charts::charts`]).
 pub fn render(env: &LoadedEnvironment) -> RenderedEnvironment {
-    platform::render(env).unwrap_or_else(|errors| {
+    platform::render_with(env, Some(charts::charts())).unwrap_or_else(|errors| {
         panic!(
             "{} does not render:\n{}",
             env.name,
@@ -221,8 +225,8 @@ pub struct ChartRelease {
     pub templated: platform_helm::Templated,
 }
 
-/// Every Helm Application of every committed environment, templated by the real Helm from the
-/// vendored charts as Argo CD's repo-server would, once per test binary. `None` without Helm
+/// Every chart of every committed environment (hydrated or left to Argo CD), templated by the
+/// real Helm from the vendored charts as Argo CD's repo-server would, once per test binary. `None` without Helm
 /// (outside CI). A chart that does not template fails with Helm's message and the
 /// Application named.
 pub fn chart_releases() -> Option<&'static [ChartRelease]> {
@@ -233,8 +237,7 @@ pub fn chart_releases() -> Option<&'static [ChartRelease]> {
             let applications: Vec<_> = load_all()
                 .iter()
                 .flat_map(|env| {
-                    platform_helm::applications(&env.name, &render(env).files)
-                        .unwrap_or_else(|e| panic!("{e}"))
+                    platform::hydrate::helm_releases(env).unwrap_or_else(|e| panic!("{e:?}"))
                 })
                 .collect();
             Some(template(helm, applications))
@@ -336,18 +339,26 @@ pub fn opencost_reads(config_map: &BTreeMap<String, String>) -> BTreeMap<String,
         .collect()
 }
 
-/// The hourly prices OpenCost bills in `env`: its rendered OpenCost values' `costModel`,
+/// The hourly prices OpenCost bills in `env`: its OpenCost values' `costModel`,
 /// read as OpenCost reads the ConfigMap the chart writes from it.
 pub fn opencost_billed(env: &str) -> BTreeMap<String, f64> {
-    let text =
-        fs::read_to_string(workspace_root().join(format!("rendered/{env}/apps/opencost.yaml")))
-            .unwrap();
-    let application: serde_json::Value = serde_yaml::from_str(&text).unwrap();
-    let model = &application["spec"]["sources"][0]["helm"]["valuesObject"]["opencost"]["customPricing"]
-        ["costModel"];
+    let values = chart_values(&load(env), "opencost");
+    let model = &values["opencost"]["customPricing"]["costModel"];
     let written: BTreeMap<String, String> = serde_json::from_value(model.clone()).unwrap();
     opencost_reads(&written)
         .into_iter()
         .filter_map(|(key, value)| Some((key, value.parse().ok()?)))
         .collect()
+}
+
+/// The values an environment gives the chart of Helm release `release`, as Argo CD or
+/// hydration templates it: the same in either mode, though only an Application that leaves
+/// the chart to Argo CD carries them in Git.
+pub fn chart_values(loaded: &LoadedEnvironment, release: &str) -> serde_json::Value {
+    platform::hydrate::helm_releases(loaded)
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .into_iter()
+        .find(|app| app.release_name == release)
+        .unwrap_or_else(|| panic!("{}: no Application installs {release}", loaded.name))
+        .values
 }

@@ -23,7 +23,12 @@ fn with_foreign_image(name: &str) -> LoadedEnvironment {
 #[test]
 fn an_enforce_rule_stops_render_with_an_error_at_the_apps_image_line() {
     let loaded = with_foreign_image("prod");
-    let results = platform::render_checked(std::slice::from_ref(&loaded), 1, None, &|_| {});
+    let results = platform::render_checked(
+        std::slice::from_ref(&loaded),
+        1,
+        Some(platform_tests::charts::charts()),
+        &|_| {},
+    );
     let errors = results
         .into_iter()
         .next()
@@ -49,7 +54,12 @@ fn an_enforce_rule_stops_render_with_an_error_at_the_apps_image_line() {
 #[test]
 fn an_audit_rule_is_a_warning_and_the_environment_still_renders() {
     let loaded = with_foreign_image("dev");
-    let results = platform::render_checked(std::slice::from_ref(&loaded), 1, None, &|_| {});
+    let results = platform::render_checked(
+        std::slice::from_ref(&loaded),
+        1,
+        Some(platform_tests::charts::charts()),
+        &|_| {},
+    );
     let (tree, findings) = results
         .into_iter()
         .next()
@@ -74,7 +84,12 @@ fn an_audit_rule_is_a_warning_and_the_environment_still_renders() {
 #[test]
 fn every_committed_environment_passes_its_own_policies() {
     for loaded in platform_tests::load_all() {
-        let results = platform::render_checked(std::slice::from_ref(&loaded), 1, None, &|_| {});
+        let results = platform::render_checked(
+            std::slice::from_ref(&loaded),
+            1,
+            Some(platform_tests::charts::charts()),
+            &|_| {},
+        );
         let (tree, findings) = results.into_iter().next().unwrap().unwrap();
         assert!(findings.is_empty(), "{}: {findings:?}", loaded.name);
         assert!(

@@ -3,21 +3,8 @@
 //! `.ci/run` over `cargo xtask alerts`.
 
 use platform::catalog;
-use platform_tests::{load, load_all, objects, render, two_teams};
+use platform_tests::{chart_values, load, load_all, objects, render, two_teams};
 use serde_json::Value;
-
-fn helm_values<'a>(objects: &'a std::collections::BTreeMap<String, Value>, app: &str) -> &'a Value {
-    let application = objects
-        .iter()
-        .find(|(path, o)| {
-            path.starts_with("apps/")
-                && o["kind"] == "Application"
-                && o["spec"]["sources"][0]["helm"]["releaseName"] == app
-        })
-        .unwrap_or_else(|| panic!("no Application installs {app}"))
-        .1;
-    &application["spec"]["sources"][0]["helm"]["valuesObject"]
-}
 
 #[test]
 fn every_alert_is_tested_firing_and_silent() {
@@ -105,7 +92,7 @@ fn an_app_added_falls_under_its_teams_alerts() {
 fn alertmanager_routes_by_team_and_severity_and_reads_every_credential_from_vault() {
     let loaded = load("prod");
     let objects = objects(&render(&loaded));
-    let config = &helm_values(&objects, "alertmanager")["config"];
+    let config = &chart_values(&loaded, "alertmanager")["config"];
     assert_eq!(config["route"]["receiver"], "platform-slack");
     let routes = config["route"]["routes"].as_array().unwrap();
     // Staging's critical alerts (the hub's Argo CD alerts, evaluated here) go to Slack.
@@ -140,7 +127,7 @@ fn alertmanager_routes_by_team_and_severity_and_reads_every_credential_from_vaul
     // dev declares no receiver: alerts go nowhere, and no Secret is read.
     let dev = objects_of("dev");
     assert_eq!(
-        helm_values(&dev, "alertmanager")["config"]["route"]["receiver"],
+        chart_values(&load("dev"), "alertmanager")["config"]["route"]["receiver"],
         "null"
     );
     assert!(
@@ -157,7 +144,7 @@ fn objects_of(env: &str) -> std::collections::BTreeMap<String, Value> {
 fn grafana_logs_in_with_vaults_password_and_its_dashboards_name_the_provisioned_datasource() {
     for loaded in load_all() {
         let objects = objects(&render(&loaded));
-        let values = helm_values(&objects, "grafana");
+        let values = chart_values(&loaded, "grafana");
         assert!(values.get("adminPassword").is_none());
         assert_eq!(values["admin"]["existingSecret"], "grafana-admin");
         let secret = &objects["manifests/grafana/externalsecret-grafana-admin.yaml"];
@@ -195,7 +182,7 @@ fn grafana_logs_in_with_vaults_password_and_its_dashboards_name_the_provisioned_
         for unit in units.iter().filter(|u| u.starts_with("currency")) {
             assert_eq!(*unit, format!("currency{currency}"), "{}", loaded.name);
         }
-        let opencost = helm_values(&objects, "opencost");
+        let opencost = chart_values(&loaded, "opencost");
         assert_eq!(
             opencost["opencost"]["customPricing"]["costModel"]["currencyCode"],
             currency.as_str()
@@ -206,8 +193,7 @@ fn grafana_logs_in_with_vaults_password_and_its_dashboards_name_the_provisioned_
 #[test]
 fn prometheus_scrapes_what_the_rules_read_and_vault_serves_it_without_a_token() {
     for loaded in load_all() {
-        let objects = objects(&render(&loaded));
-        let values = helm_values(&objects, "prometheus");
+        let values = chart_values(&loaded, "prometheus");
         let jobs: Vec<Value> =
             serde_yaml::from_str(values["extraScrapeConfigs"].as_str().unwrap()).unwrap();
         let names: Vec<&str> = jobs
@@ -225,9 +211,8 @@ fn prometheus_scrapes_what_the_rules_read_and_vault_serves_it_without_a_token() 
         let alerting = &values["server"]["alertmanagers"][0]["static_configs"][0]["targets"][0];
         assert_eq!(alerting, "alertmanager.alertmanager.svc:9093");
         if loaded.env.vault_tls() {
-            let config = helm_values(&objects, "vault")["server"]["ha"]["raft"]["config"]
-                .as_str()
-                .unwrap();
+            let vault = chart_values(&loaded, "vault");
+            let config = vault["server"]["ha"]["raft"]["config"].as_str().unwrap();
             assert!(
                 config.contains("unauthenticated_metrics_access = true"),
                 "{config}"
@@ -261,9 +246,7 @@ fn argocd_alerts_fire_where_argocd_runs_for_every_application_it_deploys_to_its_
     let dir = std::env::temp_dir().join(format!("argocd-alerts-{}", std::process::id()));
     let mut checked = 0;
     for manager in &runs_argocd {
-        let rendered = render(manager);
-        let objects = objects(&rendered);
-        let rules = &helm_values(&objects, "prometheus")["serverFiles"]
+        let rules = &chart_values(manager, "prometheus")["serverFiles"]
             [platform::catalog::ALERTING_RULES_FILE];
         let degraded = rules["groups"]
             .as_array()
@@ -405,8 +388,7 @@ fn argocd_alerts_fire_where_argocd_runs_for_every_application_it_deploys_to_its_
 /// environment raised it.
 #[test]
 fn alertmanager_routes_a_hubs_alerts_by_environment() {
-    let objects = objects(&render(&load("prod")));
-    let mut config = helm_values(&objects, "alertmanager")["config"].clone();
+    let mut config = chart_values(&load("prod"), "alertmanager")["config"].clone();
     config.as_object_mut().unwrap().shift_remove("enabled");
     let dir = std::env::temp_dir().join(format!("alert-routes-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

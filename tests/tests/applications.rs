@@ -257,12 +257,12 @@ fn bootstrap_installs_argo_cd_with_exactly_the_self_managed_values() {
         }
         let values: Value =
             serde_yaml::from_str(&rendered.files["bootstrap/argocd-values.yaml"]).unwrap();
-        let app: Value = serde_yaml::from_str(&rendered.files["apps/argocd.yaml"]).unwrap();
-        let chart = sources(&app)
-            .into_iter()
-            .find(|s| s["chart"] == "argo-cd")
-            .unwrap();
-        assert_eq!(values, chart["helm"]["valuesObject"], "{}", env.name);
+        assert_eq!(
+            values,
+            platform_tests::chart_values(&env, "argocd"),
+            "{}",
+            env.name
+        );
         let health =
             values["configs"]["cm"]["resource.customizations.health.argoproj.io_Application"]
                 .as_str()

@@ -7,20 +7,24 @@ fn every_rendered_file_reads_as_serde_yaml_reads_it() {
     let tree = rendered_tree();
     let yaml: Vec<(&String, &String)> = tree.iter().filter(|(p, _)| p.ends_with(".yaml")).collect();
     let mut read_here = 0;
+    let mut own = 0;
     for (path, text) in &yaml {
+        // A hydrated chart's objects are what Helm wrote, with its literal blocks: the reader
+        // must read them right when it reads them at all, but need not read most of them.
+        let built_here = !text.starts_with(platform::render::CHART_PROVENANCE);
+        own += usize::from(built_here);
         if let Some(value) = platform_validate::block_yaml::read(text) {
             let expected: serde_json::Value = serde_yaml::from_str(text).unwrap();
             assert_eq!(value, expected, "{path}");
-            read_here += 1;
+            read_here += usize::from(built_here);
         }
     }
-    assert!(yaml.len() > 100, "the rendered tree is there");
-    // Nearly every file is in the shape the reader knows; the rest (literal blocks, floats)
-    // go to serde_yaml.
+    assert!(own > 100, "the rendered tree is there");
+    // Nearly every file the platform builds is in the shape the reader knows; the rest
+    // (literal blocks, floats) go to serde_yaml.
     assert!(
-        read_here * 10 > yaml.len() * 9,
-        "{read_here} of {} read by the block reader",
-        yaml.len()
+        read_here * 10 > own * 9,
+        "{read_here} of {own} read by the block reader"
     );
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use platform_tests::{load_all, objects, render, schemas_dir};
+use platform_tests::{load_all, schemas_dir};
 use serde_json::Value;
 
 /// Values equal to the chart's default that are set on purpose, with the reason.
@@ -206,25 +206,16 @@ fn every_value_is_a_key_of_its_chart_and_none_merely_restates_a_default() {
     let mut problems = Vec::new();
     let mut checked = BTreeMap::new();
     for loaded in load_all() {
-        for (path, object) in objects(&render(&loaded)) {
-            if !path.starts_with("apps/") || object["kind"] != "Application" {
-                continue;
-            }
-            let sources = object["spec"]["sources"]
-                .as_array()
-                .cloned()
-                .unwrap_or_else(|| vec![object["spec"]["source"].clone()]);
-            for source in sources.iter().filter(|s| s["chart"].is_string()) {
-                let chart = source["chart"].as_str().unwrap();
-                let text = std::fs::read_to_string(
-                    schemas_dir().join("charts").join(chart).join("values.yaml"),
-                )
-                .unwrap();
-                let defaults: Value = serde_yaml::from_str(&text).unwrap();
-                let values = &source["helm"]["valuesObject"];
-                walk(chart, values, Some(&defaults), "", &mut problems);
-                *checked.entry(chart.to_owned()).or_insert(0) += 1;
-            }
+        // Every chart, whether Argo CD templates it or the environment hydrates it.
+        for release in platform::hydrate::helm_releases(&loaded).unwrap() {
+            let chart = release.chart.as_str();
+            let text = std::fs::read_to_string(
+                schemas_dir().join("charts").join(chart).join("values.yaml"),
+            )
+            .unwrap();
+            let defaults: Value = serde_yaml::from_str(&text).unwrap();
+            walk(chart, &release.values, Some(&defaults), "", &mut problems);
+            *checked.entry(chart.to_owned()).or_insert(0) += 1;
         }
     }
     problems.sort();

@@ -1056,7 +1056,15 @@ fn the_cost_forecast_is_what_the_real_containers_ask_for() {
         return;
     };
     for environment in ["dev", "staging", "prod"] {
-        let loaded = platform_tests::load(environment);
+        // The inventory's forecast is that of an environment that leaves its charts to Argo
+        // CD; one that hydrates them forecasts from their real objects, and must agree too.
+        let mut loaded = platform_tests::load(environment);
+        let hydrated = loaded
+            .env
+            .argocd
+            .hydrate
+            .then(|| platform_tests::render(&loaded).forecast);
+        loaded.env.argocd.hydrate = false;
         let rendered = platform_tests::render(&loaded);
         let committed: Vec<(String, Value)> =
             platform_tests::objects(&rendered).into_iter().collect();
@@ -1113,6 +1121,20 @@ fn the_cost_forecast_is_what_the_real_containers_ask_for() {
             from_inventory.applications.len(),
             from_real.applications.len()
         );
+        if let Some(hydrated) = hydrated {
+            assert_eq!(hydrated.applications.len(), from_real.applications.len());
+            for (hydrated, real) in hydrated.applications.iter().zip(&from_real.applications) {
+                assert!(
+                    hydrated.application == real.application
+                        && close(hydrated.requests.cpu_cores, real.requests.cpu_cores)
+                        && close(hydrated.requests.memory_gib, real.requests.memory_gib)
+                        && close(hydrated.limits.cpu_cores, real.limits.cpu_cores)
+                        && close(hydrated.storage_gib, real.storage_gib)
+                        && close(hydrated.monthly, real.monthly),
+                    "{environment}: hydrated, the forecast reads {hydrated:?}, the real containers ask for {real:?}"
+                );
+            }
+        }
     }
 }
 

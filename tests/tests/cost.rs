@@ -111,10 +111,8 @@ fn an_apps_cost_is_its_deployments_requests_times_replicas_at_opencosts_prices()
 
 #[test]
 fn a_charts_pods_volumes_and_load_balancers_are_priced_from_its_rendered_values() {
-    let values = |env: &str, app: &str| {
-        yaml(&format!("{env}/apps/{app}.yaml"))["spec"]["sources"][0]["helm"]["valuesObject"]
-            .clone()
-    };
+    let values =
+        |env: &str, app: &str| platform_tests::chart_values(&platform_tests::load(env), app);
     // prod: Vault runs HA with three replicas, each with its data volume (the chart's 10Gi).
     let prod = billed("prod");
     let vault = values("prod", "vault");
@@ -182,7 +180,7 @@ fn a_charts_pods_volumes_and_load_balancers_are_priced_from_its_rendered_values(
 fn opencost_bills_the_environments_prices() {
     for env in ["dev", "staging", "prod"] {
         let cost = platform_tests::load(env).env.cost;
-        let values = &yaml(&format!("{env}/apps/opencost.yaml"))["spec"]["sources"][0]["helm"]["valuesObject"];
+        let values = &platform_tests::chart_values(&platform_tests::load(env), "opencost");
         let pricing = &values["opencost"]["customPricing"];
         assert_eq!(pricing["enabled"], true);
         // The chart's defaults: the custom provider, reading the ConfigMap the chart writes.
@@ -232,7 +230,12 @@ fn with_finops_budget(env: &str, budget: f64) -> platform::LoadedEnvironment {
 fn a_team_over_budget_stops_render_where_budgets_hold_and_warns_elsewhere() {
     let prod = with_finops_budget("prod", 1.0);
     assert!(prod.env.cost.enforce_budgets);
-    let result = platform::render_checked(std::slice::from_ref(&prod), 1, None, &|_| {});
+    let result = platform::render_checked(
+        std::slice::from_ref(&prod),
+        1,
+        Some(platform_tests::charts::charts()),
+        &|_| {},
+    );
     let errors = result.into_iter().next().unwrap().expect_err("over budget");
     let error = errors
         .iter()
@@ -247,7 +250,12 @@ fn a_team_over_budget_stops_render_where_budgets_hold_and_warns_elsewhere() {
 
     let dev = with_finops_budget("dev", 1.0);
     assert!(!dev.env.cost.enforce_budgets);
-    let result = platform::render_checked(std::slice::from_ref(&dev), 1, None, &|_| {});
+    let result = platform::render_checked(
+        std::slice::from_ref(&dev),
+        1,
+        Some(platform_tests::charts::charts()),
+        &|_| {},
+    );
     let (tree, findings) = result.into_iter().next().unwrap().expect("dev warns");
     assert!(findings.is_empty());
     assert_eq!(tree.over_budget.len(), 1, "{:?}", tree.over_budget);

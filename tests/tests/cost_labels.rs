@@ -38,8 +38,7 @@ fn apps_policies_and_prometheus_agree_on_the_cost_labels() {
             assert_eq!(pod_labels["cost-center"], team.cost_center.as_str());
         }
 
-        let prometheus = &objects["apps/prometheus.yaml"];
-        let values = prometheus["spec"]["sources"][0]["helm"]["valuesObject"].clone();
+        let values = platform_tests::chart_values(&env, "prometheus");
         let allowlist: Vec<&str> = values["kube-state-metrics"]["metricLabelsAllowlist"]
             .as_array()
             .unwrap()
@@ -129,14 +128,9 @@ fn cost_by_team_is_read_from_namespaces_that_all_carry_the_labels() {
                 );
             }
         }
-        let prometheus = objects
-            .iter()
-            .find(|(p, _)| p.starts_with("apps/") && p.ends_with("prometheus.yaml"))
-            .map(|(_, o)| o)
-            .unwrap();
-        let rules = prometheus["spec"]["sources"][0]["helm"]["valuesObject"]["serverFiles"]
-            ["alerting_rules.yml"]
-            .to_string();
+        let rules =
+            platform_tests::chart_values(&env, "prometheus")["serverFiles"]["alerting_rules.yml"]
+                .to_string();
         assert!(
             rules.contains("TeamOverBudget") && rules.contains("kube_namespace_labels"),
             "{}: the budget alert joins on namespace labels",

@@ -87,6 +87,10 @@ fn the_wave_table_agrees_with_the_rendered_applications() {
                     ))
                 })
                 .unwrap_or_else(|| sources(app)[0]["path"].as_str().unwrap().to_owned());
+            // A hydrated chart names its chart and the folder its Application syncs.
+            let source = source
+                .split_once(" (hydrated: ")
+                .map_or(source, |(_, folder)| folder.trim_end_matches(')'));
             assert_eq!(rendered_source, source, "{name}");
             let automated = app["spec"]["syncPolicy"]["automated"].is_object();
             assert_eq!(

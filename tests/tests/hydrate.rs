@@ -5,33 +5,21 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use platform::LoadedEnvironment;
-use platform::hydrate::ChartTemplater;
-use platform_helm::{Capabilities, HelmApplication, TemplateError, Templated};
+use platform_helm::VendoredCharts;
 use serde_json::Value;
 
-struct VendoredCharts {
-    helm: &'static platform_helm::Helm,
-    capabilities: Capabilities,
-}
-
-impl ChartTemplater for VendoredCharts {
-    fn template(&self, releases: &[HelmApplication]) -> Vec<Result<Templated, TemplateError>> {
-        platform_helm::template_all(
-            self.helm,
-            releases,
-            &platform_tests::schemas_dir().join("charts"),
-            &self.capabilities,
-        )
-    }
-}
-
+/// The real Helm, uncached: these tests are about what it templates.
 fn charts() -> Option<VendoredCharts> {
-    Some(VendoredCharts {
-        helm: platform_tests::helm()?,
-        capabilities: Capabilities::of_platform(&platform_tests::schemas_dir()).unwrap(),
-    })
+    Some(
+        VendoredCharts::new(
+            platform_tests::helm()?.clone(),
+            &platform_tests::schemas_dir(),
+        )
+        .unwrap(),
+    )
 }
 
+/// An environment with `argocd.hydrate` on, whatever its file says.
 fn hydrating(name: &str) -> LoadedEnvironment {
     let mut loaded = platform_tests::load(name);
     loaded.env.argocd.hydrate = true;
@@ -174,7 +162,9 @@ fn hydration_is_deterministic_and_needs_helm_only_where_it_is_on() {
         errors[0].message
     );
     // An environment that does not hydrate renders without Helm, as before.
-    platform::render_with(&platform_tests::load("prod"), None).unwrap();
+    let dev = platform_tests::load("dev");
+    assert!(!dev.env.argocd.hydrate);
+    platform::render_with(&dev, None).unwrap();
 }
 
 /// What the invariants and the admission pre-flight say of hydrated prod, as `render` checks

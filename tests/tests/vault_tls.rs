@@ -3,18 +3,6 @@
 //! CLI in each pod through `VAULT_CACERT`. The names they use are names the certificate holds.
 
 use platform_tests::{load_all, objects, render};
-use serde_json::Value;
-
-fn vault_values(objects: &std::collections::BTreeMap<String, Value>) -> Value {
-    let app = &objects["apps/vault.yaml"];
-    app["spec"]["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["chart"] == "vault")
-        .map(|s| s["helm"]["valuesObject"].clone())
-        .unwrap()
-}
 
 fn host_of(url: &str) -> &str {
     let rest = url.split_once("://").unwrap().1;
@@ -80,7 +68,7 @@ fn ha_vault_serves_tls_that_every_client_verifies() {
             loaded.name,
             host_of(server)
         );
-        let values = vault_values(&objects);
+        let values = platform_tests::chart_values(&loaded, "vault");
         let config = values["server"]["ha"]["raft"]["config"].as_str().unwrap();
         let joins: Vec<&str> = config
             .lines()

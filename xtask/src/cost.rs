@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use platform::LoadedEnvironment;
+use platform::hydrate::ChartTemplater;
 use platform_checkout::Checkout;
 use platform_cost::{AppCost, Forecast, money};
 
@@ -37,14 +38,14 @@ pub fn run(checkout: &Checkout, options: &Options) -> Result<ExitCode, Failure> 
         Some(name) => vec![load_one(checkout, name, Failure::Render)?],
         None => load_all(checkout, Failure::Render)?,
     };
-    let current = forecasts(&loaded)?;
+    let current = forecasts(checkout, &loaded)?;
     let Some(base) = &options.base else {
         print!("{}", report(&current, options.format));
         return Ok(ExitCode::SUCCESS);
     };
     let files = crate::revision::environment_files(checkout, base)?;
     let previous = match platform::load(&files) {
-        Ok(loaded) => forecasts(&loaded)?,
+        Ok(loaded) => forecasts(checkout, &loaded)?,
         Err(diagnostics) => return Err(Failure::Render(diagnostics)),
     };
     let previous: Vec<Forecast> = previous
@@ -70,10 +71,13 @@ pub fn run(checkout: &Checkout, options: &Options) -> Result<ExitCode, Failure> 
     Ok(ExitCode::SUCCESS)
 }
 
-fn forecasts(loaded: &[LoadedEnvironment]) -> Result<Vec<Forecast>, Failure> {
+/// Each environment's forecast, from its real containers where it hydrates its charts.
+fn forecasts(checkout: &Checkout, loaded: &[LoadedEnvironment]) -> Result<Vec<Forecast>, Failure> {
+    let charts = crate::hydrating::charts(checkout, loaded)?;
+    let templater = charts.as_ref().map(|charts| charts as &dyn ChartTemplater);
     let mut out = Vec::new();
     for environment in loaded {
-        let rendered = platform::render(environment).map_err(Failure::Render)?;
+        let rendered = platform::render_with(environment, templater).map_err(Failure::Render)?;
         out.push(rendered.forecast);
     }
     Ok(out)

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use platform::LoadedEnvironment;
+use platform::hydrate::ChartTemplater;
 use platform_checkout::Checkout;
 use platform_diff::{Format, Tree};
 
@@ -22,10 +23,10 @@ pub struct Options {
 }
 
 pub fn run(checkout: &Checkout, options: &Options) -> Result<ExitCode, Failure> {
-    let current = trees(&load_all(checkout, Failure::Render)?)?;
+    let current = trees(checkout, &load_all(checkout, Failure::Render)?)?;
     let files = crate::revision::environment_files(checkout, &options.base)?;
     let previous = match platform::load(&files) {
-        Ok(loaded) => trees(&loaded)?,
+        Ok(loaded) => trees(checkout, &loaded)?,
         Err(diagnostics) => return Err(Failure::Render(diagnostics)),
     };
     let mut names: Vec<&String> = current.keys().chain(previous.keys()).collect();
@@ -60,11 +61,18 @@ pub fn run(checkout: &Checkout, options: &Options) -> Result<ExitCode, Failure> 
     })
 }
 
-/// Each environment rendered in memory, with its reachability.
-fn trees(loaded: &[LoadedEnvironment]) -> Result<BTreeMap<String, Tree>, Failure> {
+/// Each environment rendered in memory, with its reachability; where it hydrates its
+/// charts, with their objects, so that a chart's change shows object by object.
+fn trees(
+    checkout: &Checkout,
+    loaded: &[LoadedEnvironment],
+) -> Result<BTreeMap<String, Tree>, Failure> {
+    let charts = crate::hydrating::charts(checkout, loaded)?;
+    let templater = charts.as_ref().map(|charts| charts as &dyn ChartTemplater);
     let mut out = BTreeMap::new();
     for environment in loaded {
-        let plan = platform::plan_located(environment).map_err(Failure::Render)?;
+        let mut plan = platform::plan_located(environment).map_err(Failure::Render)?;
+        platform::hydrate::hydrate(environment, &mut plan, templater).map_err(Failure::Render)?;
         let policies = platform::matrix::planned_policies(&plan);
         let reach = platform::matrix::matrix(
             platform::matrix::endpoints(&plan, environment.env.network_ranges()),

@@ -12,6 +12,7 @@ mod cost;
 mod diff;
 mod editor_schema;
 mod environments;
+mod hydrating;
 mod import;
 mod inspect;
 mod policy;
@@ -201,9 +202,10 @@ enum ChartsCommand {
         /// Write DIR/<env>/<application>.yaml; without it, print a line per Application.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Write what a configuration scanner should judge: the objects Argo CD creates (not
-        /// the hooks it never runs), each with the chart's waivers as checkov.io/skip
-        /// annotations, as the platform's own objects carry them in rendered/.
+        /// Write what a configuration scanner should judge beside rendered/: the objects Argo
+        /// CD creates (not the hooks it never runs), each with the chart's waivers as
+        /// checkov.io/skip annotations, as the platform's own objects carry them in rendered/.
+        /// An environment that hydrates its charts is left out: rendered/ holds its objects.
         #[arg(long, requires = "out")]
         for_scanners: bool,
     },

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 
 use platform::RenderedEnvironment;
+use platform::hydrate::ChartTemplater;
 use platform_checkout::Checkout;
 use platform_writer::{Ahead, Scope, Tree, ledger};
 
 use crate::environments::{load_all, load_one};
-use crate::{Failure, editor_schema};
+use crate::{Failure, editor_schema, hydrating};
 
 pub fn run(
     checkout: &Checkout,
@@ -41,6 +42,8 @@ pub fn run(
             Scope::OnlyThese,
         ),
     };
+    let charts = hydrating::charts(checkout, &loaded)?;
+    let templater = charts.as_ref().map(|charts| charts as &dyn ChartTemplater);
     let jobs = jobs.unwrap_or_else(|| default_jobs(&output, &loaded, check));
     let mut rendered = Vec::new();
     let mut diagnostics = if scope == Scope::Everything {
@@ -55,7 +58,7 @@ pub fn run(
     // will need; if any environment fails, everything staged is removed.
     let mut broken = Vec::new();
     let (results, staged) = if check {
-        let results = platform::render_checked(&loaded, jobs, None, &|_| {});
+        let results = platform::render_checked(&loaded, jobs, templater, &|_| {});
         (results, Staged::nothing(&output))
     } else {
         let disk = DiskAhead::new(&output);
@@ -67,7 +70,7 @@ pub fn run(
             let worker = scope.spawn(move || disk.run(receiver));
             // The disk's thread writes or compares the files while the environment's own
             // thread goes on to the next environment.
-            let results = platform::render_checked(&loaded, jobs, None, &|tree| {
+            let results = platform::render_checked(&loaded, jobs, templater, &|tree| {
                 let _ = sender.send((tree.name.clone(), std::mem::take(&mut tree.files)));
             });
             drop(sender);
@@ -267,8 +270,9 @@ fn default_jobs(output: &Path, loaded: &[platform::LoadedEnvironment], check: bo
 }
 
 /// What a full render's output depends on: this generator (its executable, by size and
-/// time, which every build changes) and every environment file, by name and contents.
-/// `None` when the executable cannot be found, so the render never trusts a ledger.
+/// time, which every build changes), every environment file, by name and contents, and
+/// what hydrating charts reads (`schemas/` and the Helm that would run, by size and time).
+/// `None` when one cannot be read, so the render never trusts a ledger.
 fn fingerprint(checkout: &Checkout) -> Option<u64> {
     use std::hash::{Hash, Hasher};
     let executable = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
@@ -279,6 +283,7 @@ fn fingerprint(checkout: &Checkout) -> Option<u64> {
         file.path.hash(&mut hasher);
         file.contents.hash(&mut hasher);
     }
+    hydrating::fingerprint(checkout, &mut hasher)?;
     Some(hasher.finish())
 }
 

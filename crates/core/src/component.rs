@@ -334,19 +334,40 @@ impl Component {
     }
 
     /// Every object this component's folder under `manifests/` holds.
+    /// Every object this component's folder under `manifests/` holds: a hydrated chart's
+    /// first, then the platform's own.
     pub fn folder_manifests(&self) -> impl Iterator<Item = &Manifest> {
-        let own = match &self.source {
-            Source::Manifests(manifests) => manifests.as_slice(),
-            Source::Helm(release) => release.hydrated.as_deref().unwrap_or_default(),
+        let (own, chart): (&[Manifest], &[ChartManifest]) = match &self.source {
+            Source::Manifests(manifests) => (manifests, &[]),
+            Source::Helm(release) => (
+                &[],
+                release
+                    .hydrated
+                    .as_ref()
+                    .map_or(&[][..], |hydrated| &hydrated.objects),
+            ),
         };
-        own.iter().chain(&self.extra_manifests)
+        chart
+            .iter()
+            .map(|object| &object.manifest)
+            .chain(own)
+            .chain(&self.extra_manifests)
     }
 
     /// The objects of [`Component::folder_manifests`], in the same order, by value.
     pub fn into_folder_manifests(self) -> impl Iterator<Item = Manifest> {
         let own = match self.source {
             Source::Manifests(manifests) => manifests,
-            Source::Helm(release) => release.hydrated.unwrap_or_default(),
+            Source::Helm(release) => release
+                .hydrated
+                .map(|hydrated| {
+                    hydrated
+                        .objects
+                        .into_iter()
+                        .map(|object| object.manifest)
+                        .collect()
+                })
+                .unwrap_or_default(),
         };
         own.into_iter().chain(self.extra_manifests)
     }
@@ -417,7 +438,24 @@ pub struct HelmRelease {
     /// The chart's objects, templated at render time (`argocd.hydrate`): the Application then
     /// syncs them from Git, one file each, and needs no chart repository. `None`: Argo CD's
     /// repo-server templates the chart at sync time.
-    pub hydrated: Option<Vec<Manifest>>,
+    pub hydrated: Option<Hydrated>,
+}
+
+/// A chart's objects as Helm templated them at render time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hydrated {
+    /// The Helm that templated them, as it names itself: `Helm v4.3.1`.
+    pub templated_by: String,
+    /// In Helm's order.
+    pub objects: Vec<ChartManifest>,
+}
+
+/// One object of a hydrated chart, and the template it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChartManifest {
+    /// Helm's `# Source:`: `<chart>/templates/<file>`.
+    pub template: String,
+    pub manifest: Manifest,
 }
 
 impl HelmRelease {

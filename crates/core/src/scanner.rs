@@ -17,7 +17,8 @@ pub struct Waiver {
 /// A checkov check some objects of an upstream chart do not meet, and why that is right for
 /// this platform. A chart's objects cannot carry the platform's annotations in Git (Argo CD
 /// templates them in the cluster), so these are recorded where the scanner reads them:
-/// `cargo xtask charts template --for-scanners` writes each on the objects it names.
+/// `cargo xtask charts template --for-scanners` writes each on the objects it names, and an
+/// environment that hydrates its charts carries them on the objects it commits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChartWaiver {
     pub check: &'static str,
@@ -111,6 +112,28 @@ pub const CONTAINERS_CARRY_THE_CONTEXT: &str = "every container carries the whol
 pub const KEEPS_ITS_OWN_WEBHOOKS: &str = "it keeps its own webhook configurations current (their CA bundle and rules), which needs write access to them";
 /// A Secret exposed as environment variables.
 pub const SECRET_IN_ENVIRONMENT: &str = "CKV_K8S_35";
+
+/// Records `waivers` on an object of a chart as the annotations [`annotations`] makes, beside
+/// those it has; an object without metadata is left as it is.
+pub fn waive(object: &mut serde_json::Value, waivers: &[Waiver]) {
+    if waivers.is_empty() {
+        return;
+    }
+    let Some(metadata) = object
+        .get_mut("metadata")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    let existing = metadata
+        .entry("annotations")
+        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    if let serde_json::Value::Object(existing) = existing {
+        for (key, reason) in annotations(waivers) {
+            existing.insert(key, serde_json::Value::String(reason));
+        }
+    }
+}
 
 /// The annotations that record `waivers`, numbered in order.
 pub fn annotations(waivers: &[Waiver]) -> BTreeMap<String, String> {

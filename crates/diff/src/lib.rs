@@ -129,9 +129,14 @@ fn parse(tree: &Tree) -> Result<Parsed, String> {
             others.insert(path.clone(), text.clone());
             continue;
         };
-        if object["kind"] == "Secret"
-            && (object.get("data").is_some() || object.get("stringData").is_some())
-        {
+        // A chart's Secret the cluster fills in (`stringData: null`, as argo-cd renders its
+        // own) holds nothing to hide.
+        let holds_values = |field: &str| match object.get(field) {
+            None | Some(Value::Null) => false,
+            Some(Value::Object(values)) => !values.is_empty(),
+            Some(_) => true,
+        };
+        if object["kind"] == "Secret" && (holds_values("data") || holds_values("stringData")) {
             return Err(format!(
                 "{path} holds a Secret with data or stringData; the diff never shows secret values (and no secret belongs in Git)"
             ));

@@ -15,12 +15,21 @@ pub fn template_all(
     charts: &Path,
     capabilities: &Capabilities,
 ) -> Vec<Result<Templated, TemplateError>> {
+    each_in_parallel(applications, |app| {
+        helm.template(app, &charts.join(&app.chart), capabilities)
+    })
+}
+
+/// `work` over every item, one thread per core, the results in the order of the items.
+pub(crate) fn each_in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
-        .min(applications.len().max(1));
+        .min(items.len().max(1));
     let next = Mutex::new(0usize);
-    let results: Mutex<Vec<Option<Result<Templated, TemplateError>>>> =
-        Mutex::new(vec![None; applications.len()]);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
@@ -31,10 +40,10 @@ pub fn template_all(
                         *next += 1;
                         index
                     };
-                    let Some(app) = applications.get(index) else {
+                    let Some(item) = items.get(index) else {
                         break;
                     };
-                    let result = helm.template(app, &charts.join(&app.chart), capabilities);
+                    let result = work(item);
                     results.lock().expect("no worker panics holding it")[index] = Some(result);
                 }
             });

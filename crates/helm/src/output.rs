@@ -72,6 +72,15 @@ impl ChartObject {
 }
 
 impl Templated {
+    /// Objects written as Helm writes them: documents after `---`, each with its
+    /// `# Source:` line.
+    ///
+    /// # Errors
+    /// A document that is not a Kubernetes object, naming its source.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        parse(text)
+    }
+
     /// Helm's output again, each hook marked by a comment saying when Argo CD runs it.
     pub fn to_yaml(&self) -> String {
         let mut text = String::new();

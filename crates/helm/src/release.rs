@@ -246,6 +246,17 @@ impl Helm {
         chart_dir: &Path,
         capabilities: &Capabilities,
     ) -> Result<Templated, TemplateError> {
+        let stdout = self.template_text(app, chart_dir, capabilities)?;
+        parse_output(app, &stdout)
+    }
+
+    /// What `helm template` prints for `app`, unread.
+    pub(crate) fn template_text(
+        &self,
+        app: &HelmApplication,
+        chart_dir: &Path,
+        capabilities: &Capabilities,
+    ) -> Result<String, TemplateError> {
         let vendored = vendored_version(chart_dir);
         if vendored.as_deref() != Some(app.version.as_str()) {
             return Err(TemplateError::NotVendored {
@@ -289,15 +300,22 @@ impl Helm {
                 String::from_utf8_lossy(&output.stderr).trim().to_owned(),
             ));
         }
-        let stdout = String::from_utf8(output.stdout).map_err(|e| TemplateError::Output {
+        String::from_utf8(output.stdout).map_err(|e| TemplateError::Output {
             application: app.id(),
             message: format!("non-UTF-8 text: {e}"),
-        })?;
-        output::parse(&stdout).map_err(|message| TemplateError::Output {
-            application: app.id(),
-            message,
         })
     }
+}
+
+/// Helm's output for `app`, read into objects.
+pub(crate) fn parse_output(
+    app: &HelmApplication,
+    stdout: &str,
+) -> Result<Templated, TemplateError> {
+    output::parse(stdout).map_err(|message| TemplateError::Output {
+        application: app.id(),
+        message,
+    })
 }
 
 /// Argo CD passes values only when the Application has some (`ValuesIsEmpty`).

@@ -37,6 +37,10 @@ pub fn applications(plan: &Plan, loaded: &LoadedEnvironment) -> Vec<Application>
                 wave: planned.wave,
                 layer: component.layer.title().to_owned(),
                 source: match &component.source {
+                    Source::Helm(release) if release.hydrated.is_some() => format!(
+                        "{} {} (hydrated: rendered/{}/manifests/{})",
+                        release.chart.name, release.version, loaded.name, component.name
+                    ),
                     Source::Helm(release) => format!("{} {}", release.chart.name, release.version),
                     Source::Manifests(_) => {
                         format!("rendered/{}/manifests/{}", loaded.name, component.name)

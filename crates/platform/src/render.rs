@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use platform_core::application::{RenderedPaths, child_application, root_application};
+use platform_core::component::{Component, Source};
 use platform_core::manifest::{Manifest, to_yaml};
 
 use crate::hydrate::ChartTemplater;
@@ -196,8 +197,13 @@ pub fn render_plan(
             .folder_manifests()
             .map(|manifest| format!("{folder}/{}", component.file_path(manifest)))
             .collect();
+        // A hydrated chart's objects come first, each saying which template it came from.
+        let mut provenance = chart_provenance(&component, &files.header).into_iter();
         for (path, manifest) in paths.into_iter().zip(component.into_folder_manifests()) {
-            files.add_manifest(path, &manifest);
+            match provenance.next() {
+                Some(header) => files.add_with_header(path, &header, &manifest),
+                None => files.add_manifest(path, &manifest),
+            }
         }
     }
 
@@ -248,6 +254,34 @@ fn header(loaded: &LoadedEnvironment) -> String {
     }
 }
 
+/// The header of each object of a hydrated chart, in order: the Helm, the chart and the
+/// template it came from, then the environment files its values come from.
+fn chart_provenance(component: &Component, header: &str) -> Vec<String> {
+    let Source::Helm(release) = &component.source else {
+        return Vec::new();
+    };
+    let Some(hydrated) = &release.hydrated else {
+        return Vec::new();
+    };
+    hydrated
+        .objects
+        .iter()
+        .map(|object| {
+            format!(
+                "{CHART_PROVENANCE} {} from chart {} {} (schemas/charts/{}/), template {}.\n{header}",
+                hydrated.templated_by,
+                release.chart.name,
+                release.version,
+                release.chart.name,
+                object.template
+            )
+        })
+        .collect()
+}
+
+/// How the file of a hydrated chart's object starts: `# Templated by Helm v4.3.1 from chart …`.
+pub const CHART_PROVENANCE: &str = "# Templated by";
+
 /// Collects files and refuses two at the same path, which would silently lose one.
 struct Files<'a> {
     header: String,
@@ -277,6 +311,16 @@ impl<'a> Files<'a> {
     /// converted to JSON only as far as they read it.
     fn add_manifest(&mut self, path: String, manifest: &Manifest) {
         self.add(path.clone(), manifest.to_yaml());
+        self.keep_for_invariants(path, manifest);
+    }
+
+    /// An object whose file starts with a header of its own (a hydrated chart's object).
+    fn add_with_header(&mut self, path: String, header: &str, manifest: &Manifest) {
+        self.add_verbatim(path.clone(), format!("{header}{}", manifest.to_yaml()));
+        self.keep_for_invariants(path, manifest);
+    }
+
+    fn keep_for_invariants(&mut self, path: String, manifest: &Manifest) {
         let read = if platform_validate::read_in_full(&manifest.id.kind) {
             manifest.to_json()
         } else {

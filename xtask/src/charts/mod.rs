@@ -9,11 +9,24 @@ use platform_helm::HelmApplication;
 
 use crate::Failure;
 
-/// Every Helm source of every environment's Applications, rendered in memory.
+/// Every chart of every environment (or of `only`), as Argo CD would template it, whether
+/// the environment hydrates it or leaves it to Argo CD.
 pub fn helm_applications(
     checkout: &Checkout,
     only: Option<&str>,
 ) -> Result<Vec<HelmApplication>, Failure> {
+    Ok(charts_of(checkout, only)?
+        .into_iter()
+        .map(|(_, app)| app)
+        .collect())
+}
+
+/// Each chart of [`helm_applications`], and whether its environment hydrates it (commits its
+/// objects under rendered/).
+pub fn charts_of(
+    checkout: &Checkout,
+    only: Option<&str>,
+) -> Result<Vec<(bool, HelmApplication)>, Failure> {
     let loaded = match only {
         Some(name) => vec![crate::environments::load_one(
             checkout,
@@ -24,10 +37,12 @@ pub fn helm_applications(
     };
     let mut found = Vec::new();
     for environment in &loaded {
-        let rendered = platform::render(environment).map_err(Failure::Render)?;
+        let hydrated = environment.env.argocd.hydrate;
         found.extend(
-            platform_helm::applications(&environment.name, &rendered.files)
-                .map_err(Failure::Internal)?,
+            platform::hydrate::helm_releases(environment)
+                .map_err(Failure::Render)?
+                .into_iter()
+                .map(|app| (hydrated, app)),
         );
     }
     Ok(found)

@@ -23,7 +23,20 @@ pub struct Options {
 
 pub fn run(checkout: &Checkout, options: &Options) -> Result<ExitCode, Failure> {
     let helm = Helm::locate().map_err(|missing| Failure::Usage(missing.to_string()))?;
-    let applications = super::helm_applications(checkout, options.env.as_deref())?;
+    let mut applications = Vec::new();
+    let mut left_out = std::collections::BTreeSet::new();
+    for (hydrated, app) in super::charts_of(checkout, options.env.as_deref())? {
+        if hydrated && options.for_scanners {
+            left_out.insert(app.environment);
+        } else {
+            applications.push(app);
+        }
+    }
+    for environment in left_out {
+        println!(
+            "{environment}: left out, it hydrates its charts: rendered/{environment}/manifests/ holds their objects"
+        );
+    }
     let schemas = checkout.schemas_dir(None);
     let capabilities = Capabilities::of_platform(&schemas).map_err(Failure::Io)?;
     let results =
@@ -118,24 +131,14 @@ fn for_scanners(chart: &str, templated: &platform_helm::Templated) -> Result<Str
             continue;
         }
         let mut value = object.object.clone();
-        let waivers = platform_core::scanner::chart_waivers(
-            inventory.scanner_waivers,
-            object.kind(),
-            object.name(),
+        platform_core::scanner::waive(
+            &mut value,
+            &platform_core::scanner::chart_waivers(
+                inventory.scanner_waivers,
+                object.kind(),
+                object.name(),
+            ),
         );
-        if !waivers.is_empty() {
-            let metadata = value["metadata"].as_object_mut().ok_or_else(|| {
-                Failure::Internal(format!("{}: an object without metadata", object.source))
-            })?;
-            let annotations = metadata
-                .entry("annotations")
-                .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
-            if let serde_json::Value::Object(annotations) = annotations {
-                for (key, reason) in platform_core::scanner::annotations(&waivers) {
-                    annotations.insert(key, serde_json::Value::String(reason));
-                }
-            }
-        }
         let _ = writeln!(text, "---\n# Source: {}", object.source);
         text.push_str(&platform_core::yaml::to_string(&value));
     }

@@ -26,19 +26,41 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// A repository with this checkout's environment files and nothing rendered: enough for
-/// every command (a root is a folder with `Cargo.toml` and `environments/`).
+/// A repository with this checkout's environment files, its `schemas/` (linked: the charts
+/// hydrating environments template) and nothing rendered: enough for every command (a root
+/// is a folder with `Cargo.toml` and `environments/`). On a machine without Helm (never in
+/// CI, which installs it) the copies do not hydrate their charts, so that what these tests
+/// check of the commands is still checked.
 pub fn repository_copy(root: &Path) {
     fs::create_dir_all(root.join("environments")).unwrap();
     fs::write(root.join("Cargo.toml"), "[workspace]\n").unwrap();
+    std::os::unix::fs::symlink(repository().join("schemas"), root.join("schemas")).unwrap();
+    let hydrate = helm_is_installed();
     for entry in fs::read_dir(repository().join("environments")).unwrap() {
         let path = entry.unwrap().path();
-        fs::copy(
-            &path,
+        let mut text = fs::read_to_string(&path).unwrap();
+        if !hydrate {
+            text = text.replace("hydrate: true", "hydrate: false");
+        }
+        fs::write(
             root.join("environments").join(path.file_name().unwrap()),
+            text,
         )
         .unwrap();
     }
+}
+
+/// Whether the Helm the commands would run is there; in CI it must be.
+pub fn helm_is_installed() -> bool {
+    static FOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FOUND.get_or_init(|| match platform_helm::Helm::locate() {
+        Ok(_) => true,
+        Err(missing) if std::env::var_os("CI").is_none() => {
+            eprintln!("{missing}; the scratch environments do not hydrate their charts");
+            false
+        }
+        Err(missing) => panic!("CI installs Helm: {missing}"),
+    })
 }
 
 /// The xtask binary, run on the checkout at `root`.

@@ -93,9 +93,15 @@ impl Manifest {
         })
     }
 
-    /// `<kind>-<name>.yaml`, lower case: stable, and unique within one Application.
+    /// `<kind>-<name>.yaml`, lower case: stable, and unique within one Application. A `:`
+    /// (RBAC names such as `kyverno:admission-controller`) is written `_`, which no
+    /// Kubernetes name holds, so that the file checks out on every file system.
     pub fn file_name(&self) -> String {
-        format!("{}-{}.yaml", self.id.kind.to_lowercase(), self.id.name)
+        format!(
+            "{}-{}.yaml",
+            self.id.kind.to_lowercase(),
+            self.id.name.replace(':', "_")
+        )
     }
 
     /// The YAML document, as serde_yaml writes the object's JSON form.

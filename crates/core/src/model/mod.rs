@@ -145,14 +145,15 @@ pub struct ArgoCdSettings {
     /// anywhere.
     #[serde(default)]
     pub repository_cidrs: Option<Vec<String>>,
-    /// Template every chart at render time, from the vendored chart with the pinned Helm, and
-    /// commit its objects, one file each, under `rendered/<env>/manifests/<app>/`: Argo CD
-    /// then needs nothing but this Git repository, and every object it applies is in Git.
-    /// Not read from the file yet (issue 28): the invariants, the pre-flight and the cost
-    /// must first read the charts' real objects, which they do not all do; until then only
-    /// code and tests set it.
-    #[serde(skip)]
-    #[schemars(skip)]
+    /// Sovereign mode: template every chart at render time, from the chart vendored under
+    /// `schemas/charts/` with the pinned Helm (v4.3.1; `render` then needs Helm), and commit
+    /// its objects, one file each, under `rendered/<env>/manifests/<app>/`. Each Application
+    /// then has one source, this Git repository, and the AppProjects trust no chart
+    /// repository: Argo CD needs nothing else to sync, and every object it applies is
+    /// reviewed, validated and diffed before merge. A chart that would render a Secret with
+    /// data (a generated password, a TLS key) stops the render. Off: Argo CD's repo-server
+    /// downloads and templates each chart at sync time.
+    #[serde(default)]
     pub hydrate: bool,
     /// Not read from the file: every environment this one's Argo CD deploys, itself
     /// included, resolved when the environments are loaded (the environments of its hub, or

@@ -197,6 +197,7 @@ impl<'a> Environment<'a> {
         self.workloads_carry_cost_labels();
         self.applications_stay_within_their_projects();
         self.chart_containers_have_requests_and_limits();
+        self.workload_containers_have_requests_and_limits();
         self.workloads_pass_admission();
         (self.findings, self.warnings)
     }
