@@ -25,10 +25,12 @@ pub fn charts(
         return Ok(None);
     }
     let helm = Helm::locate().map_err(|missing| {
+        let who = match hydrating.as_slice() {
+            [one] => format!("{one} hydrates its"),
+            many => format!("{} hydrate their", many.join(", ")),
+        };
         Failure::Usage(format!(
-            "{} hydrate{} its charts (argocd.hydrate), which needs Helm: {missing}",
-            hydrating.join(", "),
-            if hydrating.len() == 1 { "s" } else { "" },
+            "{who} charts (argocd.hydrate), which needs Helm: {missing}"
         ))
     })?;
     let charts = VendoredCharts::new(helm, &checkout.schemas_dir(None)).map_err(Failure::Io)?;

@@ -427,3 +427,43 @@ fn an_environment_refused_after_it_rendered_leaves_rendered_as_it_was() {
     }
     let _ = fs::remove_dir_all(&root);
 }
+
+/// An environment that hydrates needs Helm: without it render stops with one line naming the
+/// environments, before writing anything; an environment that does not hydrate renders.
+#[test]
+fn render_without_helm_stops_where_an_environment_hydrates_and_writes_nothing() {
+    if !common::helm_is_installed() {
+        return;
+    }
+    let root = rendered_checkout("no-helm");
+    fs::write(
+        root.join("environments/prod.yaml"),
+        fs::read_to_string(root.join("environments/prod.yaml")).unwrap() + "\n# edited\n",
+    )
+    .unwrap();
+    let before = common::snapshot(&root.join("rendered"));
+    let without_helm = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .arg("--root")
+            .arg(&root)
+            .args(args)
+            .env("HELM", "/nonexistent/helm")
+            .output()
+            .unwrap()
+    };
+    let output = without_helm(&["render"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("prod, staging hydrate their charts (argocd.hydrate), which needs Helm")
+            && stderr.contains("/nonexistent/helm")
+            && stderr.contains("HELM="),
+        "{stderr}"
+    );
+    assert_eq!(common::snapshot(&root.join("rendered")), before);
+    // dev leaves its charts to Argo CD: it needs no Helm.
+    let output = without_helm(&["render", "--env", "dev"]);
+    assert!(output.status.success(), "{}", text(&output).1);
+    let _ = fs::remove_dir_all(&root);
+}

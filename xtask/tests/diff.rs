@@ -158,3 +158,52 @@ fn exit_code_says_whether_anything_changed_and_nothing_is_written() {
     assert!(String::from_utf8_lossy(&unchanged.stdout).contains("No rendered object changes"));
     assert!(!root.join("rendered").exists());
 }
+
+/// In an environment that hydrates its charts, a chart's value changed in the environment
+/// file shows as the chart's own objects that change, field by field: here prod's Prometheus
+/// retention, which the chart writes into the server's arguments.
+#[test]
+fn a_hydrated_charts_value_shows_as_the_objects_helm_changes() {
+    if !common::helm_is_installed() {
+        return;
+    }
+    let root = committed_repository_copy("diff-hydrated");
+    edit(
+        &root.join("environments/prod.yaml"),
+        "prometheus:\n  retention: 30d\n",
+        "prometheus:\n  retention: 15d\n",
+    );
+    let output = xtask_at(&root, &["diff", "--env", "prod", "--format", "json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let diffs: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let objects = diffs[0]["objects"].as_array().unwrap();
+    let changed: Vec<(&str, &str)> = objects
+        .iter()
+        .map(|o| {
+            (
+                o["id"]["kind"].as_str().unwrap(),
+                o["id"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        changed.contains(&("Deployment", "prometheus-server")),
+        "{changed:?}"
+    );
+    // The Application itself carries no values any more: nothing of it changes.
+    assert!(
+        !changed.contains(&("Application", "prod-prometheus")),
+        "{changed:?}"
+    );
+    let text = xtask_at(&root, &["diff", "--env", "prod"]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("--storage.tsdb.retention.time=30d")
+            && text.contains("--storage.tsdb.retention.time=15d"),
+        "{text}"
+    );
+}
