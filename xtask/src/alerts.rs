@@ -32,33 +32,48 @@ pub fn run(checkout: &Checkout, out: &Path) -> Result<ExitCode, Failure> {
             .map_err(|e| Failure::Io(format!("{}: {e}", target.display())))?;
         let mut summary = Vec::new();
 
-        if let Some(values) = helm_values(&objects, "prometheus") {
-            let rules = &values["serverFiles"][platform::catalog::ALERTING_RULES_FILE];
-            if !rules.is_null() {
-                let count = rules["groups"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|g| g["rules"].as_array().map_or(0, Vec::len))
-                    .sum::<usize>();
-                write(&target, platform::catalog::ALERTING_RULES_FILE, rules)?;
-                let tests = platform::catalog::alert_tests(
-                    &loaded.env,
-                    platform::catalog::ALERTING_RULES_FILE,
-                );
-                let cases = tests.tests.len();
-                let tests = serde_json::to_value(&tests)
-                    .map_err(|e| Failure::Internal(format!("tests do not serialize: {e}")))?;
-                write(&target, "alerting_rules.test.yml", &tests)?;
-                summary.push(format!("{count} alert rules, {cases} unit tests"));
+        // From the chart's values an Application carries, or, where the environment hydrates
+        // its charts, from the ConfigMap the chart wrote them into, as the server reads it.
+        let rules = match helm_values(&objects, "prometheus") {
+            Some(values) => {
+                Some(values["serverFiles"][platform::catalog::ALERTING_RULES_FILE].clone())
             }
+            None => config_map_file(
+                &objects,
+                "prometheus-server",
+                platform::catalog::ALERTING_RULES_FILE,
+            )?,
+        };
+        if let Some(rules) = rules.as_ref()
+            && !rules.is_null()
+        {
+            let count = rules["groups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|g| g["rules"].as_array().map_or(0, Vec::len))
+                .sum::<usize>();
+            write(&target, platform::catalog::ALERTING_RULES_FILE, rules)?;
+            let tests =
+                platform::catalog::alert_tests(&loaded.env, platform::catalog::ALERTING_RULES_FILE);
+            let cases = tests.tests.len();
+            let tests = serde_json::to_value(&tests)
+                .map_err(|e| Failure::Internal(format!("tests do not serialize: {e}")))?;
+            write(&target, "alerting_rules.test.yml", &tests)?;
+            summary.push(format!("{count} alert rules, {cases} unit tests"));
         }
-        if let Some(values) = helm_values(&objects, "alertmanager") {
-            let mut config = values["config"].clone();
-            if let Some(map) = config.as_object_mut() {
-                // The chart's switch, not Alertmanager's.
-                map.shift_remove("enabled");
+        let alertmanager = match helm_values(&objects, "alertmanager") {
+            Some(values) => {
+                let mut config = values["config"].clone();
+                if let Some(map) = config.as_object_mut() {
+                    // The chart's switch, not Alertmanager's.
+                    map.shift_remove("enabled");
+                }
+                Some(config)
             }
+            None => config_map_file(&objects, "alertmanager", "alertmanager.yml")?,
+        };
+        if let Some(config) = alertmanager {
             write(&target, "alertmanager.yml", &config)?;
             summary.push("alertmanager.yml".to_owned());
         }
@@ -96,6 +111,20 @@ fn helm_values<'a>(objects: &'a [Value], chart: &str) -> Option<&'a Value> {
         .flat_map(|o| o["spec"]["sources"].as_array().into_iter().flatten())
         .find(|source| source["chart"] == chart)
         .map(|source| &source["helm"]["valuesObject"])
+}
+
+/// The YAML file `key` of a hydrated chart's ConfigMap `name`, read.
+fn config_map_file(objects: &[Value], name: &str, key: &str) -> Result<Option<Value>, Failure> {
+    let Some(text) = objects
+        .iter()
+        .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == name)
+        .and_then(|o| o["data"][key].as_str())
+    else {
+        return Ok(None);
+    };
+    serde_yaml::from_str(text)
+        .map(Some)
+        .map_err(|e| Failure::Internal(format!("ConfigMap {name}'s {key} is not YAML: {e}")))
 }
 
 /// Every query of every dashboard in a ConfigMap of dashboards, named
