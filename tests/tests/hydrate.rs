@@ -180,3 +180,76 @@ fn hydrated_prod_passes_the_invariants_and_the_pre_flight() {
         Err(errors) => panic!("{errors:#?}"),
     }
 }
+
+/// Grafana's chart, left to its defaults, generates an admin password into a Secret
+/// (grafana 12.x `templates/secret.yaml`, rendered unless `admin.existingSecret` is set):
+/// hydrating refuses it, naming the template. The platform's values point Grafana at the
+/// Secret ESO fills from Vault, and no committed Secret holds a value.
+#[test]
+fn a_chart_that_would_commit_a_generated_secret_is_refused_naming_its_template() {
+    let Some(charts) = charts() else { return };
+    let loaded = platform_tests::load("prod");
+    let mut plan = platform::plan_located(&loaded).unwrap();
+    let grafana = plan
+        .components
+        .iter_mut()
+        .find(|planned| planned.component.name == "grafana")
+        .unwrap();
+    let platform_core::component::Source::Helm(release) = &mut grafana.component.source else {
+        panic!("grafana is a chart");
+    };
+    release.values["admin"]
+        .as_object_mut()
+        .unwrap()
+        .remove("existingSecret");
+    let errors = platform::hydrate::hydrate(&loaded, &mut plan, Some(&charts))
+        .expect_err("a generated password");
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let message = &errors[0].message;
+    assert!(
+        message.contains("prod-grafana")
+            && message.contains("grafana/templates/secret.yaml")
+            && message.contains("Secret grafana with data"),
+        "{message}"
+    );
+    assert_eq!(errors[0].path.as_deref(), Some("argocd.hydrate"));
+}
+
+/// The committed sovereign environments hydrate, dev does not: both modes are rendered and
+/// tested. In rendered/ as committed, a hydrated environment's Applications and AppProjects
+/// name no chart repository.
+#[test]
+fn staging_and_prod_are_committed_hydrated_and_dev_is_not() {
+    for loaded in platform_tests::load_all() {
+        assert_eq!(
+            loaded.env.argocd.hydrate,
+            loaded.name != "dev",
+            "{}",
+            loaded.name
+        );
+        let folder = platform_tests::workspace_root()
+            .join("rendered")
+            .join(&loaded.name)
+            .join("apps");
+        let committed = platform_checkout::read_tree(&folder).unwrap();
+        let charts = committed
+            .files
+            .values()
+            .filter(|text| text.contains("\n    chart: ") || text.contains("\n  - chart: "))
+            .count();
+        if loaded.env.argocd.hydrate {
+            assert_eq!(
+                charts, 0,
+                "{}: an Application still names a chart",
+                loaded.name
+            );
+            for text in committed.files.values() {
+                for repository in platform::catalog::CHARTS.iter().map(|c| c.repo_url) {
+                    assert!(!text.contains(repository), "{}: {repository}", loaded.name);
+                }
+            }
+        } else {
+            assert!(charts > 5, "{}: {charts} chart sources", loaded.name);
+        }
+    }
+}
