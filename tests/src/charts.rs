@@ -94,17 +94,11 @@ impl Committed {
         let committed = platform_checkout::read_tree(&rendered)
             .unwrap_or_else(|e| panic!("{}: {e}", rendered.display()));
         for (path, text) in committed.files {
-            let Some(first) = text.lines().next() else {
+            let Some((by, template)) = platform::render::chart_provenance_of(&text) else {
                 continue;
             };
-            let Some(provenance) = first.strip_prefix(platform::render::CHART_PROVENANCE) else {
-                continue;
-            };
-            let (by, template) = provenance
-                .split_once(" from chart ")
-                .and_then(|(by, rest)| Some((by.trim(), rest.split_once(", template ")?.1)))
-                .unwrap_or_else(|| panic!("{path}: an unreadable provenance line: {first}"));
-            templated_by.get_or_insert_with(|| by.to_owned());
+            let (by, template) = (by.to_owned(), template.to_owned());
+            templated_by.get_or_insert(by);
             let mut parts = path.split('/');
             let (Some(env), Some("manifests"), Some(folder)) =
                 (parts.next(), parts.next(), parts.next())
@@ -114,7 +108,7 @@ impl Committed {
             folders
                 .entry((env.to_owned(), folder.to_owned()))
                 .or_default()
-                .push((template.trim_end_matches('.').to_owned(), text));
+                .push((template, text));
         }
         Self {
             templated_by: templated_by.unwrap_or_else(|| "Helm (none committed)".to_owned()),

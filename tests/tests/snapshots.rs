@@ -23,10 +23,12 @@ fn every_component_of_every_environment() {
                 .files
                 .iter()
                 .filter(|(path, _)| **path == application || path.starts_with(&manifests))
-                .map(|(path, yaml)| match chart_template(yaml) {
-                    Some(template) => format!("--- {path} (chart object, {template})\n"),
-                    None => format!("--- {path}\n{yaml}"),
-                })
+                .map(
+                    |(path, yaml)| match platform::render::chart_provenance_of(yaml) {
+                        Some((_, template)) => format!("--- {path} (chart object, {template})\n"),
+                        None => format!("--- {path}\n{yaml}"),
+                    },
+                )
                 .collect();
             insta::assert_snapshot!(format!("{}__{component}", env.name), snapshot);
         }
@@ -40,15 +42,6 @@ fn every_component_of_every_environment() {
             .collect();
         insta::assert_snapshot!(format!("{}__bootstrap", env.name), bootstrap);
     }
-}
-
-/// The template a hydrated chart's object came from, as its first line names it.
-fn chart_template(file: &str) -> Option<&str> {
-    let first = file.lines().next()?;
-    first.strip_prefix(platform::render::CHART_PROVENANCE)?;
-    first
-        .split_once(", template ")
-        .map(|(_, template)| template.trim_end_matches('.'))
 }
 
 /// A snapshot no environment renders any more is a stale file that reviews would still read.

@@ -282,6 +282,15 @@ fn chart_provenance(component: &Component, header: &str) -> Vec<String> {
 /// How the file of a hydrated chart's object starts: `# Templated by Helm v4.3.1 from chart …`.
 pub const CHART_PROVENANCE: &str = "# Templated by";
 
+/// Of a hydrated chart's object's file, what templated it (`Helm v4.3.1`) and the template it
+/// came from, as its first line names them; `None` for any other file.
+pub fn chart_provenance_of(file: &str) -> Option<(&str, &str)> {
+    let rest = file.lines().next()?.strip_prefix(CHART_PROVENANCE)?;
+    let (by, rest) = rest.split_once(" from chart ")?;
+    let (_, template) = rest.split_once(", template ")?;
+    Some((by.trim(), template.trim_end_matches('.')))
+}
+
 /// Collects files and refuses two at the same path, which would silently lose one.
 struct Files<'a> {
     header: String,
