@@ -12,6 +12,7 @@ use platform::{EnvironmentFile, LoadedEnvironment, RenderedEnvironment};
 pub use platform_checkout::{SCHEMAS_ENV, SchemaFolder};
 
 pub mod charts;
+pub mod edits;
 
 /// The checkout under test, found at run time: cargo runs tests with `CARGO_MANIFEST_DIR`
 /// set to this package, in whichever checkout `cargo test` was invoked.

@@ -5,7 +5,8 @@
 //! extending it: the first a kind cluster, the others remote) into a scratch checkout, then
 //! times this very binary, run as a child process on that checkout, for each step a user
 //! repeats: a render into an empty `rendered/`, an unchanged re-render, a render after one
-//! app changed, `validate` of the tree and `netpol` of one environment. Each step runs R times;
+//! app changed, the same edit saved under `render --watch` (from the save to the watch's line
+//! that the tree is written, its 20 ms wait for the save to settle included), `validate` of the tree and `netpol` of one environment. Each step runs R times;
 //! the table gives the median wall time and the largest peak resident memory, which each
 //! child reports itself (`VmHWM`, Linux). The file-writing floor is the time to write the same
 //! files with nothing else to do (create folders, write bytes), as the cdk8s peer's
@@ -133,6 +134,7 @@ fn measure(
         toggle = !toggle;
         s.change_one_app(toggle)
     })?);
+    rows.push(bench.watch(&mut toggle)?);
     let schemas = bench.schemas.to_string_lossy().into_owned();
     rows.push(bench.step(
         "validate rendered/",
@@ -258,6 +260,74 @@ impl Bench<'_> {
             .ok()
             .and_then(|k| k.trim().parse::<u64>().ok());
         Ok((wall, kib))
+    }
+
+    /// `render --watch` on the first timed run's checkout: from the save of one app's change
+    /// to the watch's line that the tree is written, `runs` times, in one watch process,
+    /// whose peak memory is read from the kernel before it is stopped.
+    fn watch(&self, toggle: &mut bool) -> Result<Row, Failure> {
+        use std::io::BufRead as _;
+        let checkout = &self.scratch.checkouts[1];
+        let mut child = Command::new(&self.binary)
+            .arg("--root")
+            .arg(checkout)
+            .arg("render")
+            .arg("--watch")
+            .args(&self.render[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| Failure::Io(format!("{}: {e}", self.binary.display())))?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut rendered = || -> Result<String, Failure> {
+            for line in lines.by_ref() {
+                let line = line.map_err(|e| Failure::Io(e.to_string()))?;
+                if line.starts_with("rendered in ") {
+                    return Ok(line);
+                }
+                if line.starts_with("waiting ") {
+                    return Err(Failure::Internal(format!(
+                        "the watch did not render: {line}"
+                    )));
+                }
+            }
+            Err(Failure::Internal("the watch stopped".to_owned()))
+        };
+        let measured = (|| {
+            rendered()?;
+            let mut walls = Vec::new();
+            for _ in 0..self.runs {
+                *toggle = !*toggle;
+                let start = Instant::now();
+                self.scratch
+                    .change_one_app(*toggle)
+                    .map_err(|e| io(&self.scratch.root, &e))?;
+                rendered()?;
+                walls.push(start.elapsed());
+            }
+            Ok(walls)
+        })();
+        let peak = fs::read_to_string(format!("/proc/{}/status", child.id()))
+            .ok()
+            .and_then(|status| {
+                let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+                line.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            });
+        let _ = child.kill();
+        let _ = child.wait();
+        let mut walls = measured?;
+        walls.sort();
+        Ok(Row {
+            step: "render --watch, one app changed (save to tree written)".to_owned(),
+            wall: walls[walls.len() / 2],
+            peak_kib: peak,
+        })
     }
 
     /// A render into an empty `rendered/` and the floor beside it, run after run, so that

@@ -42,10 +42,16 @@ pub fn charts(
 
 /// What the charts' templating depends on beyond the environment files, for the render
 /// ledger: every file of `schemas/` (the charts and the capabilities read from the CRD
-/// schemas) and the Helm that would run, each by path, size and modification time.
+/// schemas) and the Helm that would run, each by path, size and modification time. A
+/// checkout without `schemas/` (one that hydrates nothing) is fingerprinted as such.
 pub fn fingerprint(checkout: &Checkout, hasher: &mut impl std::hash::Hasher) -> Option<()> {
     use std::hash::Hash;
-    stamp_tree(&checkout.schemas_dir(None), hasher).ok()?;
+    let schemas = checkout.schemas_dir(None);
+    match std::fs::symlink_metadata(&schemas) {
+        Ok(_) => stamp_tree(&schemas, hasher).ok()?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no schemas/".hash(hasher),
+        Err(_) => return None,
+    }
     let program = std::env::var_os("HELM")
         .filter(|p| !p.is_empty())
         .map(PathBuf::from)

@@ -20,6 +20,7 @@ mod render;
 mod revision;
 mod table;
 mod validate;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +68,11 @@ enum Command {
         /// a file system as fast as memory, `--jobs 2` would).
         #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
+        /// Keep running: render again on every save of an environment file, reusing what did
+        /// not change, and print the errors or one line of what was written. An edit that
+        /// does not render writes nothing; rendered/ keeps the last good render.
+        #[arg(long, conflicts_with = "check")]
+        watch: bool,
     },
     /// Check manifests: every object against its upstream schema, Helm values against the
     /// chart's, and (for a rendered tree) the platform's invariants. Exit 1 listing every
@@ -387,9 +393,15 @@ fn run() -> ExitCode {
         Err(failure) => return failure.report(),
     };
     let result = match cli.command {
-        Command::Render { env, check, jobs } => {
-            render::run(&checkout, env.as_deref(), check, jobs.map(usize::from))
-        }
+        Command::Render {
+            env,
+            watch: true,
+            jobs,
+            ..
+        } => watch::run(&checkout, env.as_deref(), jobs.map(usize::from)),
+        Command::Render {
+            env, check, jobs, ..
+        } => render::run(&checkout, env.as_deref(), check, jobs.map(usize::from)),
         Command::Schema { check } => editor_schema::run(&checkout, check),
         Command::Alerts { out } => alerts::run(&checkout, &out),
         Command::Diff {

@@ -45,8 +45,7 @@ pub fn run(
     let charts = hydrating::charts(checkout, &loaded)?;
     let templater = charts.as_ref().map(|charts| charts as &dyn ChartTemplater);
     let jobs = jobs.unwrap_or_else(|| default_jobs(&output, &loaded, check));
-    let mut rendered = Vec::new();
-    let mut diagnostics = if scope == Scope::Everything {
+    let diagnostics = if scope == Scope::Everything {
         platform::check_hubs(&loaded)
     } else {
         Vec::new()
@@ -56,7 +55,6 @@ pub fn run(
     // then dropped. Its files go to the disk's thread first, which stages or compares them
     // where nothing reads them while the check runs, and keeps of them only what the write
     // will need; if any environment fails, everything staged is removed.
-    let mut broken = Vec::new();
     let (results, staged) = if check {
         let results = platform::render_checked(&loaded, jobs, templater, &|_| {});
         (results, Staged::nothing(&output))
@@ -79,31 +77,13 @@ pub fn run(
         });
         (results, disk.finish()?)
     };
-    for result in results {
-        match result {
-            Ok((tree, mut findings)) => {
-                broken.append(&mut findings);
-                rendered.push(tree);
-            }
-            Err(mut errors) => diagnostics.append(&mut errors),
+    let rendered = match accept(results, diagnostics) {
+        Ok(rendered) => rendered,
+        Err(failure) => {
+            staged.discard()?;
+            return Err(failure);
         }
-    }
-    for tree in &rendered {
-        for warning in &tree.warnings {
-            eprintln!("warning: rendered/{warning}");
-        }
-        for warning in &tree.over_budget {
-            eprintln!("warning: {warning}");
-        }
-    }
-    if !diagnostics.is_empty() {
-        staged.discard()?;
-        return Err(Failure::Render(diagnostics));
-    }
-    if !broken.is_empty() {
-        staged.discard()?;
-        return Err(Failure::Invariants(broken));
-    }
+    };
 
     let trees: Vec<Tree<'_>> = rendered.iter().map(tree).collect();
     if check {
@@ -132,6 +112,41 @@ pub fn run(
         println!("rendered/{}/: {files} files, {written} written", tree.name);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The environments rendered, if every one is good and `diagnostics` (what was found across
+/// them) is empty; else every environment's errors, or, if none has any, every invariant
+/// broken. Warnings are printed either way.
+pub fn accept(
+    results: Vec<platform::render::Checked>,
+    mut diagnostics: Vec<platform::Diagnostic>,
+) -> Result<Vec<RenderedEnvironment>, Failure> {
+    let mut rendered = Vec::new();
+    let mut broken = Vec::new();
+    for result in results {
+        match result {
+            Ok((tree, mut findings)) => {
+                broken.append(&mut findings);
+                rendered.push(tree);
+            }
+            Err(mut errors) => diagnostics.append(&mut errors),
+        }
+    }
+    for tree in &rendered {
+        for warning in &tree.warnings {
+            eprintln!("warning: rendered/{warning}");
+        }
+        for warning in &tree.over_budget {
+            eprintln!("warning: {warning}");
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(Failure::Render(diagnostics));
+    }
+    if !broken.is_empty() {
+        return Err(Failure::Invariants(broken));
+    }
+    Ok(rendered)
 }
 
 fn check_only(checkout: &Checkout, trees: &[Tree<'_>], scope: Scope) -> Result<ExitCode, Failure> {

@@ -12,6 +12,7 @@ mod conventions;
 pub mod docs;
 mod hubs;
 pub mod hydrate;
+pub mod incremental;
 pub mod matrix;
 pub mod network;
 pub mod plan;
@@ -25,6 +26,6 @@ pub use platform_environments::{
     Diagnostic, EnvironmentFile, LoadedEnvironment, complete_schema, concrete_names, layer_schema,
 };
 pub use render::{
-    RenderedEnvironment, check, combined, plan_located, render, render_checked, render_plan,
-    render_with,
+    RenderedEnvironment, check, combined, plan_located, render, render_checked,
+    render_checked_incrementally, render_plan, render_with,
 };

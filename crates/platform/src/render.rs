@@ -6,7 +6,12 @@ use platform_core::application::{RenderedPaths, child_application, root_applicat
 use platform_core::component::{Component, Source};
 use platform_core::manifest::{Manifest, to_yaml};
 
+use std::sync::Arc;
+
+use platform_memo::Generations;
+
 use crate::hydrate::ChartTemplater;
+use crate::incremental::{BuiltFile, EnvironmentMemo, Memo};
 use crate::plan::{Plan, PlanError, plan};
 use crate::{bootstrap, docs, projects};
 use platform_core::model::Environment;
@@ -52,24 +57,37 @@ pub fn render_checked(
     templater: Option<&dyn ChartTemplater>,
     ready: &(dyn Fn(&mut RenderedEnvironment) + Sync),
 ) -> Vec<Checked> {
+    render_checked_incrementally(loaded, jobs, templater, None, ready)
+}
+
+/// [`render_checked`], reusing what `memo` kept from earlier renders where what a step reads
+/// has not changed ([`crate::incremental`]), and keeping this render's results for the next.
+/// The results are those of [`render_checked`], byte for byte.
+pub fn render_checked_incrementally(
+    loaded: &[LoadedEnvironment],
+    jobs: usize,
+    templater: Option<&dyn ChartTemplater>,
+    memo: Option<&Memo>,
+    ready: &(dyn Fn(&mut RenderedEnvironment) + Sync),
+) -> Vec<Checked> {
     let one = |environment: &LoadedEnvironment| {
-        render_with(environment, templater).and_then(|mut tree| {
-            let checked = checked_tree(&mut tree);
+        let Some(memo) = memo else {
+            return check_rendered(environment, templater, None, ready);
+        };
+        let mut kept = memo.take(&environment.name);
+        // An environment loaded exactly as last time renders as it did: every step reads
+        // nothing but it (and the charts, which a watch does not see change).
+        if let Some((tree, findings)) = kept.unchanged(environment) {
+            let mut tree = tree.clone();
+            let findings = findings.clone();
             ready(&mut tree);
-            let report = platform_validate::check_built(&checked, &crate::conventions());
-            drop(checked);
-            let mut findings = report.findings;
-            // A team's app the cluster would refuse is an error in the environment file.
-            let mut refused = crate::admission::locate(environment, &mut findings);
-            let (over_budget, warned) = crate::budgets::check(environment, &tree.forecast);
-            refused.extend(over_budget);
-            if !refused.is_empty() {
-                return Err(refused);
-            }
-            tree.warnings = report.warnings;
-            tree.over_budget = warned;
-            Ok((tree, findings))
-        })
+            memo.put(&environment.name, kept, false);
+            return Ok((tree, findings));
+        }
+        let result = check_rendered(environment, templater, Some(&mut kept), ready);
+        kept.remember(environment, &result);
+        memo.put(&environment.name, kept, true);
+        result
     };
     let threads = jobs.min(loaded.len());
     if threads <= 1 {
@@ -98,6 +116,35 @@ pub fn render_checked(
     });
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, result)| result).collect()
+}
+
+/// Renders one environment, hands it to `ready`, then checks it.
+fn check_rendered(
+    environment: &LoadedEnvironment,
+    templater: Option<&dyn ChartTemplater>,
+    mut memo: Option<&mut EnvironmentMemo>,
+    ready: &(dyn Fn(&mut RenderedEnvironment) + Sync),
+) -> Checked {
+    let files = memo.as_deref_mut().map(|memo| &mut memo.files);
+    render_incrementally(environment, templater, files).and_then(|mut tree| {
+        let checked = checked_tree(&mut tree);
+        ready(&mut tree);
+        let admission = memo.as_deref().map(|memo| &memo.admission);
+        let report =
+            platform_validate::check_built_with(&checked, &crate::conventions(), admission);
+        drop(checked);
+        let mut findings = report.findings;
+        // A team's app the cluster would refuse is an error in the environment file.
+        let mut refused = crate::admission::locate(environment, &mut findings);
+        let (over_budget, warned) = crate::budgets::check(environment, &tree.forecast);
+        refused.extend(over_budget);
+        if !refused.is_empty() {
+            return Err(refused);
+        }
+        tree.warnings = report.warnings;
+        tree.over_budget = warned;
+        Ok((tree, findings))
+    })
 }
 
 /// The platform's invariants over one rendered environment, from the objects it was built
@@ -130,9 +177,18 @@ pub fn render_with(
     loaded: &LoadedEnvironment,
     templater: Option<&dyn ChartTemplater>,
 ) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
+    render_incrementally(loaded, templater, None)
+}
+
+/// [`render_with`], reusing the files `memo` kept for objects that serialize as they did.
+fn render_incrementally(
+    loaded: &LoadedEnvironment,
+    templater: Option<&dyn ChartTemplater>,
+    memo: Option<&mut Generations<String, Arc<BuiltFile>>>,
+) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
     let mut plan = plan_located(loaded)?;
     crate::hydrate::hydrate(loaded, &mut plan, templater)?;
-    render_plan(loaded, plan)
+    render_planned(loaded, plan, memo)
 }
 
 /// Plans one loaded environment; each error points at the line of the field that caused it.
@@ -171,10 +227,18 @@ pub fn render_plan(
     loaded: &LoadedEnvironment,
     plan: Plan,
 ) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
+    render_planned(loaded, plan, None)
+}
+
+fn render_planned(
+    loaded: &LoadedEnvironment,
+    plan: Plan,
+    memo: Option<&mut Generations<String, Arc<BuiltFile>>>,
+) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
     let env = &loaded.env;
     let paths = RenderedPaths::new(&loaded.name, env);
     let header = header(loaded);
-    let mut files = Files::new(header, &loaded.source);
+    let mut files = Files::new(header, &loaded.source, memo);
 
     // What needs the whole plan first; then each component's objects are moved out of it.
     let mut doc_model = docs::model(loaded, &plan);
@@ -291,6 +355,16 @@ pub fn chart_provenance_of(file: &str) -> Option<(&str, &str)> {
     Some((by.trim(), template.trim_end_matches('.')))
 }
 
+/// What the invariants read of an object: all of it for some kinds, else its head.
+fn read_by_invariants(manifest: &Manifest) -> serde_json::Value {
+    let read = if platform_validate::read_in_full(&manifest.id.kind) {
+        manifest.to_json()
+    } else {
+        manifest.head()
+    };
+    platform_validate::needed_by_invariants(read)
+}
+
 /// Collects files and refuses two at the same path, which would silently lose one.
 struct Files<'a> {
     header: String,
@@ -298,16 +372,26 @@ struct Files<'a> {
     files: BTreeMap<String, String>,
     objects: Vec<(String, serde_json::Value)>,
     collisions: Vec<Diagnostic>,
+    /// The objects' files earlier renders built, by path, with what they read.
+    memo: Option<&'a mut Generations<String, Arc<BuiltFile>>>,
+    /// What the object being added reads, for the memo: one buffer for all.
+    input: Vec<u8>,
 }
 
 impl<'a> Files<'a> {
-    fn new(header: String, source: &'a str) -> Self {
+    fn new(
+        header: String,
+        source: &'a str,
+        memo: Option<&'a mut Generations<String, Arc<BuiltFile>>>,
+    ) -> Self {
         Self {
             header,
             source,
             files: BTreeMap::new(),
             objects: Vec::new(),
             collisions: Vec::new(),
+            memo,
+            input: Vec::new(),
         }
     }
 
@@ -319,24 +403,36 @@ impl<'a> Files<'a> {
     /// A Kubernetes object: its YAML is written, and what the invariants read of it kept,
     /// converted to JSON only as far as they read it.
     fn add_manifest(&mut self, path: String, manifest: &Manifest) {
-        self.add(path.clone(), manifest.to_yaml());
-        self.keep_for_invariants(path, manifest);
+        let header = std::mem::take(&mut self.header);
+        self.add_with_header(path, &header, manifest);
+        self.header = header;
     }
 
-    /// An object whose file starts with a header of its own (a hydrated chart's object).
+    /// An object whose file starts with `header` (its own, for a hydrated chart's object):
+    /// its YAML is written, and what the invariants read of it kept, converted to JSON only as
+    /// far as they read it. Both are the memo's where the same object was filed at the same
+    /// path under the same header before.
     fn add_with_header(&mut self, path: String, header: &str, manifest: &Manifest) {
-        self.add_verbatim(path.clone(), format!("{header}{}", manifest.to_yaml()));
-        self.keep_for_invariants(path, manifest);
-    }
-
-    fn keep_for_invariants(&mut self, path: String, manifest: &Manifest) {
-        let read = if platform_validate::read_in_full(&manifest.id.kind) {
-            manifest.to_json()
-        } else {
-            manifest.head()
+        let build = || BuiltFile {
+            text: format!("{header}{}", manifest.to_yaml()),
+            read: read_by_invariants(manifest),
         };
-        self.objects
-            .push((path, platform_validate::needed_by_invariants(read)));
+        let (text, read) = match self.memo.as_deref_mut() {
+            None => {
+                let built = build();
+                (built.text, built.read)
+            }
+            Some(memo) => {
+                let input = &mut self.input;
+                input.clear();
+                input.extend_from_slice(header.as_bytes());
+                manifest.identify(input);
+                let built = memo.get_or_compute(path.clone(), input, || Arc::new(build()));
+                (built.text.clone(), built.read.clone())
+            }
+        };
+        self.add_verbatim(path.clone(), text);
+        self.objects.push((path, read));
     }
 
     fn add_verbatim(&mut self, path: String, text: String) {

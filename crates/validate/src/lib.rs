@@ -23,7 +23,9 @@ mod report;
 mod schemas;
 mod tree;
 
-pub use invariants::{check as check_invariants, needed as needed_by_invariants, read_in_full};
+pub use invariants::{
+    AdmissionMemo, check as check_invariants, needed as needed_by_invariants, read_in_full,
+};
 pub use report::{Finding, RULES, Report};
 pub use schemas::{SchemaSource, Schemas, UNCHECKED_KINDS, object_schema_path};
 pub use tree::{RenderedObject, RenderedTree, namespace_labels, parse_plain, parse_tree};
@@ -92,7 +94,16 @@ pub fn validate_within(
 /// The invariants of a tree built in memory ([`RenderedTree::from_objects`]), as `render`
 /// checks what it is about to write: nothing is parsed back.
 pub fn check_built(tree: &RenderedTree, conventions: &Conventions) -> Report {
-    let (findings, warnings) = invariants::check(tree, conventions);
+    check_built_with(tree, conventions, None)
+}
+
+/// [`check_built`], with the admission verdicts of earlier checks kept in `memo`.
+pub fn check_built_with(
+    tree: &RenderedTree,
+    conventions: &Conventions,
+    memo: Option<&AdmissionMemo>,
+) -> Report {
+    let (findings, warnings) = invariants::check_with(tree, conventions, memo);
     Report::new(findings, tree.objects.len()).with_warnings(warnings)
 }
 

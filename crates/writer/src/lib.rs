@@ -9,6 +9,7 @@
 //! does not give is a tree that is all old or all new; the next render completes it, and
 //! `check` says whether it is complete. Nothing outside `rendered/` is touched.
 
+mod changes;
 mod disk;
 pub mod ledger;
 
@@ -18,6 +19,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use changes::write_changes;
 pub use disk::{Mode, mode_of};
 
 /// The files of one environment: path relative to `rendered/<name>/`, and contents.

@@ -120,6 +120,13 @@ impl Manifest {
         self.object.head()
     }
 
+    /// Writes what identifies the object's YAML to `out`, without building anything: its
+    /// type's name and its JSON form, every field it serializes. What a fingerprint of the
+    /// object reads: objects that write the same bytes serialize to the same YAML.
+    pub fn identify(&self, out: &mut dyn std::io::Write) {
+        self.object.identify(out);
+    }
+
     /// The typed object, if it is a `T`.
     pub fn get<T: 'static>(&self) -> Option<&T> {
         self.object.as_any().downcast_ref()
@@ -146,6 +153,7 @@ pub trait Object: fmt::Debug + Send + Sync + 'static {
     fn to_yaml(&self) -> String;
     fn to_json(&self) -> serde_json::Value;
     fn head(&self) -> serde_json::Value;
+    fn identify(&self, out: &mut dyn std::io::Write);
     fn as_any(&self) -> &dyn std::any::Any;
     fn clone_box(&self) -> Box<dyn Object>;
     fn same(&self, other: &dyn std::any::Any) -> bool;
@@ -166,6 +174,14 @@ where
 
     fn head(&self) -> serde_json::Value {
         head::of(self).unwrap_or_else(|| self.to_json())
+    }
+
+    fn identify(&self, out: &mut dyn std::io::Write) {
+        let written = out
+            .write_all(std::any::type_name::<T>().as_bytes())
+            .map_err(serde_json::Error::io)
+            .and_then(|()| serde_json::to_writer(out, self));
+        written.unwrap_or_else(|error| panic!("an object does not serialize: {error}"));
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

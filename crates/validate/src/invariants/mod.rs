@@ -17,6 +17,7 @@ use serde_json::Value;
 use crate::Conventions;
 use crate::report::Finding;
 use crate::tree::{RenderedObject, RenderedTree};
+pub use admission::AdmissionMemo;
 
 /// Kinds that are not namespaced.
 const CLUSTER_SCOPED: &[&str] = &[
@@ -105,6 +106,16 @@ const SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
 /// Environments share nothing: they are checked side by side, one thread each up to the
 /// cores there are, and their findings gathered in environment order.
 pub fn check(tree: &RenderedTree, conventions: &Conventions) -> (Vec<Finding>, Vec<Finding>) {
+    check_with(tree, conventions, None)
+}
+
+/// [`check`], reusing the admission verdicts `memo` kept from the last check where the
+/// policies, the workload and its namespace's labels are those it judged then.
+pub fn check_with(
+    tree: &RenderedTree,
+    conventions: &Conventions,
+    memo: Option<&AdmissionMemo>,
+) -> (Vec<Finding>, Vec<Finding>) {
     let environments = tree.environments();
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
@@ -112,7 +123,7 @@ pub fn check(tree: &RenderedTree, conventions: &Conventions) -> (Vec<Finding>, V
     let checked: Vec<(Vec<Finding>, Vec<Finding>)> = if threads <= 1 {
         environments
             .iter()
-            .map(|env| Environment::new(tree, env, conventions).check())
+            .map(|env| Environment::new(tree, env, conventions, memo).check())
             .collect()
     } else {
         let chunk = environments.len().div_ceil(threads);
@@ -122,7 +133,7 @@ pub fn check(tree: &RenderedTree, conventions: &Conventions) -> (Vec<Finding>, V
                 .map(|part| {
                     scope.spawn(|| {
                         part.iter()
-                            .map(|env| Environment::new(tree, env, conventions).check())
+                            .map(|env| Environment::new(tree, env, conventions, memo).check())
                             .collect::<Vec<_>>()
                     })
                 })
@@ -150,12 +161,18 @@ struct Environment<'a> {
     /// Child Applications by name.
     applications: BTreeMap<&'a str, &'a RenderedObject>,
     waves: BTreeMap<&'a str, i64>,
+    admission_memo: Option<&'a AdmissionMemo>,
     findings: Vec<Finding>,
     warnings: Vec<Finding>,
 }
 
 impl<'a> Environment<'a> {
-    fn new(tree: &'a RenderedTree, name: &'a str, conventions: &'a Conventions) -> Self {
+    fn new(
+        tree: &'a RenderedTree,
+        name: &'a str,
+        conventions: &'a Conventions,
+        admission_memo: Option<&'a AdmissionMemo>,
+    ) -> Self {
         let objects: Vec<&RenderedObject> = tree.in_env(name).collect();
         let applications: BTreeMap<&str, &RenderedObject> = objects
             .iter()
@@ -181,6 +198,7 @@ impl<'a> Environment<'a> {
             objects,
             applications,
             waves,
+            admission_memo,
             findings: Vec::new(),
             warnings: Vec::new(),
         }
