@@ -115,10 +115,9 @@ impl Memo {
         let environments = self.lock();
         let memo = environments.get(name)?;
         if memo.reused_whole {
-            let files = memo
-                .last
-                .as_ref()
-                .map_or(0, |(_, (tree, _))| tree.files.len());
+            // The objects of the render reused, as the last render that ran counted them.
+            let (reused, built) = memo.files.last_counts();
+            let files = reused + built;
             return Some(Reuse {
                 environment_reused: true,
                 files_reused: files,
