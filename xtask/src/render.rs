@@ -35,28 +35,18 @@ pub fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let (loaded, scope) = match only {
-        None => (load_all(checkout, Failure::Render)?, Scope::Everything),
-        Some(name) => (
-            vec![load_one(checkout, name, Failure::Render)?],
-            Scope::OnlyThese,
-        ),
-    };
-    let charts = hydrating::charts(checkout, &loaded)?;
-    let templater = charts.as_ref().map(|charts| charts as &dyn ChartTemplater);
-    let jobs = jobs.unwrap_or_else(|| default_jobs(&output, &loaded, check));
-    let diagnostics = if scope == Scope::Everything {
-        platform::check_hubs(&loaded)
-    } else {
-        Vec::new()
-    };
+    let inputs = Inputs::load(checkout, only)?;
+    let (loaded, scope) = (&inputs.loaded, inputs.scope);
+    let templater = inputs.templater();
+    let jobs = jobs.unwrap_or_else(|| default_jobs(&output, loaded, check));
+    let diagnostics = inputs.across_environments();
     // The invariants hold for what is about to be written, or nothing is written. Each
     // environment is checked as it is rendered, from the objects it was built from, which are
     // then dropped. Its files go to the disk's thread first, which stages or compares them
     // where nothing reads them while the check runs, and keeps of them only what the write
     // will need; if any environment fails, everything staged is removed.
     let (results, staged) = if check {
-        let results = platform::render_checked(&loaded, jobs, templater, &|_| {});
+        let results = platform::render_checked(loaded, jobs, templater, &|_| {});
         (results, Staged::nothing(&output))
     } else {
         let disk = DiskAhead::new(&output);
@@ -68,7 +58,7 @@ pub fn run(
             let worker = scope.spawn(move || disk.run(receiver));
             // The disk's thread writes or compares the files while the environment's own
             // thread goes on to the next environment.
-            let results = platform::render_checked(&loaded, jobs, templater, &|tree| {
+            let results = platform::render_checked(loaded, jobs, templater, &|tree| {
                 let _ = sender.send((tree.name.clone(), std::mem::take(&mut tree.files)));
             });
             drop(sender);
@@ -112,6 +102,48 @@ pub fn run(
         println!("rendered/{}/: {files} files, {written} written", tree.name);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a render reads: the environments to render (every one, or the one named, with the
+/// scope of the write that follows) and the Helm that templates their charts where they
+/// hydrate them.
+pub struct Inputs {
+    pub loaded: Vec<platform::LoadedEnvironment>,
+    pub scope: Scope,
+    charts: Option<platform_helm::VendoredCharts>,
+}
+
+impl Inputs {
+    pub fn load(checkout: &Checkout, only: Option<&str>) -> Result<Self, Failure> {
+        let (loaded, scope) = match only {
+            None => (load_all(checkout, Failure::Render)?, Scope::Everything),
+            Some(name) => (
+                vec![load_one(checkout, name, Failure::Render)?],
+                Scope::OnlyThese,
+            ),
+        };
+        let charts = hydrating::charts(checkout, &loaded)?;
+        Ok(Self {
+            loaded,
+            scope,
+            charts,
+        })
+    }
+
+    pub fn templater(&self) -> Option<&dyn ChartTemplater> {
+        self.charts
+            .as_ref()
+            .map(|charts| charts as &dyn ChartTemplater)
+    }
+
+    /// What is wrong across environments (hubs), found only when every one is rendered.
+    pub fn across_environments(&self) -> Vec<platform::Diagnostic> {
+        if self.scope == Scope::Everything {
+            platform::check_hubs(&self.loaded)
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 /// The environments rendered, if every one is good and `diagnostics` (what was found across

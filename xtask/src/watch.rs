@@ -17,14 +17,12 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use platform::hydrate::ChartTemplater;
 use platform::incremental::Memo;
 use platform_checkout::Checkout;
-use platform_writer::{Scope, Tree};
+use platform_writer::Tree;
 
 use crate::Failure;
-use crate::environments::{load_all, load_one};
-use crate::{hydrating, render};
+use crate::render;
 
 /// How long the environment files must be quiet before a burst of saves is rendered: longer
 /// than an editor takes between writing a file and renaming it into place, shorter than a
@@ -191,23 +189,12 @@ impl<'a> Session<'a> {
 
     /// Renders the environment files as they are now and writes what changed, or nothing.
     pub fn render(&mut self) -> Result<Summary, Failure> {
-        let checkout = self.checkout;
-        let (loaded, scope) = match &self.only {
-            None => (load_all(checkout, Failure::Render)?, Scope::Everything),
-            Some(name) => (
-                vec![load_one(checkout, name, Failure::Render)?],
-                Scope::OnlyThese,
-            ),
-        };
-        let charts = hydrating::charts(checkout, &loaded)?;
-        let templater = charts.as_ref().map(|charts| charts as &dyn ChartTemplater);
-        let diagnostics = if scope == Scope::Everything {
-            platform::check_hubs(&loaded)
-        } else {
-            Vec::new()
-        };
+        let inputs = render::Inputs::load(self.checkout, self.only.as_deref())?;
+        let (loaded, scope) = (&inputs.loaded, inputs.scope);
+        let templater = inputs.templater();
+        let diagnostics = inputs.across_environments();
         let results = platform::render_checked_incrementally(
-            &loaded,
+            loaded,
             self.jobs,
             templater,
             Some(&self.memo),
