@@ -480,7 +480,7 @@ fn only_dev_mode_vault_configures_itself_with_a_hook() {
         let config = &objects["manifests/vault/configmap-vault-bootstrap.yaml"];
         assert_eq!(
             config["data"]["setup.sh"].as_str().unwrap(),
-            rendered.files["bootstrap/vault/setup.sh"],
+            &*rendered.files["bootstrap/vault/setup.sh"],
             "the hook runs exactly the committed script"
         );
     }

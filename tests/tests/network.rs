@@ -326,7 +326,7 @@ fn an_app_moved_into_another_teams_namespace_is_caught() {
     let mut files: BTreeMap<String, String> = rendered
         .files
         .iter()
-        .map(|(path, text)| (format!("dev/{path}"), text.clone()))
+        .map(|(path, text)| (format!("dev/{path}"), text.to_string()))
         .collect();
     let path = "dev/apps/billing-api.yaml";
     let mut app: Value = serde_yaml::from_str(&files[path]).unwrap();

@@ -272,7 +272,7 @@ impl Vault {
         fs::create_dir_all(&dir).unwrap();
         for (path, text) in rendered.files.iter() {
             if let Some(name) = path.strip_prefix("bootstrap/vault/") {
-                fs::write(dir.join(name), text).unwrap();
+                fs::write(dir.join(name), &**text).unwrap();
             }
         }
         let output = Command::new("bash")
@@ -519,7 +519,7 @@ fn validate_edited(path: &str, edit: impl FnOnce(&mut Value)) -> Vec<(String, St
     let mut files: BTreeMap<String, String> = rendered
         .files
         .iter()
-        .map(|(p, text)| (format!("dev/{p}"), text.clone()))
+        .map(|(p, text)| (format!("dev/{p}"), text.to_string()))
         .collect();
     let mut object: Value = serde_yaml::from_str(&files[path]).unwrap();
     edit(&mut object);

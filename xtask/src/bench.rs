@@ -24,12 +24,14 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use platform_checkout::Checkout;
 use serde_json::{Value, json};
 
 use crate::Failure;
+use crate::progress::{Counts, Progress};
 
 /// Where a child writes its peak resident memory, in KiB, when it exits.
 const PEAK_MEMORY_FILE: &str = "PLATFORM_BENCH_PEAK_MEMORY_FILE";
@@ -104,6 +106,7 @@ fn measure(
         scratch,
         schemas: checkout.schemas_dir(None),
         runs: options.runs,
+        status: Counts::new(),
     };
 
     println!(
@@ -114,6 +117,9 @@ fn measure(
         options.runs,
         dir.display()
     );
+    let status = Arc::clone(&bench.status);
+    let progress = Progress::on_terminal(move || format!("bench: {}", status.step()));
+    bench.status.set_step("the first render, untimed");
     let mut rows = Vec::new();
     // An untimed render first: its tree is what the floor writes, and it warms the caches.
     let render_args: Vec<&str> = bench.render.iter().map(String::as_str).collect();
@@ -148,6 +154,7 @@ fn measure(
         |_| Ok(()),
     )?);
 
+    drop(progress);
     let render = &rows[0];
     let objects = tree.objects();
     println!(
@@ -202,9 +209,17 @@ struct Bench<'a> {
     scratch: &'a Scratch,
     schemas: PathBuf,
     runs: usize,
+    /// What the status line shows: the step and run under way.
+    status: Arc<Counts>,
 }
 
 impl Bench<'_> {
+    /// Shows the step and run under way on the status line.
+    fn at(&self, step: &str, run: usize) {
+        self.status
+            .set_step(format!("{step}, run {} of {}", run + 1, self.runs));
+    }
+
     /// Runs `args` on the first timed run's checkout `runs` times, `before` each (untimed).
     fn step(
         &self,
@@ -214,7 +229,8 @@ impl Bench<'_> {
     ) -> Result<Row, Failure> {
         let mut walls = Vec::new();
         let mut peak = None;
-        for _ in 0..self.runs {
+        for run in 0..self.runs {
+            self.at(name, run);
             before(self.scratch).map_err(|e| io(&self.scratch.root, &e))?;
             let checkout = &self.scratch.checkouts[1];
             let (wall, kib) = self.run_once(checkout, args).map_err(|e| match e {
@@ -298,7 +314,8 @@ impl Bench<'_> {
         let measured = (|| {
             rendered()?;
             let mut walls = Vec::new();
-            for _ in 0..self.runs {
+            for run in 0..self.runs {
+                self.at("render --watch, one app changed", run);
                 *toggle = !*toggle;
                 let start = Instant::now();
                 self.scratch
@@ -337,6 +354,7 @@ impl Bench<'_> {
         let (mut renders, mut floors, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
         let mut peak = None;
         for run in 0..self.runs {
+            self.at("render into an empty rendered/, and the floor", run);
             let floor = self.floor(tree, run)?;
             let args: Vec<&str> = self.render.iter().map(String::as_str).collect();
             let (render, kib) = self.run_once(&self.scratch.checkouts[run + 1], &args)?;

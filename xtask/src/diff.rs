@@ -86,7 +86,11 @@ fn trees(
         out.insert(
             environment.name.clone(),
             Tree {
-                files: std::sync::Arc::unwrap_or_clone(rendered.files),
+                files: rendered
+                    .files
+                    .iter()
+                    .map(|(path, text)| (path.clone(), text.to_string()))
+                    .collect(),
                 reach,
             },
         );

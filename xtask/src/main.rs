@@ -16,6 +16,7 @@ mod hydrating;
 mod import;
 mod inspect;
 mod policy;
+mod progress;
 mod render;
 mod revision;
 mod table;

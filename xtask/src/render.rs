@@ -1,6 +1,5 @@
 //! `cargo xtask render [--env NAME] [--check]`.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -12,6 +11,7 @@ use platform_checkout::Checkout;
 use platform_writer::{Ahead, Scope, Tree, ledger};
 
 use crate::environments::{load_all, load_one};
+use crate::progress::{Counts, Progress, thousands};
 use crate::{Failure, editor_schema, hydrating};
 
 pub fn run(
@@ -40,16 +40,20 @@ pub fn run(
     let templater = inputs.templater();
     let jobs = jobs.unwrap_or_else(|| default_jobs(&output, loaded, check));
     let diagnostics = inputs.across_environments();
+    let status = RenderStatus::new(loaded.len());
+    let progress = status.show();
     // The invariants hold for what is about to be written, or nothing is written. Each
     // environment is checked as it is rendered, from the objects it was built from, which are
     // then dropped. Its files go to the disk's thread first, which stages or compares them
     // where nothing reads them while the check runs, and keeps of them only what the write
     // will need; if any environment fails, everything staged is removed.
     let (results, staged) = if check {
-        let results = platform::render_checked(loaded, jobs, templater, &|_| {});
+        let results = platform::render_checked(loaded, jobs, templater, &|tree| {
+            status.rendered(tree);
+        });
         (results, Staged::nothing(&output))
     } else {
-        let disk = DiskAhead::new(&output);
+        let disk = DiskAhead::new(&output, Arc::clone(&status.counts));
         let (results, disk) = std::thread::scope(|scope| {
             // Renders run ahead of the disk by no more environments than render at once: one
             // that waits for the disk holds all its files, and rendering another meanwhile
@@ -59,6 +63,7 @@ pub fn run(
             // The disk's thread writes or compares the files while the environment's own
             // thread goes on to the next environment.
             let results = platform::render_checked(loaded, jobs, templater, &|tree| {
+                status.rendered(tree);
                 let _ = sender.send((tree.name.clone(), std::mem::take(&mut tree.files)));
             });
             drop(sender);
@@ -67,6 +72,8 @@ pub fn run(
         });
         (results, disk.finish()?)
     };
+    // Warnings and errors are printed from here: the status line goes first.
+    drop(progress);
     let rendered = match accept(results, diagnostics) {
         Ok(rendered) => rendered,
         Err(failure) => {
@@ -218,6 +225,47 @@ struct DiskAhead<'a> {
     output_existed: bool,
     ahead: Ahead,
     failed: Option<std::io::Error>,
+    /// The environments done, for the status line.
+    counts: Arc<Counts>,
+}
+
+/// What the status line of a render counts.
+const RENDERED: usize = 0;
+const FILES: usize = 1;
+const ON_DISK: usize = 2;
+
+/// The status line of a render: environments rendered of all, their files, and how many of
+/// them the disk's thread has staged or compared.
+struct RenderStatus {
+    counts: Arc<Counts>,
+    environments: usize,
+}
+
+impl RenderStatus {
+    fn new(environments: usize) -> Self {
+        let counts = Counts::new();
+        Self {
+            counts,
+            environments,
+        }
+    }
+
+    fn rendered(&self, tree: &RenderedEnvironment) {
+        self.counts.add(FILES, tree.files.len());
+        self.counts.add(RENDERED, 1);
+    }
+
+    fn show(&self) -> Progress {
+        let (counts, environments) = (Arc::clone(&self.counts), self.environments);
+        Progress::on_terminal(move || {
+            format!(
+                "rendering: {} of {environments} environment(s) rendered ({} files), {} on disk",
+                counts.get(RENDERED),
+                thousands(counts.get(FILES)),
+                counts.get(ON_DISK),
+            )
+        })
+    }
 }
 
 /// What [`DiskAhead`] did.
@@ -228,18 +276,19 @@ struct Staged<'a> {
 }
 
 impl<'a> DiskAhead<'a> {
-    fn new(output: &'a Path) -> Self {
+    fn new(output: &'a Path, counts: Arc<Counts>) -> Self {
         Self {
             output,
             output_existed: output.exists(),
             ahead: Ahead::default(),
             failed: None,
+            counts,
         }
     }
 
     /// Stages or compares each environment it is sent, until the sender is dropped; run on a
     /// thread of its own, which hands it back.
-    fn run(mut self, environments: Receiver<(String, Arc<BTreeMap<String, String>>)>) -> Self {
+    fn run(mut self, environments: Receiver<(String, Arc<platform_writer::Files>)>) -> Self {
         // Read before this thread writes anything.
         let ledger = ledger::Ledger::load(self.output);
         for (name, files) in environments {
@@ -250,6 +299,7 @@ impl<'a> DiskAhead<'a> {
             if let Err(error) = self.one(&tree, ledger.as_ref()) {
                 self.failed.get_or_insert(error);
             }
+            self.counts.add(ON_DISK, 1);
         }
         self
     }

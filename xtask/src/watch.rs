@@ -10,7 +10,7 @@
 //! editor's write-then-rename, a `git checkout`) are rendered once, when they are done. When
 //! the generator itself is rebuilt, the watch starts again as the new binary.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -150,7 +150,7 @@ pub struct Session<'a> {
 }
 
 /// An environment's name and files, as the watch last wrote them.
-type WrittenTree = (String, Arc<BTreeMap<String, String>>);
+type WrittenTree = (String, Arc<platform_writer::Files>);
 
 /// What one good render of a watch did.
 #[derive(Debug)]
@@ -267,8 +267,20 @@ impl Summary {
             self.removed.len()
         );
         if !self.applications.is_empty() {
-            let names: Vec<&str> = self.applications.iter().map(String::as_str).collect();
-            line.push_str(&format!(" (Applications: {})", names.join(", ")));
+            // An edit of base.yaml can touch every app of every environment: one line still.
+            let names: Vec<&str> = self
+                .applications
+                .iter()
+                .take(NAMED_APPLICATIONS)
+                .map(String::as_str)
+                .collect();
+            let more = self.applications.len() - names.len();
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            line.push_str(&format!(" (Applications: {}{more})", names.join(", ")));
         }
         let objects = self.files_reused + self.files_built;
         line.push_str(&format!(
@@ -278,6 +290,9 @@ impl Summary {
         line
     }
 }
+
+/// How many Applications the summary names; the rest are counted.
+const NAMED_APPLICATIONS: usize = 5;
 
 fn files(count: usize) -> String {
     if count == 1 {
@@ -302,6 +317,28 @@ mod tests {
         assert_eq!(of("dev/apps/projects/team-a.yaml"), None);
         assert_eq!(of("dev/bootstrap/root-app.yaml"), None);
         assert_eq!(of("dev/README.md"), None);
+    }
+
+    #[test]
+    fn the_summary_names_a_few_applications_and_counts_the_rest() {
+        let summary = |applications: usize| Summary {
+            written: vec![PathBuf::from("dev/apps/a.yaml")],
+            removed: Vec::new(),
+            applications: (0..applications)
+                .map(|i| format!("dev/app-{i:02}"))
+                .collect(),
+            files_reused: 9,
+            files_built: 1,
+        };
+        let took = Duration::from_millis(12);
+        assert_eq!(
+            summary(1).line(took),
+            "rendered in 12 ms: 1 file written, 0 removed (Applications: dev/app-00); 9 of 10 objects reused"
+        );
+        assert_eq!(
+            summary(7).line(took),
+            "rendered in 12 ms: 1 file written, 0 removed (Applications: dev/app-00, dev/app-01, dev/app-02, dev/app-03, dev/app-04 and 2 more); 9 of 10 objects reused"
+        );
     }
 
     #[test]

@@ -96,18 +96,20 @@ impl Forecast {
 }
 
 /// Where the environment's objects are: paths relative to its folder (`apps/<name>.yaml`,
-/// `manifests/<app>/…`), as `platform::render` produces them.
-pub fn forecast(
+/// `manifests/<app>/…`), as `platform::render` produces them: owned, or shared as a render
+/// holds them.
+pub fn forecast<O: std::borrow::Borrow<Value>>(
     environment: &str,
-    objects: &[(String, Value)],
+    objects: &[(String, O)],
     charts: &[HelmChart],
     cost: &CostSettings,
 ) -> Forecast {
     let namespace_labels =
-        platform_validate::namespace_labels(objects.iter().map(|(_, object)| object));
+        platform_validate::namespace_labels(objects.iter().map(|(_, object)| object.borrow()));
     // Each Application's manifests, by the folder they are in: one pass, however many apps.
     let mut manifests: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
     for (path, object) in objects {
+        let object = object.borrow();
         if let Some((application, _)) = path
             .strip_prefix("manifests/")
             .and_then(|rest| rest.split_once('/'))
@@ -118,6 +120,7 @@ pub fn forecast(
     let billed = Billed::of(&cost.pricing);
     let mut applications = Vec::new();
     for (path, object) in objects {
+        let object = object.borrow();
         let Some(name) = path
             .strip_prefix("apps/")
             .and_then(|rest| rest.strip_suffix(".yaml"))

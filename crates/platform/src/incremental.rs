@@ -68,8 +68,8 @@ impl EnvironmentMemo {
 /// One object's file as the render built it: its contents, and what the invariants read of it.
 #[derive(Debug)]
 pub(crate) struct BuiltFile {
-    pub(crate) text: String,
-    pub(crate) read: serde_json::Value,
+    pub(crate) text: Arc<str>,
+    pub(crate) read: Arc<serde_json::Value>,
 }
 
 /// What the last render of an environment reused and recomputed.

@@ -22,12 +22,14 @@ use platform_environments::{Diagnostic, LoadedEnvironment};
 #[derive(Clone, Debug, PartialEq)]
 pub struct RenderedEnvironment {
     pub name: String,
-    /// Shared: the writer's thread takes them while the environment's own goes on.
-    pub files: std::sync::Arc<BTreeMap<String, String>>,
+    /// Shared: the writer's thread takes them while the environment's own goes on. Each
+    /// file's contents are shared too: an object's file reused from an earlier render is the
+    /// same allocation as that render's, and so is the tree a watch last wrote.
+    pub files: Arc<BTreeMap<String, Arc<str>>>,
     /// The Kubernetes objects among the files, as built, with their paths, each reduced to
     /// what the invariants read of it: what they are checked on without parsing the YAML
     /// back. [`check`] takes them.
-    pub objects: Vec<(String, serde_json::Value)>,
+    pub objects: Vec<(String, Arc<serde_json::Value>)>,
     /// What the environment's Kyverno policies would admit but report (`Audit` failures),
     /// and teams over budget where budgets are not enforced.
     pub warnings: Vec<platform_validate::Finding>,
@@ -369,8 +371,8 @@ fn read_by_invariants(manifest: &Manifest) -> serde_json::Value {
 struct Files<'a> {
     header: String,
     source: &'a str,
-    files: BTreeMap<String, String>,
-    objects: Vec<(String, serde_json::Value)>,
+    files: BTreeMap<String, Arc<str>>,
+    objects: Vec<(String, Arc<serde_json::Value>)>,
     collisions: Vec<Diagnostic>,
     /// The objects' files earlier renders built, by path, with what they read.
     memo: Option<&'a mut Generations<String, Arc<BuiltFile>>>,
@@ -414,8 +416,8 @@ impl<'a> Files<'a> {
     /// path under the same header before.
     fn add_with_header(&mut self, path: String, header: &str, manifest: &Manifest) {
         let build = || BuiltFile {
-            text: format!("{header}{}", manifest.to_yaml()),
-            read: read_by_invariants(manifest),
+            text: Arc::from(format!("{header}{}", manifest.to_yaml())),
+            read: Arc::new(read_by_invariants(manifest)),
         };
         let (text, read) = match self.memo.as_deref_mut() {
             None => {
@@ -428,14 +430,14 @@ impl<'a> Files<'a> {
                 input.extend_from_slice(header.as_bytes());
                 manifest.identify(input);
                 let built = memo.get_or_compute(path.clone(), input, || Arc::new(build()));
-                (built.text.clone(), built.read.clone())
+                (Arc::clone(&built.text), Arc::clone(&built.read))
             }
         };
         self.add_verbatim(path.clone(), text);
         self.objects.push((path, read));
     }
 
-    fn add_verbatim(&mut self, path: String, text: String) {
+    fn add_verbatim(&mut self, path: String, text: impl Into<Arc<str>>) {
         if self.files.contains_key(&path) {
             self.collisions.push(Diagnostic {
                 file: self.source.to_owned(),
@@ -447,7 +449,7 @@ impl<'a> Files<'a> {
             });
             return;
         }
-        self.files.insert(path, text);
+        self.files.insert(path, text.into());
     }
 
     fn finish(
@@ -478,7 +480,7 @@ pub fn combined(rendered: &[RenderedEnvironment]) -> BTreeMap<String, String> {
         .flat_map(|env| {
             env.files
                 .iter()
-                .map(move |(path, text)| (format!("{}/{path}", env.name), text.clone()))
+                .map(move |(path, text)| (format!("{}/{path}", env.name), text.to_string()))
         })
         .collect()
 }

@@ -1,6 +1,7 @@
 //! A rendered tree as objects: which environment and Application each belongs to.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -15,7 +16,9 @@ pub struct RenderedObject {
     /// The child Application it belongs to: the Application itself for `apps/`, the owner of
     /// the folder for `manifests/`; `None` for the root Application.
     pub app: Option<String>,
-    pub object: Value,
+    /// Shared: a render that reuses an unchanged object's file hands the invariants the
+    /// value it kept, not a copy.
+    pub object: Arc<Value>,
     /// What every check asks of every object, read once: looking a key up in the object
     /// hashes it each time.
     identity: Identity,
@@ -30,7 +33,13 @@ struct Identity {
 }
 
 impl RenderedObject {
-    pub fn new(file: String, env: String, app: Option<String>, object: Value) -> Self {
+    pub fn new(
+        file: String,
+        env: String,
+        app: Option<String>,
+        object: impl Into<Arc<Value>>,
+    ) -> Self {
+        let object = object.into();
         let text = |value: &Value| value.as_str().map(str::to_owned);
         let metadata = &object["metadata"];
         let identity = Identity {
@@ -218,7 +227,7 @@ impl RenderedTree {
     /// parsed back): `files` are every file's path, `objects` the objects of those that hold
     /// one, each with its path. Objects outside the layout are left out, as [`parse_tree`]
     /// leaves them.
-    pub fn from_objects(mut files: Vec<String>, objects: Vec<(String, Value)>) -> Self {
+    pub fn from_objects(mut files: Vec<String>, objects: Vec<(String, Arc<Value>)>) -> Self {
         files.sort_unstable();
         let mut objects: Vec<RenderedObject> = objects
             .into_iter()

@@ -259,14 +259,14 @@ mod tests {
     }
 
     /// The trees `files` make, by environment folder.
-    fn trees(files: &Files) -> BTreeMap<String, BTreeMap<String, String>> {
-        let mut trees: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    fn trees(files: &Files) -> BTreeMap<String, crate::Files> {
+        let mut trees: BTreeMap<String, crate::Files> = BTreeMap::new();
         for (path, text) in files {
             let (env, rest) = path.split_once('/').unwrap();
             trees
                 .entry(env.to_owned())
                 .or_default()
-                .insert(rest.to_owned(), (*text).to_owned());
+                .insert(rest.to_owned(), crate::Contents::from(*text));
         }
         trees
     }

@@ -22,11 +22,18 @@ use std::path::{Path, PathBuf};
 pub use changes::write_changes;
 pub use disk::{Mode, mode_of};
 
+/// A file's contents, shared: a render that reuses an unchanged object's file, the tree a
+/// watch last wrote and the tree it writes next hold one copy of it.
+pub type Contents = std::sync::Arc<str>;
+
 /// The files of one environment: path relative to `rendered/<name>/`, and contents.
+pub type Files = BTreeMap<String, Contents>;
+
+/// The files of one environment, by name.
 #[derive(Clone, Copy, Debug)]
 pub struct Tree<'a> {
     pub name: &'a str,
-    pub files: &'a BTreeMap<String, String>,
+    pub files: &'a Files,
 }
 
 /// Which part of `rendered/` the trees describe.
@@ -118,11 +125,11 @@ pub fn stage(root: &Path, tree: &Tree<'_>) -> io::Result<Option<Staged>> {
     }
     // Creating a file is mostly the kernel's work, and folders apart take it on several
     // cores: the files are written in as many runs as there are cores.
-    let files: Vec<(&String, &String)> = tree.files.iter().collect();
+    let files: Vec<(&String, &Contents)> = tree.files.iter().collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(files.len() / 512 + 1);
-    let write = |part: &[(&String, &String)]| -> io::Result<Vec<(String, ledger::Entry)>> {
+    let write = |part: &[(&String, &Contents)]| -> io::Result<Vec<(String, ledger::Entry)>> {
         part.iter()
             .map(|(path, contents)| {
                 let target = staging.join(path);

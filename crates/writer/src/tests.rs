@@ -6,14 +6,14 @@ fn temp_root(test: &str) -> PathBuf {
     root
 }
 
-fn files(entries: &[(&str, &str)]) -> BTreeMap<String, String> {
+fn files(entries: &[(&str, &str)]) -> Files {
     entries
         .iter()
-        .map(|(p, c)| ((*p).to_owned(), (*c).to_owned()))
+        .map(|(p, c)| ((*p).to_owned(), Contents::from(*c)))
         .collect()
 }
 
-fn dev(files: &BTreeMap<String, String>) -> [Tree<'_>; 1] {
+fn dev(files: &Files) -> [Tree<'_>; 1] {
     [Tree { name: "dev", files }]
 }
 
@@ -230,14 +230,17 @@ fn a_new_environment_is_staged_whole_and_a_killed_runs_staging_is_cleared() {
 #[test]
 fn work_done_ahead_writes_the_same_tree_and_a_ledger_that_vouches_for_it() {
     let root = temp_root("ahead");
-    let many: BTreeMap<String, String> = (0..1500)
+    let many: Files = (0..1500)
         .map(|i| {
             (
                 format!("manifests/app-{i:04}/a.yaml"),
-                format!("app: {i}\n"),
+                Contents::from(format!("app: {i}\n")),
             )
         })
-        .chain([("bootstrap/setup.sh".to_owned(), "#!/bin/sh\n".to_owned())])
+        .chain([(
+            "bootstrap/setup.sh".to_owned(),
+            Contents::from("#!/bin/sh\n"),
+        )])
         .collect();
     let existing = files(&[("apps/a.yaml", "a"), ("apps/stale.yaml", "s")]);
     write(

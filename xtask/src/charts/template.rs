@@ -41,7 +41,7 @@ pub fn run(checkout: &Checkout, options: &Options) -> Result<ExitCode, Failure> 
     let capabilities = Capabilities::of_platform(&schemas).map_err(Failure::Io)?;
     let results =
         platform_helm::template_all(&helm, &applications, &schemas.join("charts"), &capabilities);
-    let mut trees: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut trees: BTreeMap<String, platform_writer::Files> = BTreeMap::new();
     let mut errors = Vec::new();
     for (app, result) in applications.iter().zip(results) {
         match result {
@@ -78,7 +78,7 @@ pub fn run(checkout: &Checkout, options: &Options) -> Result<ExitCode, Failure> 
                 trees
                     .entry(app.environment.clone())
                     .or_default()
-                    .insert(format!("{}.yaml", app.name), text);
+                    .insert(format!("{}.yaml", app.name), text.into());
             }
             Err(error) => errors.push(error.to_string()),
         }

@@ -70,7 +70,7 @@ impl Environment<'_> {
             return;
         }
         let namespace_labels =
-            crate::tree::namespace_labels(self.objects.iter().map(|o| &o.object));
+            crate::tree::namespace_labels(self.objects.iter().map(|o| &*o.object));
         let workloads: Vec<&RenderedObject> = self
             .objects
             .iter()

@@ -8,7 +8,7 @@ use super::*;
 impl<'a> Environment<'a> {
     pub(super) fn workloads_carry_cost_labels(&mut self) {
         let namespace_labels =
-            crate::tree::namespace_labels(self.objects.iter().map(|o| &o.object));
+            crate::tree::namespace_labels(self.objects.iter().map(|o| &*o.object));
         let workloads: Vec<(&RenderedObject, &str)> = self
             .objects
             .iter()
