@@ -70,7 +70,10 @@ fn on_path(program: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-fn stamp_tree(folder: &Path, hasher: &mut impl std::hash::Hasher) -> std::io::Result<()> {
+pub(crate) fn stamp_tree(
+    folder: &Path,
+    hasher: &mut impl std::hash::Hasher,
+) -> std::io::Result<()> {
     use std::hash::Hash;
     let mut entries: Vec<_> = std::fs::read_dir(folder)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(std::fs::DirEntry::file_name);

@@ -86,15 +86,19 @@ impl Progress {
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let drawer = std::thread::spawn(move || {
             let mut wait = after;
-            let mut drawn = false;
+            let mut drawn: Option<String> = None;
             // Drawing never fails the work: a status that cannot be written is not shown.
             while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(wait) {
-                let _ = write!(sink, "{ERASE}{}", describe());
-                let _ = sink.flush();
-                drawn = true;
                 wait = every;
+                let line = describe();
+                if drawn.as_ref() == Some(&line) {
+                    continue;
+                }
+                let _ = write!(sink, "{ERASE}{line}");
+                let _ = sink.flush();
+                drawn = Some(line);
             }
-            if drawn {
+            if drawn.is_some() {
                 let _ = write!(sink, "{ERASE}");
                 let _ = sink.flush();
             }

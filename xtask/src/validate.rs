@@ -5,9 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use platform_checkout::{Checkout, SchemaFolder, TextTree, read_tree};
-use platform_validate::{Finding, Report, Schemas};
+use std::sync::Arc;
+
+use platform_validate::{Finding, Report, SchemaLedger, Schemas, vouched};
 
 use crate::Failure;
+use crate::progress::{Counts, Progress, thousands};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -177,19 +180,43 @@ pub fn run(
         )));
     }
     let target = classify(&path).map_err(Failure::Usage)?;
+    let counts = Counts::new();
+    let status = Arc::clone(&counts);
+    let progress = Progress::on_terminal(move || format!("validate: {}", status.step()));
+    counts.set_step(format!("reading {}", path.display()));
     let tree = read(&target).map_err(Failure::Io)?;
     let files = &tree.files;
+    counts.set_step(format!(
+        "checking {} files: schemas, then invariants",
+        thousands(files.len())
+    ));
     let mut store = Schemas::new(&folder);
     let conventions = platform::conventions();
+    let mut vouched = 0;
     let report = match &target {
-        Target::Rendered { .. } => {
-            platform_validate::validate(files, Some(&mut store), &conventions)
-        }
-        Target::Environment { prefix, .. } => {
-            platform_validate::validate_within(files, Some(&mut store), &conventions, prefix)
+        Target::Rendered { root } | Target::Environment { root, .. } => {
+            let prefix = match &target {
+                Target::Environment { prefix, .. } => prefix.as_str(),
+                _ => "",
+            };
+            let checks = checks_fingerprint(&folder.0);
+            let mut ledger = load_ledger(root, checks);
+            let result = platform_validate::validate_vouched(
+                files,
+                Some(&mut store),
+                &conventions,
+                prefix,
+                &mut ledger,
+            );
+            vouched = result.vouched;
+            if checks.is_some() {
+                keep_ledger(root, &target, files, ledger);
+            }
+            result.report
         }
         Target::Plain { .. } => platform_validate::validate_plain(files, &mut store),
     };
+    drop(progress);
     let not_text = not_text_findings(&tree, &target);
     let report = Report::new(
         report.findings.into_iter().chain(not_text).collect(),
@@ -203,7 +230,13 @@ pub fn run(
             count_in(&target, files)
         )));
     }
-    print(&report, format, count_in(&target, files), store.compiled());
+    print(
+        &report,
+        format,
+        count_in(&target, files),
+        store.compiled(),
+        vouched,
+    );
     Ok(if report.is_ok() {
         ExitCode::SUCCESS
     } else {
@@ -222,7 +255,7 @@ fn count_in(target: &Target, files: &BTreeMap<String, String>) -> usize {
     }
 }
 
-fn print(report: &Report, format: Format, files: usize, compiled: usize) {
+fn print(report: &Report, format: Format, files: usize, compiled: usize, vouched: usize) {
     match format {
         Format::Json => println!("{}", report.to_json()),
         Format::Text => {
@@ -232,12 +265,17 @@ fn print(report: &Report, format: Format, files: usize, compiled: usize) {
             for warning in &report.warnings {
                 println!("warning: {warning}");
             }
-            let summary = format!(
+            let mut summary = format!(
                 "{} object(s) in {files} file(s), {compiled} schema(s); {} finding(s), {} warning(s)",
                 report.objects,
                 report.findings.len(),
                 report.warnings.len()
             );
+            if vouched > 0 {
+                summary.push_str(&format!(
+                    "; {vouched} object(s) unchanged since they last passed their schemas, not checked against them again"
+                ));
+            }
             if report.is_ok() {
                 println!("{summary}");
             } else {
@@ -245,4 +283,46 @@ fn print(report: &Report, format: Format, files: usize, compiled: usize) {
             }
         }
     }
+}
+
+/// What a schema check reads besides the file: this validator (by size and time, which every
+/// build changes) and the schema folder (every file's name, size and time). `None` when one
+/// cannot be read: then no ledger is trusted or written.
+fn checks_fingerprint(schemas: &Path) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let executable = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+    let mut hasher = std::hash::DefaultHasher::new();
+    executable.len().hash(&mut hasher);
+    executable.modified().ok()?.hash(&mut hasher);
+    std::fs::canonicalize(schemas).ok()?.hash(&mut hasher);
+    crate::hydrating::stamp_tree(schemas, &mut hasher).ok()?;
+    Some(hasher.finish())
+}
+
+/// The schema ledger of the rendered tree at `root`, if one was recorded for these checks;
+/// else an empty one, which vouches for nothing.
+fn load_ledger(root: &Path, checks: Option<u64>) -> SchemaLedger {
+    let Some(checks) = checks else {
+        return SchemaLedger::default();
+    };
+    std::fs::read_to_string(root.join(vouched::FILE))
+        .ok()
+        .and_then(|text| SchemaLedger::parse(&text, checks))
+        .unwrap_or_else(|| SchemaLedger::new(checks))
+}
+
+/// Writes the ledger back, without the files that are gone. A ledger that cannot be written
+/// only means the next validate checks every schema again: it is not an error.
+fn keep_ledger(
+    root: &Path,
+    target: &Target,
+    files: &BTreeMap<String, String>,
+    mut ledger: SchemaLedger,
+) {
+    let read_whole = match target {
+        Target::Environment { env, .. } => format!("{env}/"),
+        _ => String::new(),
+    };
+    ledger.retain(|path| files.contains_key(path) || !path.starts_with(&read_whole));
+    let _ = platform_writer::write_file(&root.join(vouched::FILE), &ledger.to_text());
 }

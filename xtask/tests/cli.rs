@@ -94,6 +94,75 @@ fn validate_takes_one_environment_or_any_part_of_it_and_reports_only_that_part()
     let _ = fs::remove_dir_all(&root);
 }
 
+/// How many objects the summary says were vouched for by the last validate, not rechecked.
+fn vouched_in(stdout: &str) -> usize {
+    stdout
+        .split("; ")
+        .find_map(|part| part.strip_suffix(" object(s) unchanged since they last passed their schemas, not checked against them again\n"))
+        .map_or(0, |count| count.parse().unwrap())
+}
+
+/// How many objects the summary says were checked.
+fn objects_checked(stdout: &str) -> usize {
+    let summary = stdout.lines().last().unwrap();
+    summary.split_once(" object(s)").unwrap().0.parse().unwrap()
+}
+
+#[test]
+fn validate_rechecks_the_schemas_of_changed_files_only_and_never_vouches_for_a_broken_one() {
+    let root = rendered_checkout("validate-vouched");
+    let rendered = root.join("rendered");
+    let (first, _) = text(&validate(&root, &rendered));
+    assert_eq!(vouched_in(&first), 0, "{first}");
+    let objects = objects_checked(&first);
+    let (second, _) = text(&validate(&root, &rendered));
+    assert_eq!(vouched_in(&second), objects, "{second}");
+
+    // One file broken against its schema: checked again, and found, however often it runs.
+    let deployment = rendered.join("dev/manifests/finops-app/deployment-finops-app.yaml");
+    let good = fs::read_to_string(&deployment).unwrap();
+    fs::write(&deployment, good.replace("replicas: 1", "replicas: one")).unwrap();
+    for _ in 0..2 {
+        let output = validate(&root, &rendered);
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+        assert!(
+            stdout.contains(
+                "dev/manifests/finops-app/deployment-finops-app.yaml /spec/replicas [schema:type]"
+            ),
+            "{stdout}"
+        );
+        assert_eq!(vouched_in(&stderr), objects - 1, "{stderr}");
+    }
+    fs::write(&deployment, &good).unwrap();
+    let (fixed, _) = text(&validate(&root, &rendered));
+    assert_eq!(vouched_in(&fixed), objects - 1, "{fixed}");
+
+    // One environment validated alone keeps what the ledger says of the others.
+    let (dev, _) = text(&validate(&root, &rendered.join("dev")));
+    assert_eq!(vouched_in(&dev), objects_checked(&dev), "{dev}");
+    let (all, _) = text(&validate(&root, &rendered));
+    assert_eq!(vouched_in(&all), objects, "{all}");
+
+    // A damaged ledger, or one of other checks, vouches for nothing and is written anew.
+    let ledger = rendered.join(".validate-ledger");
+    let recorded = fs::read_to_string(&ledger).unwrap();
+    let (checks, entries) = recorded.split_once('\n').unwrap();
+    let checks = u64::from_str_radix(checks.strip_prefix("checks ").unwrap(), 16).unwrap();
+    for damaged in [
+        format!("checks {:016x}\n{entries}", checks ^ 1),
+        "not a ledger\n".to_owned(),
+    ] {
+        fs::write(&ledger, damaged).unwrap();
+        let (stdout, _) = text(&validate(&root, &rendered));
+        assert_eq!(vouched_in(&stdout), 0, "{stdout}");
+    }
+    // The ledger is not part of the tree: render leaves it, and --check sees no drift.
+    assert!(xtask_at(&root, &["render", "--check"]).status.success());
+    assert!(ledger.is_file());
+    let _ = fs::remove_dir_all(&root);
+}
+
 #[test]
 fn validate_checks_a_foreign_tree_of_multi_document_files_and_refuses_an_empty_one() {
     let root = scratch("validate-foreign");

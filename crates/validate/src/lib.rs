@@ -22,6 +22,7 @@ mod invariants;
 mod report;
 mod schemas;
 mod tree;
+pub mod vouched;
 
 pub use invariants::{
     AdmissionMemo, check as check_invariants, needed as needed_by_invariants, read_in_full,
@@ -29,6 +30,7 @@ pub use invariants::{
 pub use report::{Finding, RULES, Report};
 pub use schemas::{SchemaSource, Schemas, UNCHECKED_KINDS, object_schema_path};
 pub use tree::{RenderedObject, RenderedTree, namespace_labels, parse_plain, parse_tree};
+pub use vouched::SchemaLedger;
 
 use std::collections::BTreeMap;
 
@@ -73,11 +75,60 @@ pub fn validate_within(
     conventions: &Conventions,
     prefix: &str,
 ) -> Report {
+    validate_vouched(
+        files,
+        schemas,
+        conventions,
+        prefix,
+        &mut SchemaLedger::default(),
+    )
+    .report
+}
+
+/// A [`validate_within`] that checks against their schemas only the files `ledger` does not
+/// vouch for (their contents passed under the same schemas and validator), and records in it
+/// each file that passes now. The invariants are checked in full.
+pub fn validate_vouched(
+    files: &BTreeMap<String, String>,
+    schemas: Option<&mut Schemas<'_>>,
+    conventions: &Conventions,
+    prefix: &str,
+    ledger: &mut SchemaLedger,
+) -> Vouched {
     let (tree, mut findings) = parse_tree(files);
+    let mut vouched = 0;
     if let Some(schemas) = schemas {
-        findings.extend(
-            schemas.check_objects(tree.objects.iter().filter(|o| o.file.starts_with(prefix))),
-        );
+        let in_scope: Vec<&RenderedObject> = tree
+            .objects
+            .iter()
+            .filter(|o| o.file.starts_with(prefix))
+            .collect();
+        let fingerprints = tree::in_parallel(&in_scope, |object| {
+            vouched::contents_fingerprint(&files[&object.file])
+        });
+        let mut to_check = Vec::new();
+        let mut checked: BTreeMap<&str, [u8; 16]> = BTreeMap::new();
+        for (object, fingerprint) in in_scope.into_iter().zip(fingerprints) {
+            if ledger.vouches(&object.file, &fingerprint) {
+                vouched += 1;
+            } else {
+                checked.insert(&object.file, fingerprint);
+                to_check.push(object);
+            }
+        }
+        let found = schemas.check_objects(to_check);
+        for finding in &found {
+            // A finding names the object's file (`<file>#<n>` only outside the layout).
+            let file = finding.file.split('#').next().unwrap_or_default();
+            for file in [finding.file.as_str(), file] {
+                checked.remove(file);
+                ledger.failed(file);
+            }
+        }
+        for (file, fingerprint) in checked {
+            ledger.passed(file, fingerprint);
+        }
+        findings.extend(found);
     }
     let (broken, mut warnings) = invariants::check(&tree, conventions);
     findings.extend(broken);
@@ -88,7 +139,18 @@ pub fn validate_within(
         .iter()
         .filter(|o| o.file.starts_with(prefix))
         .count();
-    Report::new(findings, checked).with_warnings(warnings)
+    Vouched {
+        report: Report::new(findings, checked).with_warnings(warnings),
+        vouched,
+    }
+}
+
+/// What [`validate_vouched`] found, and how many objects it did not check against their
+/// schemas since the ledger vouched for their files.
+#[derive(Debug)]
+pub struct Vouched {
+    pub report: Report,
+    pub vouched: usize,
 }
 
 /// The invariants of a tree built in memory ([`RenderedTree::from_objects`]), as `render`

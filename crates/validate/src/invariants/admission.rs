@@ -69,8 +69,8 @@ impl Environment<'_> {
         if policies.is_empty() {
             return;
         }
-        let namespace_labels =
-            crate::tree::namespace_labels(self.objects.iter().map(|o| &*o.object));
+        // Taken while findings are pushed, and put back at the end.
+        let namespace_labels = std::mem::take(&mut self.namespace_labels);
         let workloads: Vec<&RenderedObject> = self
             .objects
             .iter()
@@ -104,6 +104,7 @@ impl Environment<'_> {
             self.findings.extend(verdicts.refused.iter().cloned());
             self.warnings.extend(verdicts.reported.iter().cloned());
         }
+        self.namespace_labels = namespace_labels;
     }
 }
 

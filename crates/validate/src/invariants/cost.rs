@@ -7,8 +7,8 @@ use super::*;
 
 impl<'a> Environment<'a> {
     pub(super) fn workloads_carry_cost_labels(&mut self) {
-        let namespace_labels =
-            crate::tree::namespace_labels(self.objects.iter().map(|o| &*o.object));
+        // Taken while findings are pushed, and put back for the checks after this one.
+        let namespace_labels = std::mem::take(&mut self.namespace_labels);
         let workloads: Vec<(&RenderedObject, &str)> = self
             .objects
             .iter()
@@ -31,8 +31,7 @@ impl<'a> Environment<'a> {
                 let labels_value = workload
                     .object
                     .pointer(&format!("{place}/labels"))
-                    .cloned()
-                    .unwrap_or(Value::Null);
+                    .unwrap_or(&Value::Null);
                 for key in &self.conventions.cost_labels {
                     let value = labels_value
                         .get(key.as_str())
@@ -42,10 +41,11 @@ impl<'a> Environment<'a> {
                         .and_then(|labels| labels.get(key.as_str()))
                         .is_some_and(|value| !value.is_empty());
                     if value.is_empty() && !allocated_by_namespace {
-                        self.finding(workload, &format!("{place}/labels"), "cost-labels", &labels_value, format!("missing the cost-allocation label `{key}`, so OpenCost cannot allocate this workload's cost"));
+                        self.finding(workload, &format!("{place}/labels"), "cost-labels", labels_value, format!("missing the cost-allocation label `{key}`, so OpenCost cannot allocate this workload's cost"));
                     }
                 }
             }
         }
+        self.namespace_labels = namespace_labels;
     }
 }

@@ -161,6 +161,9 @@ struct Environment<'a> {
     /// Child Applications by name.
     applications: BTreeMap<&'a str, &'a RenderedObject>,
     waves: BTreeMap<&'a str, i64>,
+    /// The labels each namespace gets, from its Namespace or the Application that creates
+    /// it: read by two checks, found in one pass.
+    namespace_labels: BTreeMap<String, BTreeMap<String, String>>,
     admission_memo: Option<&'a AdmissionMemo>,
     findings: Vec<Finding>,
     warnings: Vec<Finding>,
@@ -191,6 +194,7 @@ impl<'a> Environment<'a> {
                 Some((*name, wave))
             })
             .collect();
+        let namespace_labels = crate::tree::namespace_labels(objects.iter().map(|o| &*o.object));
         Self {
             name,
             conventions,
@@ -198,6 +202,7 @@ impl<'a> Environment<'a> {
             objects,
             applications,
             waves,
+            namespace_labels,
             admission_memo,
             findings: Vec::new(),
             warnings: Vec::new(),
