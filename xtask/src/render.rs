@@ -372,16 +372,24 @@ fn default_jobs(output: &Path, loaded: &[platform::LoadedEnvironment], check: bo
 /// `None` when one cannot be read, so the render never trusts a ledger.
 fn fingerprint(checkout: &Checkout) -> Option<u64> {
     use std::hash::{Hash, Hasher};
-    let executable = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
     let mut hasher = std::hash::DefaultHasher::new();
-    executable.len().hash(&mut hasher);
-    executable.modified().ok()?.hash(&mut hasher);
+    stamp_generator(&mut hasher)?;
     for file in checkout.environment_files().ok()? {
         file.path.hash(&mut hasher);
         file.contents.hash(&mut hasher);
     }
     hydrating::fingerprint(checkout, &mut hasher)?;
     Some(hasher.finish())
+}
+
+/// Feeds `hasher` this generator's executable by size and time, which every build changes:
+/// what a ledger recorded by another build must not be trusted.
+pub(crate) fn stamp_generator(hasher: &mut impl std::hash::Hasher) -> Option<()> {
+    use std::hash::Hash;
+    let executable = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+    executable.len().hash(hasher);
+    executable.modified().ok()?.hash(hasher);
+    Some(())
 }
 
 pub fn tree(rendered: &RenderedEnvironment) -> Tree<'_> {

@@ -290,10 +290,8 @@ fn print(report: &Report, format: Format, files: usize, compiled: usize, vouched
 /// cannot be read: then no ledger is trusted or written.
 fn checks_fingerprint(schemas: &Path) -> Option<u64> {
     use std::hash::{Hash, Hasher};
-    let executable = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
     let mut hasher = std::hash::DefaultHasher::new();
-    executable.len().hash(&mut hasher);
-    executable.modified().ok()?.hash(&mut hasher);
+    crate::render::stamp_generator(&mut hasher)?;
     std::fs::canonicalize(schemas).ok()?.hash(&mut hasher);
     crate::hydrating::stamp_tree(schemas, &mut hasher).ok()?;
     Some(hasher.finish())
