@@ -152,6 +152,7 @@ fn what_is_reused_follows_what_changed() {
         let results =
             platform::render_checked_incrementally(&loaded, 2, None, Some(&memo), &|_| {});
         assert!(results.iter().all(Result::is_ok));
+        loaded
     };
     render(&editor.files());
     let first = memo.reuse("dev").expect("dev rendered");
@@ -164,7 +165,24 @@ fn what_is_reused_follows_what_changed() {
     assert!(again.environment_reused, "{again:?}");
 
     let _ = editor.retag_an_app();
-    render(&editor.files());
+    let loaded = render(&editor.files());
+    for environment in &loaded {
+        let reuse = memo.reuse(&environment.name).expect("rendered");
+        if reuse.environment_reused {
+            continue;
+        }
+        assert_eq!(
+            reuse.apps_built, 1,
+            "{}: only the retagged app's files are built again: {reuse:?}",
+            environment.name
+        );
+        assert_eq!(
+            reuse.apps_reused + 1,
+            environment.env.apps.len(),
+            "{}: the apps that did not change are taken whole: {reuse:?}",
+            environment.name
+        );
+    }
     let edited = memo.reuse("dev").expect("dev rendered");
     assert!(
         !edited.environment_reused,

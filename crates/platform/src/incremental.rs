@@ -6,7 +6,9 @@
 //! read, and evaluating every Kyverno policy against every workload. Those results are kept
 //! with the exact bytes of what they read (the object as it serializes and its file's header,
 //! by path; the policies, the workload and its namespace's labels, by the workload's file),
-//! and reused when the same bytes come again. A result is thus reused exactly when
+//! and reused when the same bytes come again. A user app's files are kept whole, with its
+//! entry, its wave and a fingerprint of the settings they read ([`app_context`]): an
+//! unchanged app costs a lookup, not a serialization of each of its objects. A result is thus reused exactly when
 //! computing it again would give the same output, whatever was edited to get there: the
 //! incremental render's output is the full render's, by construction, and a test applies
 //! random edit sequences to hold it to that.
@@ -20,8 +22,9 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use platform_core::model::Environment;
 use platform_environments::LoadedEnvironment;
-use platform_memo::Generations;
+use platform_memo::{Fingerprint, Fingerprinter, Generations};
 
 use crate::render::{Checked, RenderedEnvironment};
 
@@ -36,6 +39,10 @@ pub struct Memo {
 #[derive(Debug, Default)]
 pub struct EnvironmentMemo {
     pub(crate) files: Generations<String, Arc<BuiltFile>>,
+    /// Each app's files, by the app's name.
+    pub(crate) apps: Generations<String, Arc<AppFiles>>,
+    /// How many files the render took whole from `apps`.
+    pub(crate) app_files_reused: usize,
     pub(crate) admission: platform_validate::AdmissionMemo,
     /// The environment as last loaded, and its render, if that was good.
     last: Option<(LoadedEnvironment, Rendered)>,
@@ -65,6 +72,61 @@ impl EnvironmentMemo {
     }
 }
 
+/// An app's files as the render built them, in order: its Application's, then its folder's.
+pub(crate) type AppFiles = Vec<(String, Arc<BuiltFile>)>;
+
+/// What an app's files read of their environment besides the app itself: the environment's
+/// name, the header its files start with, and every setting but the other apps. An app's
+/// objects and its Application are built from its own entry, its team and the environment's
+/// settings (workload defaults, secret store, Git source); its wave comes from the plan and
+/// is read with it. Nothing of an app reads another app: their traffic between them becomes
+/// the tenants' NetworkPolicies, not theirs.
+pub(crate) fn app_context(name: &str, header: &str, env: &Environment) -> Fingerprint {
+    // Named field by field, so that a setting added to the model is a compile error here
+    // until it is read, rather than a setting whose edit leaves the apps' files stale.
+    let Environment {
+        git,
+        cluster,
+        argocd,
+        metallb,
+        vault,
+        secrets,
+        policies,
+        prometheus,
+        opencost,
+        cost,
+        grafana,
+        alerting,
+        network,
+        charts,
+        workloads,
+        teams,
+        platform_team,
+        apps: _,
+    } = env;
+    let mut context = Fingerprinter::new();
+    context.add(name).add(header);
+    context
+        .add_json(git)
+        .add_json(cluster)
+        .add_json(argocd)
+        .add_json(metallb)
+        .add_json(vault)
+        .add_json(secrets)
+        .add_json(policies)
+        .add_json(prometheus)
+        .add_json(opencost)
+        .add_json(cost)
+        .add_json(grafana)
+        .add_json(alerting)
+        .add_json(network)
+        .add_json(charts)
+        .add_json(workloads)
+        .add_json(teams)
+        .add_json(platform_team);
+    context.fingerprint()
+}
+
 /// One object's file as the render built it: its contents, and what the invariants read of it.
 #[derive(Debug)]
 pub(crate) struct BuiltFile {
@@ -77,8 +139,12 @@ pub(crate) struct BuiltFile {
 pub struct Reuse {
     /// The environment loaded as last time, so its whole render was reused.
     pub environment_reused: bool,
+    /// Files reused, whether one by one or with their app's.
     pub files_reused: usize,
     pub files_built: usize,
+    /// Apps whose files were reused whole, since neither they nor what they read changed.
+    pub apps_reused: usize,
+    pub apps_built: usize,
     pub verdicts_reused: usize,
     pub verdicts_evaluated: usize,
 }
@@ -98,6 +164,7 @@ impl Memo {
     pub(crate) fn put(&self, name: &str, mut memo: EnvironmentMemo, ran: bool) {
         if ran {
             memo.files.advance();
+            memo.apps.advance();
             memo.admission.advance();
         }
         memo.reused_whole = !ran;
@@ -117,7 +184,7 @@ impl Memo {
         if memo.reused_whole {
             // The objects of the render reused, as the last render that ran counted them.
             let (reused, built) = memo.files.last_counts();
-            let files = reused + built;
+            let files = reused + memo.app_files_reused + built;
             return Some(Reuse {
                 environment_reused: true,
                 files_reused: files,
@@ -125,11 +192,14 @@ impl Memo {
             });
         }
         let (files_reused, files_built) = memo.files.last_counts();
+        let (apps_reused, apps_built) = memo.apps.last_counts();
         let (verdicts_reused, verdicts_evaluated) = memo.admission.last_counts();
         Some(Reuse {
             environment_reused: false,
-            files_reused,
+            files_reused: files_reused + memo.app_files_reused,
             files_built,
+            apps_reused,
+            apps_built,
             verdicts_reused,
             verdicts_evaluated,
         })

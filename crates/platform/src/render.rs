@@ -1,9 +1,9 @@
 //! A planned environment as files: relative path to contents, ready for the writer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use platform_core::application::{RenderedPaths, child_application, root_application};
-use platform_core::component::{Component, Source};
+use platform_core::component::{Component, Layer, Source};
 use platform_core::manifest::{Manifest, to_yaml};
 
 use std::sync::Arc;
@@ -11,10 +11,10 @@ use std::sync::Arc;
 use platform_memo::Generations;
 
 use crate::hydrate::ChartTemplater;
-use crate::incremental::{BuiltFile, EnvironmentMemo, Memo};
+use crate::incremental::{AppFiles, BuiltFile, EnvironmentMemo, Memo};
 use crate::plan::{Plan, PlanError, plan};
 use crate::{bootstrap, docs, projects};
-use platform_core::model::Environment;
+use platform_core::model::{App, Environment};
 use platform_core::waves::WaveError;
 use platform_environments::{Diagnostic, LoadedEnvironment};
 
@@ -127,8 +127,7 @@ fn check_rendered(
     mut memo: Option<&mut EnvironmentMemo>,
     ready: &(dyn Fn(&mut RenderedEnvironment) + Sync),
 ) -> Checked {
-    let files = memo.as_deref_mut().map(|memo| &mut memo.files);
-    render_incrementally(environment, templater, files).and_then(|mut tree| {
+    render_incrementally(environment, templater, memo.as_deref_mut()).and_then(|mut tree| {
         let checked = checked_tree(&mut tree);
         ready(&mut tree);
         let admission = memo.as_deref().map(|memo| &memo.admission);
@@ -186,7 +185,7 @@ pub fn render_with(
 fn render_incrementally(
     loaded: &LoadedEnvironment,
     templater: Option<&dyn ChartTemplater>,
-    memo: Option<&mut Generations<String, Arc<BuiltFile>>>,
+    memo: Option<&mut EnvironmentMemo>,
 ) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
     let mut plan = plan_located(loaded)?;
     crate::hydrate::hydrate(loaded, &mut plan, templater)?;
@@ -235,12 +234,20 @@ pub fn render_plan(
 fn render_planned(
     loaded: &LoadedEnvironment,
     plan: Plan,
-    memo: Option<&mut Generations<String, Arc<BuiltFile>>>,
+    memo: Option<&mut EnvironmentMemo>,
 ) -> Result<RenderedEnvironment, Vec<Diagnostic>> {
     let env = &loaded.env;
     let paths = RenderedPaths::new(&loaded.name, env);
     let header = header(loaded);
-    let mut files = Files::new(header, &loaded.source, memo);
+    let (memo_files, memo_apps, app_files_reused) = match memo {
+        Some(memo) => (
+            Some(&mut memo.files),
+            Some(&mut memo.apps),
+            Some(&mut memo.app_files_reused),
+        ),
+        None => (None, None, None),
+    };
+    let mut files = Files::new(header.clone(), &loaded.source, memo_files);
 
     // What needs the whole plan first; then each component's objects are moved out of it.
     let mut doc_model = docs::model(loaded, &plan);
@@ -251,26 +258,21 @@ fn render_planned(
             &manifest,
         );
     }
+    let mut apps = memo_apps.map(|memo| AppReuse::new(memo, loaded, &header));
     for planned in plan.components {
-        let component = planned.component;
-        let application = child_application(&component, planned.wave, env, paths);
-        files.add_manifest(
-            format!("apps/{}.yaml", component.name),
-            &Manifest::new(application),
-        );
-        let folder = format!("manifests/{}", component.name);
-        let paths: Vec<String> = component
-            .folder_manifests()
-            .map(|manifest| format!("{folder}/{}", component.file_path(manifest)))
-            .collect();
-        // A hydrated chart's objects come first, each saying which template it came from.
-        let mut provenance = chart_provenance(&component, &files.header).into_iter();
-        for (path, manifest) in paths.into_iter().zip(component.into_folder_manifests()) {
-            match provenance.next() {
-                Some(header) => files.add_with_header(path, &header, &manifest),
-                None => files.add_manifest(path, &manifest),
-            }
+        let (component, wave) = (planned.component, planned.wave);
+        if let Some(apps) = apps.as_mut()
+            && apps.keyed(&component, wave)
+        {
+            apps.add(&mut files, component, |files, component| {
+                files.add_component(component, wave, env, paths)
+            });
+        } else {
+            files.add_component(component, wave, env, paths);
         }
+    }
+    if let (Some(apps), Some(counted)) = (apps, app_files_reused) {
+        *counted = apps.files_reused;
     }
 
     files.add_manifest(
@@ -404,37 +406,79 @@ impl<'a> Files<'a> {
 
     /// A Kubernetes object: its YAML is written, and what the invariants read of it kept,
     /// converted to JSON only as far as they read it.
-    fn add_manifest(&mut self, path: String, manifest: &Manifest) {
+    fn add_manifest(&mut self, path: String, manifest: &Manifest) -> Arc<BuiltFile> {
         let header = std::mem::take(&mut self.header);
-        self.add_with_header(path, &header, manifest);
+        let built = self.add_with_header(path, &header, manifest);
         self.header = header;
+        built
     }
 
     /// An object whose file starts with `header` (its own, for a hydrated chart's object):
     /// its YAML is written, and what the invariants read of it kept, converted to JSON only as
     /// far as they read it. Both are the memo's where the same object was filed at the same
     /// path under the same header before.
-    fn add_with_header(&mut self, path: String, header: &str, manifest: &Manifest) {
-        let build = || BuiltFile {
-            text: Arc::from(format!("{header}{}", manifest.to_yaml())),
-            read: Arc::new(read_by_invariants(manifest)),
+    fn add_with_header(
+        &mut self,
+        path: String,
+        header: &str,
+        manifest: &Manifest,
+    ) -> Arc<BuiltFile> {
+        let build = || {
+            Arc::new(BuiltFile {
+                text: Arc::from(format!("{header}{}", manifest.to_yaml())),
+                read: Arc::new(read_by_invariants(manifest)),
+            })
         };
-        let (text, read) = match self.memo.as_deref_mut() {
-            None => {
-                let built = build();
-                (built.text, built.read)
-            }
+        let built = match self.memo.as_deref_mut() {
+            None => build(),
             Some(memo) => {
                 let input = &mut self.input;
                 input.clear();
                 input.extend_from_slice(header.as_bytes());
                 manifest.identify(input);
-                let built = memo.get_or_compute(path.clone(), input, || Arc::new(build()));
-                (Arc::clone(&built.text), Arc::clone(&built.read))
+                memo.get_or_compute(path.clone(), input, build)
             }
         };
-        self.add_verbatim(path.clone(), text);
-        self.objects.push((path, read));
+        self.add_built(path, &built);
+        built
+    }
+
+    /// An object's file as built, by this render or an earlier one.
+    fn add_built(&mut self, path: String, built: &BuiltFile) {
+        self.add_verbatim(path.clone(), Arc::clone(&built.text));
+        self.objects.push((path, Arc::clone(&built.read)));
+    }
+
+    /// A component's Application and the objects of its folder; returns their files.
+    fn add_component(
+        &mut self,
+        component: Component,
+        wave: i32,
+        env: &Environment,
+        paths: RenderedPaths<'_>,
+    ) -> AppFiles {
+        let mut added = Vec::new();
+        let application = child_application(&component, wave, env, paths);
+        let path = format!("apps/{}.yaml", component.name);
+        added.push((
+            path.clone(),
+            self.add_manifest(path, &Manifest::new(application)),
+        ));
+        let folder = format!("manifests/{}", component.name);
+        let paths: Vec<String> = component
+            .folder_manifests()
+            .map(|manifest| format!("{folder}/{}", component.file_path(manifest)))
+            .collect();
+        // A hydrated chart's objects come first, each saying which template it came from.
+        let mut provenance = chart_provenance(&component, &self.header).into_iter();
+        for (path, manifest) in paths.into_iter().zip(component.into_folder_manifests()) {
+            let built = match provenance.next() {
+                Some(header) => self.add_with_header(path.clone(), &header, &manifest),
+                None => self.add_manifest(path.clone(), &manifest),
+            };
+            added.push((path, built));
+        }
+        added
     }
 
     fn add_verbatim(&mut self, path: String, text: impl Into<Arc<str>>) {
@@ -483,4 +527,77 @@ pub fn combined(rendered: &[RenderedEnvironment]) -> BTreeMap<String, String> {
                 .map(move |(path, text)| (format!("{}/{path}", env.name), text.to_string()))
         })
         .collect()
+}
+
+/// Each app's files, reused whole where neither the app nor what it reads of its environment
+/// ([`crate::incremental::app_context`]) changed: such an app is not serialized again, nor
+/// its objects fingerprinted one by one.
+struct AppReuse<'a> {
+    memo: &'a mut Generations<String, Arc<AppFiles>>,
+    apps: HashMap<&'a str, &'a App>,
+    context: platform_memo::Fingerprint,
+    input: Vec<u8>,
+    files_reused: usize,
+}
+
+impl<'a> AppReuse<'a> {
+    fn new(
+        memo: &'a mut Generations<String, Arc<AppFiles>>,
+        loaded: &'a LoadedEnvironment,
+        header: &str,
+    ) -> Self {
+        Self {
+            memo,
+            apps: loaded
+                .env
+                .apps
+                .iter()
+                .map(|app| (app.name.as_str(), app))
+                .collect(),
+            context: crate::incremental::app_context(&loaded.name, header, &loaded.env),
+            input: Vec::new(),
+            files_reused: 0,
+        }
+    }
+
+    /// Whether `component` is a user app whose files are reused by what they read, which it
+    /// then holds for [`Self::add`]: not a platform component, nor an app the plan gave
+    /// objects beyond its own.
+    fn keyed(&mut self, component: &Component, wave: i32) -> bool {
+        let Some(app) = self.apps.get(component.name.as_str()).copied() else {
+            return false;
+        };
+        let own = component.layer == Layer::Applications
+            && component.extra_manifests.is_empty()
+            && matches!(component.source, Source::Manifests(_));
+        if own {
+            self.input.clear();
+            self.input.extend_from_slice(&self.context.to_bytes());
+            self.input.extend_from_slice(&wave.to_le_bytes());
+            platform_memo::write_json(&mut self.input, app);
+        }
+        own
+    }
+
+    /// Adds an app's files: the memo's, or those `build` adds.
+    fn add(
+        &mut self,
+        files: &mut Files<'_>,
+        component: Component,
+        build: impl FnOnce(&mut Files<'_>, Component) -> AppFiles,
+    ) {
+        let mut built = false;
+        let app_files = self
+            .memo
+            .get_or_compute(component.name.clone(), &self.input, || {
+                built = true;
+                Arc::new(build(files, component))
+            });
+        if !built {
+            self.files_reused += app_files.len();
+            for (path, file) in app_files.iter() {
+                files.add_built(path.clone(), file);
+            }
+        }
+    }
 }
